@@ -1,0 +1,174 @@
+/**
+ * Steward's own database: PostgreSQL through `pg` when DATABASE_URL is set, else embedded PGlite in the data
+ * directory (one process only, guarded by a lock file). Both speak to the same drizzle schema and migrations.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import * as schema from "./schema/index";
+import { acquireDataDirLock, type DataDirLock } from "./lockfile";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "migrations");
+
+/** Per-request accounting of database time, read by the Server-Timing header. */
+export interface TimingStore {
+  dbMs: number;
+  hsMs: number;
+}
+export const timingStorage = new AsyncLocalStorage<TimingStore>();
+
+export interface Database {
+  db: Db;
+  kind: "pglite" | "postgres";
+  /** Checks the database answers (readiness). */
+  ping(): Promise<void>;
+  migrate(): Promise<void>;
+  /**
+   * Runs fn while holding a named lock shared by every replica (a PostgreSQL session advisory lock; an
+   * in-process mutex on PGlite, where there is one process anyway). Returns undefined when the lock is held elsewhere.
+   */
+  tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  close(): Promise<void>;
+}
+
+function timed<A extends unknown[], R>(fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
+  return async (...args: A) => {
+    const store = timingStorage.getStore();
+    if (!store) return fn(...args);
+    const started = performance.now();
+    try {
+      return await fn(...args);
+    } finally {
+      store.dbMs += performance.now() - started;
+    }
+  };
+}
+
+/** Stable 32-bit key for an advisory lock name. */
+export function lockKey(name: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of name) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return h | 0;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string; when absent the embedded database is used. */
+  url?: string;
+  /** Directory of the embedded database (ignored with url). Undefined with no url = in-memory (tests). */
+  dataDir?: string;
+  /** A ready PGlite instance (tests clone one from a migrated template). */
+  pglite?: PGlite;
+  poolSize?: number;
+}
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  if (opts.url) return openPostgres(opts.url, opts.poolSize ?? 10);
+  return openPglite(opts);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on("error", () => {});
+  const origQuery = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: unknown }).query = timed(origQuery);
+  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  return {
+    db,
+    kind: "postgres",
+    async ping() {
+      await pool.query("select 1");
+    },
+    async migrate() {
+      await migratePg(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    async tryWithLock(name, fn) {
+      const client = await pool.connect();
+      const key = lockKey(name);
+      try {
+        const res = await client.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [key]);
+        if (!res.rows[0]?.ok) return { acquired: false };
+        try {
+          return { acquired: true, value: await fn() };
+        } finally {
+          await client.query("select pg_advisory_unlock($1)", [key]).catch(() => {});
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
+  let lock: DataDirLock | undefined;
+  let client = opts.pglite;
+  if (!client) {
+    if (opts.dataDir) lock = acquireDataDirLock(opts.dataDir);
+    try {
+      client = opts.dataDir ? new PGlite(path.join(opts.dataDir, "pg")) : new PGlite();
+      await client.waitReady;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+  }
+  const pglite = client;
+  const origQuery = pglite.query.bind(pglite) as (...a: unknown[]) => Promise<unknown>;
+  (pglite as unknown as { query: unknown }).query = timed(origQuery);
+  const db = drizzlePglite({ client: pglite, schema }) as unknown as Db;
+  const held = new Set<string>();
+  return {
+    db,
+    kind: "pglite",
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    async migrate() {
+      await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    async tryWithLock(name, fn) {
+      if (held.has(name)) return { acquired: false };
+      held.add(name);
+      try {
+        return { acquired: true, value: await fn() };
+      } finally {
+        held.delete(name);
+      }
+    },
+    async close() {
+      try {
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
+
+/** The PostgreSQL error behind a drizzle error (drizzle wraps it in `.cause`). */
+export function pgErrorCode(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && cur; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export { schema };
