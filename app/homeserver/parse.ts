@@ -1,0 +1,86 @@
+/**
+ * Tolerant field parsers for homeserver JSON, where real servers differ from the docs:
+ * - booleans come as true/false, or 0/1 from older Synapse on SQLite (seen on 1.94);
+ * - federation retry fields were nullable before 1.98 (null means 0);
+ * - timestamps are milliseconds almost everywhere, but `creation_ts` of the single-user GET is in SECONDS.
+ *   Every returned type carries milliseconds; the parser name says what the wire unit is.
+ * Zod objects strip unknown keys, so extra fields from newer servers are ignored; fields that older servers
+ * omit are optional with a documented default.
+ */
+import { z } from "zod";
+
+/** true/false or 0/1. */
+export const bool = z
+  .union([z.boolean(), z.literal(0), z.literal(1)])
+  .transform((v) => v === true || v === 1);
+
+/** A boolean an older server may omit (or send as null); `fallback` is what omission means. */
+export const boolOr = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.literal(0), z.literal(1), z.null(), z.undefined()])
+    .transform((v) => (v === null || v === undefined ? fallback : v === true || v === 1));
+
+/** A string that may be null or missing → null. */
+export const nullableString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
+
+/** A number that may be null or missing → null. */
+export const nullableNumber = z
+  .number()
+  .nullish()
+  .transform((v) => v ?? null);
+
+/** A count or interval where null/missing means 0 (e.g. pre-1.98 federation retry fields). */
+export const numberOrZero = z
+  .number()
+  .nullish()
+  .transform((v) => v ?? 0);
+
+/** A timestamp sent in milliseconds (nullable). */
+export const msTimestamp = nullableNumber;
+
+/**
+ * A timestamp sent in SECONDS, returned in milliseconds (nullable).
+ * A value above 1e11 cannot be seconds (that is the year 5138), so it is taken as already being ms: this keeps
+ * us right if Synapse ever fixes the unit of the single-user `creation_ts`.
+ */
+export const secondsTimestampAsMs = z
+  .number()
+  .nullish()
+  .transform((v) => (v === null || v === undefined ? null : v > 1e11 ? v : v * 1000));
+
+/**
+ * `next_token`: a string in most APIs, an integer in statistics/users/media. Normalised to a string
+ * (it is only ever sent back as `from`); absent/null → undefined.
+ */
+export const nextToken = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .transform((v) => (v === null || v === undefined ? undefined : String(v)));
+
+/** A JSON object whose values we keep raw. */
+export const jsonObject = z.record(z.unknown());
+
+/** An object kept as sent (signed key objects must not lose fields). */
+export const looseObject = <T extends z.ZodRawShape>(shape: T) => z.object(shape).passthrough();
+
+/** Offset-paged list envelope shared by users, destinations, destination rooms and media statistics. */
+export const pageFields = {
+  total: z.number(),
+  next_token: nextToken,
+};
+
+/**
+ * Describe a parse failure without values: paths and issue codes only, because the offending JSON may
+ * contain secrets (a login response holds an access token).
+ */
+export function describeParseFailure(err: unknown): string {
+  if (err instanceof z.ZodError) {
+    const issues = err.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.code}`);
+    if (err.issues.length > 5) issues.push(`and ${err.issues.length - 5} more`);
+    return `invalid shape (${issues.join("; ")})`;
+  }
+  return "invalid shape";
+}
