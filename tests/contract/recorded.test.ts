@@ -1,0 +1,281 @@
+// Replays the recorded Synapse 1.132.0 request/response pairs (../shared/reference/recorded) against the
+// simulator and checks status, content type, errcode and response shape (key sets + JSON types,
+// recursively; list elements against the recorded first element). Values differ per run and are not
+// compared — except the user lists, whose roster we rebuild from the recording, so there the order of
+// names, `total` and `next_token` must match the real server too (that pins the filter semantics).
+//
+// Only fixtures whose path is under COVERED_PREFIXES are replayed; the rest show up as skipped until the
+// API area is built. Extend COVERED_PREFIXES when you add an area; exclude single fixtures only in
+// EXCLUDED, with a reason.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../simulator/index";
+import { addDevice, addUser, issueToken, revokeToken, type SimUser } from "../simulator/state";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const RECORDED_DIR = path.resolve(repoRoot, "../shared/reference/recorded");
+
+interface Fixture {
+  name: string;
+  request: {
+    method: string;
+    path: string;
+    query?: Record<string, string | string[]>;
+    body?: unknown;
+    auth: "admin" | "user" | "bad" | "none";
+  };
+  response: { status: number; headers: Record<string, string>; body: unknown };
+}
+
+/** Path prefixes of the endpoints the simulator implements (a fixture is replayed if its path starts so). */
+const COVERED_PREFIXES = [
+  // auth + conventions
+  "/_matrix/client/v3/login",
+  "/_matrix/client/v3/logout",
+  "/_matrix/client/v3/account/whoami",
+  "/_matrix/client/v3/does_not_exist",
+  "/_synapse/admin/v1/does_not_exist",
+  "/does_not_exist",
+  // discovery: versions only (well-known and signing keys belong to the discovery area)
+  "/_matrix/client/versions",
+  "/_matrix/federation/v1/version",
+  "/_synapse/admin/v1/server_version",
+  // users
+  "/_synapse/admin/v2/users",
+  "/_synapse/admin/v3/users",
+  "/_synapse/admin/v1/users/",
+  "/_synapse/admin/v1/whois/",
+  "/_matrix/client/v3/admin/whois/",
+  "/_synapse/admin/v1/username_available",
+];
+
+/** `file › fixture name` → why it is not replayed although its endpoint is covered. */
+const EXCLUDED: Record<string, string> = {};
+
+if (!fs.existsSync(RECORDED_DIR)) {
+  // Fail loudly: a silently skipped contract test would let the simulator drift from the real server.
+  throw new Error(`recorded fixtures not found at ${RECORDED_DIR}`);
+}
+const FILES = fs
+  .readdirSync(RECORDED_DIR)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
+const ALL: Array<{ file: string; fixture: Fixture }> = FILES.flatMap((file) =>
+  (JSON.parse(fs.readFileSync(path.join(RECORDED_DIR, file), "utf8")) as Fixture[]).map((fixture) => ({
+    file,
+    fixture,
+  })),
+);
+const byName = (file: string, prefix: string) =>
+  ALL.find((f) => f.file === file && f.fixture.name.startsWith(prefix))?.fixture;
+
+// ------------------------------------------------------------------ the recorded world
+
+/**
+ * Rebuilds the recording's state in a fresh simulator: users (from the unfiltered v3 list), passwords
+ * used by successful logins, devices, whois connections and account data, all from the fixtures.
+ */
+async function recordedWorld(): Promise<Simulator> {
+  const sim = await startSimulator({ serverName: "hs.test", users: 0 });
+  const { state } = sim;
+  const now = sim.clock.now();
+  const roster = byName("users.json", "v3 list, no parameters")!.response.body as { users: Array<Record<string, unknown>> };
+  for (const u of roster.users) {
+    const fields = {
+      displayname: u.displayname as string | null,
+      avatar_url: u.avatar_url as string | null,
+      admin: u.admin as boolean,
+      is_guest: u.is_guest as boolean,
+      user_type: u.user_type as string | null,
+      deactivated: u.deactivated as boolean,
+      shadow_banned: u.shadow_banned as boolean,
+      locked: u.locked as boolean,
+      erased: u.erased as boolean,
+      approved: u.approved as boolean,
+      creation_ts: u.creation_ts as number,
+      last_seen_ts: u.last_seen_ts as number | null,
+    };
+    const existing = state.users.get(u.name as string);
+    if (existing) Object.assign(existing, fields);
+    else {
+      const localpart = (u.name as string).slice(1).split(":")[0];
+      addUser(state, { localpart, ...fields, password: fields.deactivated ? null : `${localpart}-pass` }, now);
+    }
+  }
+  for (const { fixture: f } of ALL) {
+    const { request: req, response: res } = f;
+    const body = res.body as Record<string, any>;
+    if (req.method === "POST" && req.path.endsWith("/login") && res.status === 200) {
+      const user = state.users.get(body.user_id) as SimUser;
+      if (!user.deactivated) user.password = (req.body as any).password;
+    }
+    if (res.status !== 200) continue;
+    if (/\/devices$/.test(req.path)) {
+      for (const d of body.devices) {
+        if (!state.devices.get(d.user_id)?.has(d.device_id)) addDevice(state, d.user_id, d);
+      }
+    }
+    if (/\/whois\//.test(req.path)) {
+      for (const c of body.devices[""].sessions[0].connections) {
+        if (!state.connections.some((x) => x.user_id === body.user_id && x.last_seen === c.last_seen)) {
+          state.connections.push({ user_id: body.user_id, access_token: null, device_id: null, ...c });
+        }
+      }
+    }
+    if (/\/accountdata$/.test(req.path)) {
+      state.accountData.set(decodeURIComponent(req.path.split("/")[5]), structuredClone(body.account_data));
+    }
+  }
+  return sim;
+}
+
+// ------------------------------------------------------------------ replay + comparison
+
+function tokenForAuth(sim: Simulator, f: Fixture): string | null {
+  switch (f.request.auth) {
+    case "none":
+      return null;
+    case "admin":
+      return sim.adminToken;
+    case "user":
+      // The recording names whose token it was in the fixture name ("alice's non-admin token").
+      return sim.tokenFor(/\b([a-z0-9]+)'s\b/.exec(f.name)?.[1] ?? "alice");
+    case "bad": {
+      if (!/revoked|after logout/.test(f.name)) return "syt_bm90aGluZw_unknownTokenXXXXXXXX_000000";
+      const t = issueToken(sim.state, "@alice:hs.test", null);
+      revokeToken(sim.state, t);
+      return t;
+    }
+  }
+}
+
+async function replay(sim: Simulator, f: Fixture): Promise<{ status: number; contentType: string; retryAfter: string | null; body: unknown }> {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(f.request.query ?? {})) for (const x of [v].flat()) qs.append(k, x);
+  const headers: Record<string, string> = {};
+  const token = tokenForAuth(sim, f);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (f.request.body !== undefined) {
+    body = typeof f.request.body === "string" ? f.request.body : JSON.stringify(f.request.body);
+    headers["Content-Type"] = "application/json";
+  }
+  const url = `${sim.url}${f.request.path}${qs.size ? `?${qs}` : ""}`;
+  const res = await fetch(url, { method: f.request.method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: compared as a string body
+  }
+  return { status: res.status, contentType: res.headers.get("content-type") ?? "", retryAfter: res.headers.get("retry-after"), body: parsed };
+}
+
+const jsonType = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
+
+/**
+ * Keys the reference documents as nullable. A list element is compared with the recorded *first* element,
+ * so a null on one side and a value on the other is not a shape difference for these keys.
+ */
+const NULLABLE_KEYS = new Set([
+  // users (list + single)
+  "user_type", "displayname", "avatar_url", "last_seen_ts", "appservice_id",
+  "consent_server_notice_sent", "consent_version", "consent_ts",
+  // devices, whois
+  "display_name", "last_seen_ip", "last_seen_user_agent",
+]);
+
+/** Differences in shape between a recorded value and an actual one, as readable paths. */
+function shapeDiff(expected: unknown, actual: unknown, at = "$", key = ""): string[] {
+  const te = jsonType(expected);
+  const ta = jsonType(actual);
+  if (te !== ta) {
+    if ((te === "null" || ta === "null") && NULLABLE_KEYS.has(key)) return [];
+    return [`${at}: recorded ${te}, got ${ta}`];
+  }
+  if (te === "array") {
+    const e = expected as unknown[];
+    const a = actual as unknown[];
+    if (e.length === 0) return [];
+    if (a.length === 0) return [`${at}: recorded a non-empty list, got an empty one`];
+    return a.flatMap((item, i) => shapeDiff(e[0], item, `${at}[${i}]`, key));
+  }
+  if (te === "object") {
+    const e = expected as Record<string, unknown>;
+    const a = actual as Record<string, unknown>;
+    const out: string[] = [];
+    for (const k of Object.keys(e)) if (!(k in a)) out.push(`${at}.${k}: missing`);
+    for (const k of Object.keys(a)) if (!(k in e)) out.push(`${at}.${k}: unexpected key`);
+    for (const k of Object.keys(e)) if (k in a) out.push(...shapeDiff(e[k], a[k], `${at}.${k}`, k));
+    return out;
+  }
+  return [];
+}
+
+function compare(f: Fixture, got: Awaited<ReturnType<typeof replay>>): string[] {
+  const exp = f.response;
+  const out: string[] = [];
+  if (got.status !== exp.status) out.push(`status: recorded ${exp.status}, got ${got.status}`);
+  const ct = exp.headers["content-type"];
+  if (ct && got.contentType.toLowerCase() !== ct.toLowerCase()) out.push(`content-type: recorded ${ct}, got ${got.contentType}`);
+  if (exp.headers["retry-after"] && got.retryAfter === null) out.push("retry-after: missing");
+  const eb = exp.body as Record<string, unknown>;
+  const gb = got.body as Record<string, unknown>;
+  if (typeof eb === "string" || typeof gb === "string") {
+    if (typeof eb !== typeof gb) out.push(`body: recorded ${jsonType(eb)}, got ${jsonType(gb)}`);
+    return out;
+  }
+  if (eb && "errcode" in eb && gb?.errcode !== eb.errcode) out.push(`errcode: recorded ${eb.errcode}, got ${gb?.errcode}`);
+  out.push(...shapeDiff(eb, gb));
+  // Users lists: the roster is the recording's, so results must match the real server's.
+  if (/^\/_synapse\/admin\/v[23]\/users$/.test(f.request.path) && exp.status === 200) {
+    const names = (b: Record<string, unknown>) => (b.users as Array<{ name: string }>).map((u) => u.name);
+    const truncated = /truncated/.test(f.name);
+    const gotNames = truncated ? names(gb).slice(0, names(eb).length) : names(gb);
+    if (JSON.stringify(gotNames) !== JSON.stringify(names(eb))) out.push(`users: recorded ${names(eb)}, got ${gotNames}`);
+    if (gb.total !== eb.total) out.push(`total: recorded ${eb.total}, got ${gb.total}`);
+    if (!truncated && gb.next_token !== eb.next_token) out.push(`next_token: recorded ${eb.next_token}, got ${gb.next_token}`);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ tests
+
+const isCovered = (f: Fixture) => COVERED_PREFIXES.some((p) => f.request.path.startsWith(p));
+let current: Simulator | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+describe("recorded Synapse fixtures", () => {
+  it("found fixtures, and every covered prefix has at least one", () => {
+    expect(ALL.length).toBeGreaterThan(0);
+    const unused = COVERED_PREFIXES.filter((p) => !ALL.some(({ fixture }) => fixture.request.path.startsWith(p)));
+    expect(unused).toEqual([]);
+    const stale = Object.keys(EXCLUDED).filter((k) => !ALL.some(({ file, fixture }) => `${file} › ${fixture.name}` === k));
+    expect(stale).toEqual([]);
+  });
+
+  for (const file of FILES) {
+    describe(file, () => {
+      for (const { fixture } of ALL.filter((x) => x.file === file)) {
+        const label = `${file} › ${fixture.name}`;
+        if (!isCovered(fixture)) {
+          it.skip(`${fixture.name} (area not simulated yet)`, () => {});
+        } else if (EXCLUDED[label]) {
+          it.skip(`${fixture.name} (excluded: ${EXCLUDED[label]})`, () => {});
+        } else {
+          it(fixture.name, async () => {
+            current = await recordedWorld();
+            const diffs = compare(fixture, await replay(current, fixture));
+            expect(diffs, `${label}\n  ${fixture.request.method} ${fixture.request.path}`).toEqual([]);
+          });
+        }
+      }
+    });
+  }
+});

@@ -1,0 +1,13 @@
+// Every API area registers its handlers here. To add an area: create routes/<area>.ts exporting
+// `register(router: Router)`, and add it to this list.
+import type { Router } from "../router";
+import { register as auth } from "./auth";
+import { register as server } from "./server";
+import { register as users } from "./users";
+import { register as devices } from "./devices";
+
+const AREAS: Array<(router: Router) => void> = [auth, server, users, devices];
+
+export function registerAll(router: Router): void {
+  for (const register of AREAS) register(router);
+}

@@ -1,0 +1,179 @@
+// Admin user APIs (reference §2, users.json): the v2/v3 lists, query user, is-admin, account data,
+// username_available. Field sets and orders follow the recorded responses.
+import { errors } from "../errors";
+import {
+  likeMatcher,
+  paginate,
+  parseBoolean,
+  parseChoice,
+  parseDirection,
+  parseInteger,
+  parseString,
+  pgCompare,
+  requireString,
+} from "../params";
+import type { RouteContext, Router } from "../router";
+import { checkUsername, parseUserId, type SimState, type SimUser } from "../state";
+
+/** In the order Synapse prints them in the 400 message. */
+export const USER_ORDER_BY = [
+  "name", "displayname", "is_guest", "admin", "deactivated", "user_type", "avatar_url", "shadow_banned",
+  "creation_ts", "last_seen_ts", "locked",
+] as const;
+export type UserOrderBy = (typeof USER_ORDER_BY)[number];
+
+export function register(router: Router): void {
+  router.add({ method: "GET", path: "/_synapse/admin/v2/users", auth: "admin", handler: (ctx) => listUsers(ctx, 2) });
+  router.add({ method: "GET", path: "/_synapse/admin/v3/users", auth: "admin", handler: (ctx) => listUsers(ctx, 3) });
+  router.add({ method: "GET", path: "/_synapse/admin/v2/users/:userId", auth: "admin", handler: queryUser });
+  router.add({
+    method: "GET",
+    path: "/_synapse/admin/v1/users/:userId/admin",
+    auth: "admin",
+    unmountedUnderMas: true,
+    handler: (ctx) => {
+      const { domain } = parseUserId(ctx.params.userId);
+      if (domain !== ctx.state.serverName) throw errors.unknown("Only local users can be admins of this homeserver");
+      // Unknown local users are simply "not admin" (recorded: 200, not 404).
+      return { admin: ctx.state.users.get(ctx.params.userId)?.admin ?? false };
+    },
+  });
+  router.add({
+    method: "GET",
+    path: "/_synapse/admin/v1/users/:userId/accountdata",
+    auth: "admin",
+    handler: (ctx) => {
+      const user = localUser(ctx.state, ctx.params.userId, "Can only look up local users", "User not found");
+      const ad = ctx.state.accountData.get(user.name);
+      // Account data deleted to {} is left out, like Synapse's get_global_account_data_for_user.
+      const nonEmpty = (m: Record<string, Record<string, unknown>>) =>
+        Object.fromEntries(Object.entries(m).filter(([, v]) => Object.keys(v).length > 0));
+      const rooms = Object.fromEntries(
+        Object.entries(ad?.rooms ?? {})
+          .map(([room, m]) => [room, nonEmpty(m)] as const)
+          .filter(([, m]) => Object.keys(m).length > 0),
+      );
+      return { account_data: { global: nonEmpty(ad?.global ?? {}), rooms } };
+    },
+  });
+  router.add({
+    method: "GET",
+    path: "/_synapse/admin/v1/username_available",
+    auth: "admin",
+    handler: (ctx) => {
+      checkUsername(ctx.state, requireString(ctx.query, "username"));
+      return { available: true };
+    },
+  });
+}
+
+/** A local, existing user or the endpoint's 400 (remote) / 404 (unknown). */
+export function localUser(state: SimState, userId: string, remoteMsg: string, notFoundMsg: string): SimUser {
+  const { domain } = parseUserId(userId);
+  if (domain !== state.serverName) throw errors.unknown(remoteMsg);
+  const user = state.users.get(userId);
+  if (!user) throw errors.notFound(notFoundMsg);
+  return user;
+}
+
+function listUsers(ctx: RouteContext, version: 2 | 3): unknown {
+  const q = ctx.query;
+  // Parsed in Synapse's order so the first invalid parameter is the one reported.
+  const from = parseInteger(q, "from", 0);
+  const limit = parseInteger(q, "limit", 100);
+  const userId = parseString(q, "user_id");
+  const name = parseString(q, "name");
+  const guests = parseBoolean(q, "guests", true);
+  if (ctx.sim.options.mas && guests) {
+    throw errors.invalidParam("The guests parameter is not supported when MSC3861 is enabled.");
+  }
+  // v2: true includes deactivated, otherwise excluded. v3: true only, false none, absent no filter.
+  const deactivated = version === 2 ? parseBoolean(q, "deactivated", false) : parseBoolean(q, "deactivated");
+  const admins = parseBoolean(q, "admins");
+  const locked = parseBoolean(q, "locked", false);
+  const notUserTypes = q.getAll("not_user_type");
+  const orderBy = parseChoice<UserOrderBy>(q, "order_by", USER_ORDER_BY, "name");
+  const dir = parseDirection(q);
+
+  const nameLike = name ? likeMatcher(name) : undefined;
+  const displayLike = name ? likeMatcher(name.toLowerCase()) : undefined;
+  const idLike = !name && userId ? likeMatcher(userId) : undefined;
+
+  const matching = [...ctx.state.users.values()].filter((u) => {
+    if (nameLike && !(nameLike(u.name) || (u.displayname !== null && displayLike!(u.displayname.toLowerCase())))) {
+      return false;
+    }
+    if (idLike && !idLike(u.name)) return false;
+    if (!guests && u.is_guest) return false;
+    if (version === 2 ? !deactivated && u.deactivated : deactivated !== undefined && u.deactivated !== deactivated) {
+      return false;
+    }
+    if (admins !== undefined && u.admin !== admins) return false;
+    if (!locked && u.locked) return false;
+    // "" stands for "no type": not_user_type=bot&not_user_type= leaves only custom types.
+    if (notUserTypes.length > 0 && notUserTypes.includes(u.user_type ?? "")) return false;
+    return true;
+  });
+
+  const desc = dir === "b";
+  matching.sort((a, b) => {
+    // Ties break on name ascending whatever the direction (Synapse appends `name ASC`).
+    const r = pgCompare(a[orderBy], b[orderBy], desc);
+    return r !== 0 ? r : pgCompare(a.name, b.name, false);
+  });
+
+  const { page, total, next_token } = paginate(matching, from, limit);
+  const asInts = version === 2 && ctx.sim.options.booleansAsInts;
+  return {
+    users: page.map((u) => listEntry(u, asInts)),
+    total,
+    ...(next_token !== undefined ? { next_token } : {}),
+  };
+}
+
+/** Exactly the fields (and order) the list returns: `approved` yes, `suspended` no; creation_ts in ms. */
+function listEntry(u: SimUser, asInts: boolean): Record<string, unknown> {
+  // Old Synapse on SQLite returned raw 0/1 columns; it converted only `erased` to a boolean.
+  const b = (v: boolean) => (asInts ? (v ? 1 : 0) : v);
+  return {
+    name: u.name,
+    user_type: u.user_type,
+    is_guest: b(u.is_guest),
+    admin: b(u.admin),
+    deactivated: b(u.deactivated),
+    shadow_banned: b(u.shadow_banned),
+    displayname: u.displayname,
+    avatar_url: u.avatar_url,
+    creation_ts: u.creation_ts,
+    approved: b(u.approved),
+    erased: u.erased,
+    last_seen_ts: u.last_seen_ts,
+    locked: b(u.locked),
+  };
+}
+
+/** The single-user GET: creation_ts in SECONDS, `suspended`/threepids/external_ids/consent, no `approved`. */
+function queryUser(ctx: RouteContext): unknown {
+  const u = localUser(ctx.state, ctx.params.userId, "Can only look up local users", "User not found");
+  return {
+    name: u.name,
+    admin: u.admin,
+    deactivated: u.deactivated,
+    locked: u.locked,
+    shadow_banned: u.shadow_banned,
+    creation_ts: Math.floor(u.creation_ts / 1000),
+    appservice_id: u.appservice_id,
+    consent_server_notice_sent: u.consent_server_notice_sent,
+    consent_version: u.consent_version,
+    consent_ts: u.consent_ts,
+    user_type: u.user_type,
+    is_guest: u.is_guest,
+    suspended: u.suspended,
+    displayname: u.displayname,
+    avatar_url: u.avatar_url,
+    threepids: u.threepids.map((t) => ({ ...t })),
+    external_ids: u.external_ids.map((e) => ({ ...e })),
+    erased: u.erased,
+    last_seen_ts: u.last_seen_ts,
+  };
+}
