@@ -5,4 +5,5 @@ export default {
   serverModuleFormat: "esm",
   serverPlatform: "node",
   browserNodeBuiltinsPolyfill: { modules: {} },
+  future: { v3_fetcherPersist: true, v3_relativeSplatPath: true, v3_throwAbortReason: true, v3_lazyRouteDiscovery: true },
 };

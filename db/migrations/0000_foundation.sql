@@ -4,6 +4,7 @@ CREATE TABLE "admin_sessions" (
 	"homeserver_url" text NOT NULL,
 	"access_token_enc" text NOT NULL,
 	"device_id" text,
+	"server_version" text,
 	"token_provided" integer DEFAULT 0 NOT NULL,
 	"csrf_token" text NOT NULL,
 	"created_at" timestamp with time zone NOT NULL,

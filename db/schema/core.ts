@@ -14,6 +14,8 @@ export const adminSessions = pgTable(
     /** The homeserver access token, AES-256-GCM encrypted with a key derived from SESSION_SECRET. */
     accessTokenEnc: text("access_token_enc").notNull(),
     deviceId: text("device_id"),
+    /** Homeserver version seen at sign-in, for the header. */
+    serverVersion: text("server_version"),
     /** True when the admin pasted an access token instead of logging in: sign-out must not log out their token. */
     tokenProvided: integer("token_provided").notNull().default(0),
     csrfToken: text("csrf_token").notNull(),

@@ -1,0 +1,22 @@
+import { useRouteLoaderData } from "@remix-run/react";
+
+export interface AppShellData {
+  userId: string;
+  serverName: string;
+  serverVersion: string | null;
+  homeserverUrl: string;
+  csrfToken: string;
+}
+
+/** The signed-in shell's data (admin, homeserver, CSRF token), for any component under the shell. */
+export function useShellData(): AppShellData {
+  const data = useRouteLoaderData("routes/_app") as AppShellData | undefined;
+  if (!data) throw new Error("useShellData used outside the signed-in shell");
+  return data;
+}
+
+/** Every mutating form carries the session's CSRF token; actions refuse a form without it. */
+export function CsrfInput() {
+  const { csrfToken } = useShellData();
+  return <input type="hidden" name="csrf" value={csrfToken} />;
+}

@@ -1,0 +1,36 @@
+/**
+ * A timestamp shown relative ("3 h ago") with the absolute time in the admin's time zone on hover. The server
+ * renders UTC; after hydration the browser's zone is used.
+ */
+import { useEffect, useState } from "react";
+
+export function formatRelative(ms: number, now: number): string {
+  const diff = now - ms;
+  const abs = Math.abs(diff);
+  const fmt = (v: number, unit: string) => (diff >= 0 ? `${v} ${unit} ago` : `in ${v} ${unit}`);
+  if (abs < 60_000) return diff >= 0 ? "just now" : "in under a minute";
+  if (abs < 3600_000) return fmt(Math.round(abs / 60_000), "min");
+  if (abs < 86400_000) return fmt(Math.round(abs / 3600_000), "h");
+  if (abs < 60 * 86400_000) return fmt(Math.round(abs / 86400_000), "d");
+  if (abs < 730 * 86400_000) return fmt(Math.round(abs / (30 * 86400_000)), "mo");
+  return fmt(Math.round(abs / (365 * 86400_000)), "y");
+}
+
+export function Time({ value, never = "never" }: { value: string | number | Date | null | undefined; never?: string }) {
+  const [zone, setZone] = useState<string | undefined>("UTC");
+  const [now, setNow] = useState<number | null>(null);
+  useEffect(() => {
+    setZone(undefined);
+    setNow(Date.now());
+  }, []);
+  if (value === null || value === undefined || value === "") return <span className="muted">{never}</span>;
+  const ms = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
+  if (!Number.isFinite(ms)) return <span className="muted">{never}</span>;
+  const absolute = new Date(ms).toLocaleString("en-GB", { timeZone: zone, dateStyle: "medium", timeStyle: "short" }) + (zone ? " UTC" : "");
+  const iso = new Date(ms).toISOString();
+  return (
+    <time dateTime={iso} title={absolute}>
+      {now === null ? absolute : formatRelative(ms, now)}
+    </time>
+  );
+}

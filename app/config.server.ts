@@ -1,0 +1,153 @@
+/**
+ * Configuration from environment variables, validated once at start. Each problem gets its own plain message,
+ * and all problems are reported together so an operator fixes them in one go.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+export interface Config {
+  nodeEnv: "production" | "development" | "test";
+  /** The homeserver Steward manages; the sign-in form is prefilled with it. */
+  homeserverUrl?: string;
+  /** A dedicated admin token for background jobs (collectors). */
+  homeserverAdminToken?: string;
+  databaseUrl?: string;
+  dataDir: string;
+  sessionSecret: string;
+  publicBaseUrl: string;
+  port: number;
+  host: string;
+  /** Trust X-Forwarded-Proto/For from a reverse proxy. */
+  trustProxy: boolean;
+  /** Bearer token required by /metrics when set. */
+  metricsToken?: string;
+  /** Serve the public /register pages. */
+  publicRegistration: boolean;
+  /** Who new users should message to say hi (shown on onboarding). */
+  adminContact?: string;
+  /** Session lifetimes. */
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  /** Homeserver request timeout. */
+  homeserverTimeoutMs: number;
+  /** Collector intervals, in seconds (0 disables the schedule; "refresh now" still works). */
+  collectIntervals: Record<string, number>;
+  /** Start the background collector loop in this process. */
+  collectorsEnabled: boolean;
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** Optional read-only connection to Synapse's own database (exact key-backup state). */
+  synapseDatabaseUrl?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Steward cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function parseUrl(name: string, value: string | undefined, problems: string[], protocols = ["http:", "https:"]) {
+  if (value === undefined || value.trim() === "") return undefined;
+  try {
+    const u = new URL(value.trim());
+    if (!protocols.includes(u.protocol)) {
+      problems.push(`${name} must start with ${protocols.map((p) => p + "//").join(" or ")} (got "${value}").`);
+      return undefined;
+    }
+    return value.trim().replace(/\/+$/, "");
+  } catch {
+    problems.push(`${name} is not a valid URL (got "${value}").`);
+    return undefined;
+  }
+}
+
+function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number, problems: string[]) {
+  if (value === undefined || value.trim() === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}").`);
+    return fallback;
+  }
+  return n;
+}
+
+function parseBool(name: string, value: string | undefined, fallback: boolean, problems: string[]) {
+  if (value === undefined || value.trim() === "") return fallback;
+  const v = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  problems.push(`${name} must be true or false (got "${value}").`);
+  return fallback;
+}
+
+/** In development the secret is generated once and kept in the data directory, so sessions survive restarts. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, "session-secret");
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const secret = crypto.randomBytes(32).toString("base64url");
+    fs.writeFileSync(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const nodeEnvRaw = env.NODE_ENV ?? "development";
+  const nodeEnv = (["production", "development", "test"].includes(nodeEnvRaw) ? nodeEnvRaw : "development") as Config["nodeEnv"];
+
+  const homeserverUrl = parseUrl("HOMESERVER_URL", env.HOMESERVER_URL, problems);
+  const databaseUrl = parseUrl("DATABASE_URL", env.DATABASE_URL, problems, ["postgres:", "postgresql:"]);
+  const synapseDatabaseUrl = parseUrl("SYNAPSE_DATABASE_URL", env.SYNAPSE_DATABASE_URL, problems, ["postgres:", "postgresql:"]);
+  const port = parseInteger("PORT", env.PORT, 3000, 0, 65535, problems);
+  const host = env.HOST?.trim() || "127.0.0.1";
+  const dataDir = path.resolve(env.STEWARD_DATA_DIR?.trim() || "./data");
+  const publicBaseUrl = parseUrl("PUBLIC_BASE_URL", env.PUBLIC_BASE_URL, problems) ?? `http://localhost:${port}`;
+
+  let sessionSecret = env.SESSION_SECRET?.trim() ?? "";
+  if (sessionSecret && sessionSecret.length < 32) {
+    problems.push("SESSION_SECRET must be at least 32 characters (try: openssl rand -base64 32).");
+  } else if (!sessionSecret && nodeEnv === "production") {
+    problems.push("SESSION_SECRET is required when NODE_ENV=production (try: openssl rand -base64 32).");
+  }
+
+  const logLevel = (env.LOG_LEVEL ?? "info").toLowerCase();
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${env.LOG_LEVEL}").`);
+
+  const collectIntervals: Record<string, number> = {
+    "user-counts": parseInteger("COLLECT_USER_COUNTS_SECONDS", env.COLLECT_USER_COUNTS_SECONDS, 15 * 60, 0, 7 * 86400, problems),
+    federation: parseInteger("COLLECT_FEDERATION_SECONDS", env.COLLECT_FEDERATION_SECONDS, 5 * 60, 0, 7 * 86400, problems),
+    posture: parseInteger("COLLECT_POSTURE_SECONDS", env.COLLECT_POSTURE_SECONDS, 6 * 3600, 0, 30 * 86400, problems),
+  };
+
+  const config: Config = {
+    nodeEnv,
+    homeserverUrl,
+    homeserverAdminToken: env.HOMESERVER_ADMIN_TOKEN?.trim() || undefined,
+    databaseUrl,
+    dataDir,
+    sessionSecret,
+    publicBaseUrl,
+    port,
+    host,
+    trustProxy: parseBool("TRUST_PROXY", env.TRUST_PROXY, false, problems),
+    metricsToken: env.METRICS_TOKEN?.trim() || undefined,
+    publicRegistration: parseBool("PUBLIC_REGISTRATION", env.PUBLIC_REGISTRATION, true, problems),
+    adminContact: env.ADMIN_CONTACT?.trim() || undefined,
+    sessionIdleMinutes: parseInteger("SESSION_IDLE_MINUTES", env.SESSION_IDLE_MINUTES, 12 * 60, 1, 30 * 24 * 60, problems),
+    sessionMaxHours: parseInteger("SESSION_MAX_HOURS", env.SESSION_MAX_HOURS, 7 * 24, 1, 365 * 24, problems),
+    homeserverTimeoutMs: parseInteger("HOMESERVER_TIMEOUT_MS", env.HOMESERVER_TIMEOUT_MS, 10_000, 100, 600_000, problems),
+    collectIntervals,
+    collectorsEnabled: parseBool("COLLECTORS_ENABLED", env.COLLECTORS_ENABLED, true, problems),
+    logLevel: logLevel as Config["logLevel"],
+    synapseDatabaseUrl,
+  };
+  if (problems.length) throw new ConfigError(problems);
+  if (!config.sessionSecret) config.sessionSecret = developmentSecret(dataDir);
+  return config;
+}

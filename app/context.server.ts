@@ -1,0 +1,72 @@
+/**
+ * The app context: everything a loader or action needs from the process (config, database, logger, metrics,
+ * homeserver factory). server.ts builds it once and hands it to Remix as `context.steward`; routes never reach
+ * for module-level singletons, because server.ts and the Remix bundle hold separate copies of every module.
+ */
+import type { Config } from "./config.server";
+import type { Database, Db, TimingStore } from "../db/client";
+import { timingStorage } from "../db/client";
+import type { Logger } from "./services/log.server";
+import type { MetricsRegistry } from "./services/metrics.server";
+import { createHomeserverClient, type HomeserverClient } from "./homeserver/index";
+
+/** Background work (collectors) the web layer can start and observe; set by server.ts when collectors exist. */
+export interface CollectorControl {
+  /** Starts a run of the named collector now (if none is running); returns its run id or null. */
+  trigger(name: string, actor: string): Promise<number | null>;
+  names(): string[];
+}
+
+export interface StewardContext {
+  config: Config;
+  database: Database;
+  db: Db;
+  log: Logger;
+  metrics: MetricsRegistry;
+  startedAt: Date;
+  /** A homeserver client whose calls count towards Server-Timing and the homeserver metrics. */
+  homeserver(baseUrl: string, accessToken?: string): HomeserverClient;
+  collectors?: CollectorControl;
+  /** Set when the process is shutting down (readiness goes false). */
+  shuttingDown: boolean;
+}
+
+declare module "@remix-run/node" {
+  interface AppLoadContext {
+    steward: StewardContext;
+    requestId: string;
+    timing: TimingStore;
+    /** True when the request arrived over https (directly or, with TRUST_PROXY, via the proxy). */
+    secure: boolean;
+    clientIp: string;
+  }
+}
+
+export function createStewardContext(config: Config, database: Database, log: Logger, metrics: MetricsRegistry): StewardContext {
+  return {
+    config,
+    database,
+    db: database.db,
+    log,
+    metrics,
+    startedAt: new Date(),
+    shuttingDown: false,
+    homeserver(baseUrl, accessToken) {
+      return createHomeserverClient({
+        baseUrl,
+        accessToken,
+        timeoutMs: config.homeserverTimeoutMs,
+        onRequest: (e) => {
+          const store = timingStorage.getStore();
+          if (store) store.hsMs += e.durationMs;
+          metrics.observe(
+            "steward_homeserver_request_duration_seconds",
+            "Duration of requests to the homeserver, by endpoint and status.",
+            { method: e.method, endpoint: e.endpoint, status: String(e.status) },
+            e.durationMs / 1000,
+          );
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/** Federation: placeholder until its feature lands (see the open issues). */
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { requireAdmin } from "~/services/guard.server";
+
+export const meta: MetaFunction = () => [{ title: "Federation · Steward" }];
+
+export async function loader(args: LoaderFunctionArgs) {
+  await requireAdmin(args);
+  return json({});
+}
+
+export default function FederationPage() {
+  return (
+    <>
+      <h1>Federation</h1>
+      <p className="muted">This report is not available yet.</p>
+    </>
+  );
+}

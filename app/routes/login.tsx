@@ -1,0 +1,150 @@
+/** Admin sign-in: Matrix password login or an access token; only server admins get in. */
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
+import { Field } from "~/components/Field";
+import { recordAudit } from "~/services/audit.server";
+import { getAdminSession, sessionSettings } from "~/services/guard.server";
+import { hitRateLimit } from "~/services/rate-limit.server";
+import { createSession, sessionCookie } from "~/services/session.server";
+import { normaliseHomeserverUrl, signIn } from "~/services/sign-in.server";
+
+export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
+
+/** Document responses take their headers from here: pass the action's (Retry-After) through. */
+export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
+  const h = new Headers(loaderHeaders);
+  actionHeaders.forEach((v, k) => h.set(k, v));
+  return h;
+};
+
+const REASONS: Record<string, string> = {
+  expired: "Your homeserver session ended (the access token was revoked or expired). Sign in again.",
+  signed_out: "You have signed out.",
+};
+
+export async function loader(args: LoaderFunctionArgs) {
+  if (await getAdminSession(args)) throw redirect("/");
+  const { config } = args.context.steward;
+  return json({ homeserverUrl: config.homeserverUrl ?? "" });
+}
+
+const LoginForm = z.object({
+  homeserver: z.string().trim().min(1, "Enter the homeserver's address.").max(300),
+  mode: z.enum(["password", "token"]).default("password"),
+  username: z.string().trim().max(300).optional().default(""),
+  password: z.string().max(1000).optional().default(""),
+  accessToken: z.string().trim().max(2000).optional().default(""),
+  next: z.string().max(500).optional().default("/"),
+});
+
+type Errors = Partial<Record<"homeserver" | "username" | "password" | "accessToken" | "form", string>>;
+
+/** Only same-site paths are followed after sign-in (no open redirect). */
+function safeNext(next: string): string {
+  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const { request, context } = args;
+  const steward = context.steward;
+  const form = Object.fromEntries(await request.formData());
+  const parsed = LoginForm.safeParse(form);
+  const values = { homeserver: String(form.homeserver ?? ""), username: String(form.username ?? ""), mode: String(form.mode ?? "password") };
+  if (!parsed.success) {
+    const errors: Errors = {};
+    for (const issue of parsed.error.issues) errors[(issue.path[0] as keyof Errors) ?? "form"] ??= issue.message;
+    return json({ errors, values }, { status: 400 });
+  }
+  const input = parsed.data;
+  const errors: Errors = {};
+  const homeserverUrl = normaliseHomeserverUrl(input.homeserver);
+  if (!homeserverUrl) errors.homeserver = "Enter a web address such as https://matrix.example.org.";
+  else if (steward.config.homeserverUrl && normaliseHomeserverUrl(steward.config.homeserverUrl) !== homeserverUrl)
+    errors.homeserver = `This Steward manages ${steward.config.homeserverUrl}; sign in to that homeserver.`;
+  if (input.mode === "password") {
+    if (!input.username) errors.username = "Enter your username (e.g. admin or @admin:example.org).";
+    if (!input.password) errors.password = "Enter your password.";
+  } else if (!input.accessToken) errors.accessToken = "Paste an admin access token.";
+  if (Object.keys(errors).length) return json({ errors, values }, { status: 400 });
+
+  // Held in the database so the limit holds across replicas.
+  const limit = await hitRateLimit(steward.db, `login:ip:${context.clientIp}`, 10, 5 * 60_000);
+  if (!limit.allowed) {
+    const wait = Math.ceil(limit.retryAfterMs / 1000);
+    return json({ errors: { form: `Too many sign-in attempts from your address. Try again in ${wait} seconds.` } as Errors, values }, { status: 429, headers: { "Retry-After": String(wait) } });
+  }
+
+  const hs = steward.homeserver(homeserverUrl!);
+  const result = await signIn(
+    hs,
+    input.mode === "password"
+      ? { mode: "password", homeserverUrl: homeserverUrl!, username: input.username, password: input.password }
+      : { mode: "token", homeserverUrl: homeserverUrl!, accessToken: input.accessToken },
+    (token) => steward.homeserver(homeserverUrl!, token),
+  );
+  const actor = result.ok ? result.userId : input.mode === "password" ? input.username : "(access token)";
+  if (!result.ok) {
+    await recordAudit(steward.db, { actor, action: "auth.sign_in", target: homeserverUrl, outcome: "refused", detail: { reason: result.reason }, requestId: context.requestId });
+    const e: Errors = {};
+    e[result.field ?? "form"] = result.message;
+    return json({ errors: e, values }, { status: result.reason === "rate_limited" ? 429 : 400 });
+  }
+  const settings = sessionSettings(steward);
+  const created = await createSession(steward.db, settings, {
+    userId: result.userId,
+    homeserverUrl: homeserverUrl!,
+    accessToken: result.accessToken,
+    deviceId: result.deviceId,
+    tokenProvided: result.tokenProvided,
+    serverVersion: result.serverVersion,
+  });
+  await recordAudit(steward.db, { actor: result.userId, action: "auth.sign_in", target: homeserverUrl, outcome: "ok", detail: { method: input.mode }, requestId: context.requestId });
+  return redirect(safeNext(input.next), {
+    headers: { "Set-Cookie": sessionCookie(created.cookieValue, { secure: context.secure, maxAgeSeconds: settings.maxHours * 3600 }) },
+  });
+}
+
+export default function Login() {
+  const { homeserverUrl } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  const navigation = useNavigation();
+  const errors: Errors = actionData?.errors ?? {};
+  const mode = actionData?.values?.mode === "token" || params.get("mode") === "token" ? "token" : "password";
+  const reason = params.get("reason");
+  return (
+    <main className="login-page">
+      <div className="panel">
+        <h1>Sign in to Steward</h1>
+        <p className="muted small">Use your Matrix server-admin account. Steward keeps your homeserver token on the server, never in your browser.</p>
+        {reason && REASONS[reason] ? <div className="alert info">{REASONS[reason]}</div> : null}
+        {errors.form ? (
+          <div className="alert error" role="alert">
+            {errors.form}
+          </div>
+        ) : null}
+        <Form method="post" noValidate>
+          <input type="hidden" name="mode" value={mode} />
+          <input type="hidden" name="next" value={params.get("next") ?? "/"} />
+          <Field label="Homeserver" name="homeserver" type="url" defaultValue={actionData?.values?.homeserver || homeserverUrl} error={errors.homeserver} autoComplete="url" required />
+          {mode === "password" ? (
+            <>
+              <Field label="Username" name="username" type="text" defaultValue={actionData?.values?.username ?? ""} error={errors.username} autoComplete="username" hint="admin or @admin:example.org" required />
+              <Field label="Password" name="password" type="password" error={errors.password} autoComplete="current-password" required />
+            </>
+          ) : (
+            <Field label="Access token" name="accessToken" type="password" error={errors.accessToken} autoComplete="off" hint="An access token of a server-admin account." required />
+          )}
+          <button type="submit" disabled={navigation.state === "submitting"}>
+            {navigation.state === "submitting" ? "Signing in…" : "Sign in"}
+          </button>
+        </Form>
+        <p className="small">
+          {mode === "password" ? <a href="/login?mode=token">Use an access token instead</a> : <a href="/login">Use a username and password instead</a>}
+        </p>
+      </div>
+    </main>
+  );
+}

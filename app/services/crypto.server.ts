@@ -1,0 +1,45 @@
+/**
+ * Secrets at rest: homeserver access tokens are stored AES-256-GCM encrypted with a key derived (HKDF) from
+ * SESSION_SECRET, so a copy of Steward's database alone does not hand out admin credentials.
+ */
+import crypto from "node:crypto";
+
+function deriveKey(secret: string, purpose: string): Buffer {
+  return Buffer.from(crypto.hkdfSync("sha256", Buffer.from(secret, "utf8"), Buffer.alloc(0), Buffer.from(purpose, "utf8"), 32));
+}
+
+export function encryptSecret(secret: string, plaintext: string): string {
+  const key = deriveKey(secret, "steward/access-token/v1");
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv("aes-256-gcm", key, iv);
+  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+  return ["v1", iv.toString("base64url"), body.toString("base64url"), cipher.getAuthTag().toString("base64url")].join(".");
+}
+
+/** Returns null when the value cannot be decrypted (another SESSION_SECRET, tampering). */
+export function decryptSecret(secret: string, sealed: string): string | null {
+  const [version, iv, body, tag] = sealed.split(".");
+  if (version !== "v1" || !iv || !body || !tag) return null;
+  try {
+    const decipher = crypto.createDecipheriv("aes-256-gcm", deriveKey(secret, "steward/access-token/v1"), Buffer.from(iv, "base64url"));
+    decipher.setAuthTag(Buffer.from(tag, "base64url"));
+    return Buffer.concat([decipher.update(Buffer.from(body, "base64url")), decipher.final()]).toString("utf8");
+  } catch {
+    return null;
+  }
+}
+
+export function randomToken(bytes = 32): string {
+  return crypto.randomBytes(bytes).toString("base64url");
+}
+
+export function sha256(value: string): string {
+  return crypto.createHash("sha256").update(value).digest("hex");
+}
+
+/** Constant-time string comparison for CSRF and bearer tokens. */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
+}

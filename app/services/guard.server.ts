@@ -1,0 +1,97 @@
+/**
+ * The checks every loader and action makes on the server: a valid admin session (else to /login), a CSRF token
+ * on every mutation, and "sign in again" when the homeserver no longer accepts the session's token.
+ */
+import { redirect, type AppLoadContext } from "@remix-run/node";
+import type { HomeserverClient } from "../homeserver/index";
+import { isHomeserverError } from "../homeserver/errors";
+import type { StewardContext } from "../context.server";
+import { safeEqual } from "./crypto.server";
+import {
+  clearSessionCookie,
+  deleteSession,
+  parseCookies,
+  readSession,
+  SESSION_COOKIE,
+  type AdminSession,
+  type SessionSettings,
+} from "./session.server";
+
+export function sessionSettings(ctx: StewardContext): SessionSettings {
+  return { secret: ctx.config.sessionSecret, idleMinutes: ctx.config.sessionIdleMinutes, maxHours: ctx.config.sessionMaxHours };
+}
+
+export interface AdminRequest {
+  session: AdminSession;
+  hs: HomeserverClient;
+  steward: StewardContext;
+  requestId: string;
+}
+
+interface Args {
+  request: Request;
+  context: AppLoadContext;
+}
+
+export function loginRedirect(request: Request, context: AppLoadContext, reason?: string) {
+  const url = new URL(request.url);
+  const params = new URLSearchParams();
+  const next = url.pathname + url.search;
+  if (next !== "/" && !next.startsWith("/login")) params.set("next", next);
+  if (reason) params.set("reason", reason);
+  const qs = params.toString();
+  return redirect(`/login${qs ? `?${qs}` : ""}`, { headers: { "Set-Cookie": clearSessionCookie(context.secure) } });
+}
+
+export async function getAdminSession({ request, context }: Args): Promise<AdminSession | null> {
+  const cookie = parseCookies(request.headers.get("cookie"))[SESSION_COOKIE];
+  return readSession(context.steward.db, sessionSettings(context.steward), cookie);
+}
+
+export async function requireAdmin(args: Args): Promise<AdminRequest> {
+  const session = await getAdminSession(args);
+  if (!session) {
+    // Data requests (fetch/JSON) get a 401 instead of an HTML redirect they cannot follow usefully.
+    if (args.request.headers.get("accept")?.includes("application/json") && !args.request.headers.get("accept")?.includes("text/html")) {
+      throw new Response(JSON.stringify({ error: "Sign in first." }), { status: 401, headers: { "Content-Type": "application/json" } });
+    }
+    throw loginRedirect(args.request, args.context);
+  }
+  const steward = args.context.steward;
+  return { session, hs: steward.homeserver(session.homeserverUrl, session.accessToken), steward, requestId: args.context.requestId };
+}
+
+/** Refuses a mutation without the session's CSRF token (form field `csrf` or header `X-CSRF-Token`) or from another origin. */
+export function requireCsrf(request: Request, session: AdminSession, form?: FormData): void {
+  const origin = request.headers.get("origin");
+  if (origin && origin !== "null") {
+    const host = request.headers.get("host");
+    let originHost = "";
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      /* unparsable origin: refused below */
+    }
+    if (!host || originHost !== host) throw new Response("Cross-site request refused.", { status: 403 });
+  }
+  const supplied = (form?.get("csrf") as string | null) ?? request.headers.get("x-csrf-token") ?? "";
+  if (typeof supplied !== "string" || !supplied || !safeEqual(supplied, session.csrfToken)) {
+    throw new Response("This form has expired or did not come from Steward. Reload the page and try again.", { status: 403 });
+  }
+}
+
+/**
+ * Runs a homeserver call; a token the homeserver no longer accepts ends the session and sends the admin back to
+ * sign in with a message, instead of an error page.
+ */
+export async function withHomeserver<T>(admin: AdminRequest, args: Args, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isHomeserverError(e, "unknown_token") || isHomeserverError(e, "missing_token")) {
+      await deleteSession(admin.steward.db, admin.session.idHash);
+      throw loginRedirect(args.request, args.context, "expired");
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm run demo`: Steward on the embedded database against the homeserver simulator (seeded with realistic
+ * users), or against HOMESERVER_URL when one is configured. Builds the app first, so it works right after `npm ci`.
+ */
+import { spawnSync } from "node:child_process";
+import { loadConfig, ConfigError } from "../app/config.server";
+import { DataDirLockedError } from "../db/lockfile";
+import { startSteward, ROOT } from "../server/steward";
+import { attachCollectors } from "../server/collectors";
+import { startSimulator, type Simulator } from "../tests/simulator/index";
+
+async function main() {
+  console.log("Building Steward…");
+  const build = spawnSync(process.execPath, [`${ROOT}/node_modules/@remix-run/dev/dist/cli.js`, "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  if (build.status !== 0) {
+    console.error("The build failed; see the errors above.");
+    process.exit(1);
+  }
+  let sim: Simulator | undefined;
+  const env = { ...process.env };
+  if (!env.HOMESERVER_URL) {
+    sim = await startSimulator({ users: Number(env.DEMO_USERS ?? 40), seed: Number(env.DEMO_SEED ?? 1), port: Number(env.SIMULATOR_PORT ?? 0) });
+    env.HOMESERVER_URL = sim.url;
+  }
+  env.PUBLIC_REGISTRATION ??= "true";
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      await sim?.close();
+      process.exit(2);
+    }
+    throw e;
+  }
+  let steward;
+  try {
+    steward = await startSteward({ config, attach: attachCollectors, logger: undefined });
+  } catch (e) {
+    console.error(e instanceof DataDirLockedError ? e.message : `Steward failed to start: ${(e as Error).message}`);
+    await sim?.close();
+    process.exit(e instanceof DataDirLockedError ? 3 : 1);
+  }
+  const shown = steward.url.replace("127.0.0.1", "localhost");
+  console.log("");
+  console.log(`  Steward is running at ${shown}`);
+  if (sim) {
+    console.log(`  Demo homeserver (simulator): ${sim.url}  (server name ${sim.serverName})`);
+    console.log(`  Sign in with username "admin" and password "admin".`);
+  } else {
+    console.log(`  Homeserver: ${config.homeserverUrl}`);
+  }
+  console.log(`  Embedded database in ${config.dataDir}. Press Ctrl+C to stop.`);
+  console.log("");
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await steward.close();
+    await sim?.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+}
+
+void main();

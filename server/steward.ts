@@ -1,0 +1,143 @@
+/**
+ * Starts Steward: opens and migrates the database, builds the app context, serves the Remix build with
+ * Express, and shuts down cleanly (stop accepting, finish requests in flight, stop collectors, close the
+ * database). Used by server.ts (production), scripts/demo.ts and the integration/browser tests.
+ */
+import crypto from "node:crypto";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import express from "express";
+import compression from "compression";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import { openDatabase, timingStorage, type Database, type TimingStore } from "../db/client";
+import type { Config } from "../app/config.server";
+import { createStewardContext, type StewardContext } from "../app/context.server";
+import { createLogger, type Logger } from "../app/services/log.server";
+import { MetricsRegistry } from "../app/services/metrics.server";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface StartOptions {
+  config: Config;
+  /** An already open database (tests); otherwise one is opened from the config. */
+  database?: Database;
+  logger?: Logger;
+  /** Hook to attach background work once the context exists (collectors). Returns a stop function. */
+  attach?: (ctx: StewardContext) => Promise<(() => Promise<void>) | void> | (() => Promise<void>) | void;
+}
+
+export interface RunningSteward {
+  url: string;
+  port: number;
+  context: StewardContext;
+  close(): Promise<void>;
+}
+
+async function loadBuild(): Promise<ServerBuild> {
+  const buildPath = path.join(ROOT, "build", "index.js");
+  try {
+    return (await import(pathToFileURL(buildPath).href)) as ServerBuild;
+  } catch (e) {
+    throw new Error(`Steward's build is missing or broken (${buildPath}); run "npm run build" first. ${(e as Error).message}`);
+  }
+}
+
+export async function startSteward(opts: StartOptions): Promise<RunningSteward> {
+  const { config } = opts;
+  const log = opts.logger ?? createLogger(config.logLevel, { service: "steward" });
+  const build = await loadBuild();
+  const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  const ownsDatabase = !opts.database;
+  try {
+    await database.migrate();
+  } catch (e) {
+    if (ownsDatabase) await database.close();
+    throw e;
+  }
+  const metrics = new MetricsRegistry();
+  const context = createStewardContext(config, database, log, metrics);
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", config.trustProxy);
+  app.use(compression());
+  app.use("/build", express.static(path.join(ROOT, "public", "build"), { immutable: true, maxAge: "1y" }));
+  app.use(express.static(path.join(ROOT, "public"), { maxAge: "1h", index: false }));
+
+  let inFlight = 0;
+  app.use((req, res, next) => {
+    const requestId = (req.get("x-request-id") || "").slice(0, 64).replace(/[^\w.-]/g, "") || crypto.randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader("X-Request-Id", requestId);
+    const started = performance.now();
+    inFlight++;
+    res.on("close", () => {
+      inFlight--;
+      const ms = performance.now() - started;
+      const route = routeLabel(req.path);
+      metrics.observe("steward_http_request_duration_seconds", "Duration of Steward's HTTP responses.", { route, method: req.method, status: String(res.statusCode) }, ms / 1000);
+      log.info("request", { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) });
+    });
+    const store: TimingStore = { dbMs: 0, hsMs: 0 };
+    res.locals.timing = store;
+    timingStorage.run(store, () => next());
+  });
+
+  app.all(
+    "*",
+    createRequestHandler({
+      build,
+      mode: config.nodeEnv === "production" ? "production" : "development",
+      getLoadContext: (req, res) => ({
+        steward: context,
+        requestId: res.locals.requestId as string,
+        timing: res.locals.timing as TimingStore,
+        secure: req.secure,
+        clientIp: req.ip ?? req.socket.remoteAddress ?? "unknown",
+      }),
+    }),
+  );
+
+  const attached = await opts.attach?.(context);
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    context,
+    close() {
+      closing ??= (async () => {
+        context.shuttingDown = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // Requests in flight get up to 10 s to finish; then the remaining connections are cut.
+        const deadline = Date.now() + 10_000;
+        while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        server.closeAllConnections();
+        await closed;
+        if (typeof attached === "function") await attached();
+        if (ownsDatabase) await database.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Metrics label for a path without ids (keeps the label set small). */
+function routeLabel(p: string): string {
+  if (p.startsWith("/build/")) return "/build";
+  const first = p.split("/")[1] ?? "";
+  return "/" + first.replace(/[^\w.-]/g, "").slice(0, 32);
+}

@@ -1,0 +1,58 @@
+/**
+ * Starts the real Steward server (the Remix build behind Express, as in production) on a random port, on a fresh
+ * test database, against the given homeserver URL. Requires `npm run build` (npm test does it).
+ */
+import os from "node:os";
+import path from "node:path";
+import fs from "node:fs";
+import { loadConfig, type Config } from "../../app/config.server";
+import { createLogger } from "../../app/services/log.server";
+import { startSteward, type RunningSteward } from "../../server/steward";
+import { createTestDb, type TestDatabase } from "./db";
+import type { StewardContext } from "../../app/context.server";
+
+export interface TestSteward extends RunningSteward {
+  database: TestDatabase;
+  config: Config;
+  logs: string[];
+}
+
+export async function startTestSteward(opts: {
+  homeserverUrl: string;
+  env?: Record<string, string>;
+  database?: TestDatabase;
+  attach?: (ctx: StewardContext) => Promise<(() => Promise<void>) | void>;
+}): Promise<TestSteward> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-data-"));
+  const config = loadConfig({
+    NODE_ENV: "test",
+    HOMESERVER_URL: opts.homeserverUrl,
+    STEWARD_DATA_DIR: dataDir,
+    SESSION_SECRET: "test-secret-test-secret-test-secret-0123456789",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    COLLECTORS_ENABLED: "false",
+    LOG_LEVEL: "info",
+    ...opts.env,
+  });
+  const database = opts.database ?? (await createTestDb());
+  const logs: string[] = [];
+  const steward = await startSteward({
+    config,
+    database,
+    logger: createLogger("debug", { service: "steward-test" }, (l) => logs.push(l)),
+    attach: opts.attach,
+  });
+  const close = steward.close.bind(steward);
+  return {
+    ...steward,
+    database,
+    config,
+    logs,
+    async close() {
+      await close();
+      await database.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
