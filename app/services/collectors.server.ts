@@ -1,0 +1,11 @@
+/**
+ * The registry of collectors. Each feature adds its collector here (one line), and the scheduler, the
+ * "refresh now" routes and `npm run collect` pick it up.
+ */
+import type { CollectorDefinition } from "./collector.server";
+
+export const COLLECTORS: CollectorDefinition[] = [];
+
+export function findCollector(name: string): CollectorDefinition | undefined {
+  return COLLECTORS.find((c) => c.name === name);
+}
