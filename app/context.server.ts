@@ -14,7 +14,8 @@ import { createHomeserverClient, type HomeserverClient } from "./homeserver/inde
 export interface CollectorControl {
   /** Starts a run of the named collector now (if none is running); returns its run id or null. */
   trigger(name: string, actor: string): Promise<number | null>;
-  names(): string[];
+  /** The collectors this process runs: name and human title. */
+  list(): { name: string; title: string }[];
 }
 
 export interface StewardContext {

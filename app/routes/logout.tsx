@@ -2,7 +2,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { recordAudit } from "~/services/audit.server";
-import { requireAdmin, requireCsrf } from "~/services/guard.server";
+import { readForm, requireAdmin, requireCsrf } from "~/services/guard.server";
 import { clearSessionCookie, deleteSession } from "~/services/session.server";
 
 export async function loader() {
@@ -12,7 +12,7 @@ export async function loader() {
 
 export async function action(args: ActionFunctionArgs) {
   const admin = await requireAdmin(args);
-  requireCsrf(args.request, admin.session, await args.request.formData());
+  requireCsrf(args.request, admin.session, await readForm(args.request));
   let homeserverLogout: "ok" | "skipped" | "failed" = "skipped";
   if (!admin.session.tokenProvided) {
     try {

@@ -61,6 +61,19 @@ export async function requireAdmin(args: Args): Promise<AdminRequest> {
   return { session, hs: steward.homeserver(session.homeserverUrl, session.accessToken), steward, requestId: args.context.requestId };
 }
 
+/** The request's form fields; an empty set when the body is not a form (e.g. a fetch with only headers). */
+export async function readForm(request: Request): Promise<FormData> {
+  const type = request.headers.get("content-type") ?? "";
+  if (type.includes("application/x-www-form-urlencoded") || type.includes("multipart/form-data")) {
+    try {
+      return await request.formData();
+    } catch {
+      throw new Response("The form could not be read.", { status: 400 });
+    }
+  }
+  return new FormData();
+}
+
 /** Refuses a mutation without the session's CSRF token (form field `csrf` or header `X-CSRF-Token`) or from another origin. */
 export function requireCsrf(request: Request, session: AdminSession, form?: FormData): void {
   const origin = request.headers.get("origin");

@@ -10,6 +10,7 @@ import { createLogger } from "../../app/services/log.server";
 import { startSteward, type RunningSteward } from "../../server/steward";
 import { createTestDb, type TestDatabase } from "./db";
 import type { StewardContext } from "../../app/context.server";
+import { attachCollectors } from "../../server/collectors";
 
 export interface TestSteward extends RunningSteward {
   database: TestDatabase;
@@ -41,7 +42,8 @@ export async function startTestSteward(opts: {
     config,
     database,
     logger: createLogger("debug", { service: "steward-test" }, (l) => logs.push(l)),
-    attach: opts.attach,
+    // Collectors are attached (refresh-now works) but their schedule is off unless a test turns it on.
+    attach: opts.attach ?? attachCollectors,
   });
   const close = steward.close.bind(steward);
   return {
