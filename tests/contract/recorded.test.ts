@@ -49,6 +49,10 @@ const COVERED_PREFIXES = [
   "/_synapse/admin/v1/whois/",
   "/_matrix/client/v3/admin/whois/",
   "/_synapse/admin/v1/username_available",
+  // registration tokens (admin API) and public registration
+  "/_synapse/admin/v1/registration_tokens",
+  "/_matrix/client/v1/register/",
+  "/_matrix/client/v3/register",
 ];
 
 /** `file › fixture name` → why it is not replayed although its endpoint is covered. */
@@ -131,6 +135,37 @@ async function recordedWorld(): Promise<Simulator> {
   return sim;
 }
 
+/**
+ * Registration tokens as they stood when a tokens.json / registration.json fixture was recorded: the server's
+ * reference tokens, plus the effect of every earlier successful create/update/delete in the same file; the
+ * clock at the recording time (the fixtures' expiry times were "7 days ahead" then); and the UIA session id the
+ * recorded /register steps continue.
+ */
+function prepareTokenWorld(sim: Simulator, file: string, f: Fixture): void {
+  if (file !== "tokens.json" && file !== "registration.json") return;
+  const created = byName("tokens.json", "create with a chosen token")!;
+  sim.clock.set((created.request.body as { expiry_time: number }).expiry_time - 7 * 86_400_000);
+  const tokens = sim.state.registrationTokens;
+  const reference = byName("tokens.json", "list all")!.response.body as { registration_tokens: Array<{ token: string }> };
+  for (const t of reference.registration_tokens) tokens.set(t.token, structuredClone(t) as never);
+  const sameFile = ALL.filter((x) => x.file === "tokens.json").map((x) => x.fixture);
+  const upTo = file === "tokens.json" ? sameFile.indexOf(f) : sameFile.length;
+  for (const g of sameFile.slice(0, upTo)) {
+    if (g.response.status !== 200) continue;
+    const body = g.response.body as { token?: string };
+    if (g.request.method === "POST") tokens.set(body.token!, structuredClone(body) as never);
+    if (g.request.method === "PUT") tokens.set(body.token!, structuredClone(body) as never);
+    if (g.request.method === "DELETE") tokens.delete(decodeURIComponent(g.request.path.split("/").pop()!));
+  }
+  if (file === "registration.json") {
+    // The zero-uses token was deleted at the end of tokens.json, after the validity check was recorded.
+    const zero = byName("tokens.json", "create with uses_allowed 0")!.response.body as { token: string };
+    tokens.set(zero.token, structuredClone(zero) as never);
+    const first = byName("registration.json", "register without auth: 401")!.response.body as { session: string };
+    sim.state.uiaSessions.set(first.session, { session_id: first.session, creation_time: sim.clock.now(), completed: [] });
+  }
+}
+
 // ------------------------------------------------------------------ replay + comparison
 
 function tokenForAuth(sim: Simulator, f: Fixture): string | null {
@@ -186,6 +221,8 @@ const NULLABLE_KEYS = new Set([
   "consent_server_notice_sent", "consent_version", "consent_ts",
   // devices, whois
   "display_name", "last_seen_ip", "last_seen_user_agent",
+  // registration tokens: null = unlimited / never expires
+  "uses_allowed", "expiry_time",
 ]);
 
 /** Differences in shape between a recorded value and an actual one, as readable paths. */
@@ -271,6 +308,7 @@ describe("recorded Synapse fixtures", () => {
         } else {
           it(fixture.name, async () => {
             current = await recordedWorld();
+            prepareTokenWorld(current, file, fixture);
             const diffs = compare(fixture, await replay(current, fixture));
             expect(diffs, `${label}\n  ${fixture.request.method} ${fixture.request.path}`).toEqual([]);
           });

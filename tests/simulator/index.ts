@@ -5,6 +5,7 @@ import { createSimServer } from "./server";
 import { Ratelimiters } from "./ratelimit";
 import type { SimContext } from "./router";
 import { seedState } from "./seed";
+import { seedRegistrationTokens } from "./state-tokens";
 import { addDevice, createState, issueToken, toUserId, type SimState } from "./state";
 import {
   createClock,
@@ -66,11 +67,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     booleansAsInts: opts.booleansAsInts ?? false,
     mas: opts.mas ?? false,
     latencyMs: opts.latencyMs ?? 0,
+    enableRegistration: opts.enableRegistration ?? true,
+    registrationRequiresToken: opts.registrationRequiresToken ?? true,
   };
   const clock = createClock(options.now);
   const state = createState(options.serverName, options.version);
   const startedAt = clock.now();
   seedState(state, { users: options.users, seed: options.seed, now: startedAt });
+  // An empty world (users: 0, e.g. the contract test's recorded world) gets no tokens either.
+  if (options.users > 0) seedRegistrationTokens(state, startedAt);
 
   const ratelimiters = new Ratelimiters();
   const ctx: SimContext = { state, clock, options, ratelimiters, url: "" };

@@ -3,6 +3,7 @@
 // Field names follow Synapse's API/DB names so expectations read like the reference.
 import { randomBytes } from "node:crypto";
 import { errors, MatrixError } from "./errors";
+import type { SimRegistrationToken, SimUiaSession } from "./state-tokens";
 
 export interface Threepid {
   medium: string;
@@ -93,6 +94,10 @@ export interface SimState {
   connections: SimConnection[];
   /** userId → account data. Absent = nothing stored (served as empty maps). Posture seeding goes here. */
   accountData: Map<string, SimAccountData>;
+  /** Synapse's registration_tokens, by token (insertion order = the list's order; Synapse has none). */
+  registrationTokens: Map<string, SimRegistrationToken>;
+  /** Live /register UIA sessions, by session id (see state-tokens.ts). */
+  uiaSessions: Map<string, SimUiaSession>;
 }
 
 export function createState(serverName: string, version: string): SimState {
@@ -104,6 +109,8 @@ export function createState(serverName: string, version: string): SimState {
     tokens: new Map(),
     connections: [],
     accountData: new Map(),
+    registrationTokens: new Map(),
+    uiaSessions: new Map(),
   };
 }
 

@@ -21,6 +21,10 @@ export interface SimulatorOptions {
   mas?: boolean;
   /** Artificial latency for every response, in ms (default 0). */
   latencyMs?: number;
+  /** Synapse's `enable_registration` (default true: the recorded server allows registration with a token). */
+  enableRegistration?: boolean;
+  /** Synapse's `registration_requires_token` (default true, like the recorded server). */
+  registrationRequiresToken?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<SimulatorOptions, "now">> & { now: () => number };
