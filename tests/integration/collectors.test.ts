@@ -194,7 +194,7 @@ describe("npm run collect", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 240_000);
 
   it("says why it cannot run without any admin token", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-collect-"));
@@ -205,5 +205,5 @@ describe("npm run collect", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });
