@@ -11,8 +11,9 @@ import { startSimulator, type Simulator } from "../tests/simulator/index";
 
 async function main() {
   console.log("Building Steward…");
-  const build = spawnSync(process.execPath, [`${ROOT}/node_modules/@remix-run/dev/dist/cli.js`, "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const build = spawnSync(process.execPath, [`${ROOT}/node_modules/@remix-run/dev/dist/cli.js`, "build"], { cwd: ROOT, encoding: "utf8" });
   if (build.status !== 0) {
+    console.error(build.stdout + build.stderr);
     console.error("The build failed; see the errors above.");
     process.exit(1);
   }
@@ -23,6 +24,8 @@ async function main() {
     env.HOMESERVER_URL = sim.url;
   }
   env.PUBLIC_REGISTRATION ??= "true";
+  // The demo's terminal is for people: request logs only when asked for.
+  env.LOG_LEVEL ??= "warn";
   let config;
   try {
     config = loadConfig(env);
