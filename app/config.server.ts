@@ -29,6 +29,8 @@ export interface Config {
   /** Session lifetimes. */
   sessionIdleMinutes: number;
   sessionMaxHours: number;
+  /** How often a session's token is re-confirmed as an admin's with the homeserver. */
+  sessionReverifySeconds: number;
   /** Homeserver request timeout. */
   homeserverTimeoutMs: number;
   /** Collector intervals, in seconds (0 disables the schedule; "refresh now" still works). */
@@ -141,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminContact: env.ADMIN_CONTACT?.trim() || undefined,
     sessionIdleMinutes: parseInteger("SESSION_IDLE_MINUTES", env.SESSION_IDLE_MINUTES, 12 * 60, 1, 30 * 24 * 60, problems),
     sessionMaxHours: parseInteger("SESSION_MAX_HOURS", env.SESSION_MAX_HOURS, 7 * 24, 1, 365 * 24, problems),
+    sessionReverifySeconds: parseInteger("SESSION_REVERIFY_SECONDS", env.SESSION_REVERIFY_SECONDS, 60, 0, 3600, problems),
     homeserverTimeoutMs: parseInteger("HOMESERVER_TIMEOUT_MS", env.HOMESERVER_TIMEOUT_MS, 10_000, 100, 600_000, problems),
     collectIntervals,
     collectorsEnabled: parseBool("COLLECTORS_ENABLED", env.COLLECTORS_ENABLED, true, problems),

@@ -26,7 +26,12 @@ export interface StewardContext {
   metrics: MetricsRegistry;
   startedAt: Date;
   /** A homeserver client whose calls count towards Server-Timing and the homeserver metrics. */
-  homeserver(baseUrl: string, accessToken?: string): HomeserverClient;
+  homeserver(baseUrl: string, accessToken?: string, opts?: { timeoutMs?: number; maxRetries?: number }): HomeserverClient;
+  /**
+   * When each session's token was last confirmed as an admin's by the homeserver (per process; see
+   * guard.server.ts). Keyed by session id hash.
+   */
+  sessionChecks: Map<string, number>;
   collectors?: CollectorControl;
   /** Set when the process is shutting down (readiness goes false). */
   shuttingDown: boolean;
@@ -52,11 +57,13 @@ export function createStewardContext(config: Config, database: Database, log: Lo
     metrics,
     startedAt: new Date(),
     shuttingDown: false,
-    homeserver(baseUrl, accessToken) {
+    sessionChecks: new Map(),
+    homeserver(baseUrl, accessToken, opts) {
       return createHomeserverClient({
         baseUrl,
         accessToken,
-        timeoutMs: config.homeserverTimeoutMs,
+        timeoutMs: opts?.timeoutMs ?? config.homeserverTimeoutMs,
+        maxRetries: opts?.maxRetries,
         onRequest: (e) => {
           const store = timingStorage.getStore();
           if (store) store.hsMs += e.durationMs;

@@ -8,6 +8,7 @@ import { recordAudit } from "~/services/audit.server";
 import { getAdminSession, sessionSettings } from "~/services/guard.server";
 import { hitRateLimit } from "~/services/rate-limit.server";
 import { createSession, sessionCookie } from "~/services/session.server";
+import { sha256 } from "~/services/crypto.server";
 import { normaliseHomeserverUrl, signIn } from "~/services/sign-in.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
@@ -22,6 +23,7 @@ export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
 const REASONS: Record<string, string> = {
   expired: "Your homeserver session ended (the access token was revoked or expired). Sign in again.",
   signed_out: "You have signed out.",
+  not_admin: "Your account is no longer a server admin on the homeserver, so your Steward session has ended.",
 };
 
 export async function loader(args: LoaderFunctionArgs) {
@@ -100,6 +102,8 @@ export async function action(args: ActionFunctionArgs) {
     tokenProvided: result.tokenProvided,
     serverVersion: result.serverVersion,
   });
+  // Just confirmed as an admin: the first pages need not ask the homeserver again.
+  steward.sessionChecks.set(sha256(created.cookieValue), Date.now());
   await recordAudit(steward.db, { actor: result.userId, action: "auth.sign_in", target: homeserverUrl, outcome: "ok", detail: { method: input.mode }, requestId: context.requestId });
   return redirect(safeNext(input.next), {
     headers: { "Set-Cookie": sessionCookie(created.cookieValue, { secure: context.secure, maxAgeSeconds: settings.maxHours * 3600 }) },

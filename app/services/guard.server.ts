@@ -58,7 +58,36 @@ export async function requireAdmin(args: Args): Promise<AdminRequest> {
     throw loginRedirect(args.request, args.context);
   }
   const steward = args.context.steward;
+  await reverifySession(args, session);
   return { session, hs: steward.homeserver(session.homeserverUrl, session.accessToken), steward, requestId: args.context.requestId };
+}
+
+/**
+ * A token revoked on the homeserver, or an account that lost admin rights, must not keep working in Steward until
+ * the session expires. At most once a minute per session, ask the homeserver (quickly, no retries). When the
+ * homeserver is down, pages keep working from Steward's database: only a definite "no" ends the session.
+ */
+async function reverifySession(args: Args, session: AdminSession) {
+  const steward = args.context.steward;
+  const REVERIFY_MS = steward.config.sessionReverifySeconds * 1000;
+  const now = Date.now();
+  const last = steward.sessionChecks.get(session.idHash) ?? 0;
+  if (now - last < REVERIFY_MS) return;
+  const hs = steward.homeserver(session.homeserverUrl, session.accessToken, { timeoutMs: 3_000, maxRetries: 0 });
+  try {
+    await hs.users.get(session.userId);
+    steward.sessionChecks.set(session.idHash, now);
+  } catch (e) {
+    if (isHomeserverError(e, ["unknown_token", "missing_token", "forbidden"])) {
+      steward.sessionChecks.delete(session.idHash);
+      await deleteSession(steward.db, session.idHash);
+      const lostAdmin = isHomeserverError(e, "forbidden");
+      if (lostAdmin && !session.tokenProvided) await hs.auth.logout().catch(() => {});
+      throw loginRedirect(args.request, args.context, lostAdmin ? "not_admin" : "expired");
+    }
+    // Unreachable, slow, 5xx: try again in a little while, and let the page render from the database.
+    steward.sessionChecks.set(session.idHash, now - REVERIFY_MS + Math.min(REVERIFY_MS, 15_000));
+  }
 }
 
 /** The request's form fields; an empty set when the body is not a form (e.g. a fetch with only headers). */

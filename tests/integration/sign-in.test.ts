@@ -104,15 +104,57 @@ describe("sign-in", () => {
   });
 
   it("sends the admin back to sign in when the homeserver revokes the token", async () => {
-    const c = new TestClient(steward.url);
-    await c.signIn("admin", "admin", sim.url);
-    // Revoke every admin token on the homeserver side, as an admin logging out elsewhere would.
-    for (const [token, t] of sim.state.tokens) if (t.user_id === `@admin:${sim.serverName}` && token !== sim.adminToken) sim.state.tokens.delete(token);
-    const res = await c.get("/users/" + encodeURIComponent(`@admin:${sim.serverName}`));
-    // Pages that talk to the homeserver notice; pages that only read the database still serve until then.
-    if (res.status === 302) expect(res.headers.get("location")).toContain("reason=expired");
-    const logout = await c.postForm("/logout", { csrf: "whatever" });
-    expect([302, 403]).toContain(logout.status);
+    // Re-verify on every request here, so the test need not wait a minute.
+    const s2 = await startTestSteward({ homeserverUrl: sim.url, env: { SESSION_REVERIFY_SECONDS: "0" } });
+    try {
+      const c = new TestClient(s2.url);
+      await c.signIn("admin", "admin", sim.url);
+      expect((await c.get("/audit")).status).toBe(200);
+      // Revoke the session's token on the homeserver, as an admin logging out all devices would.
+      for (const [token, t] of sim.state.tokens) if (t.user_id === `@admin:${sim.serverName}` && token !== sim.adminToken) sim.state.tokens.delete(token);
+      const res = await c.get("/audit");
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toBe("/login?next=%2Faudit&reason=expired");
+      const page = await (await c.get("/login?reason=expired")).text();
+      expect(page).toContain("Your homeserver session ended");
+      expect((await c.get("/audit")).status).toBe(302); // the session is gone, not just bounced once
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it("ends the session of an account that lost its admin rights", async () => {
+    const s2 = await startTestSteward({ homeserverUrl: sim.url, env: { SESSION_REVERIFY_SECONDS: "0" } });
+    const second = [...sim.state.users.values()].find((u) => u.admin && u.localpart !== "admin" && u.password);
+    const user = second ?? nonAdmin();
+    const wasAdmin = user.admin;
+    user.admin = true;
+    try {
+      const c = new TestClient(s2.url);
+      expect((await c.signIn(user.localpart, user.password!, sim.url)).status).toBe(302);
+      expect((await c.get("/audit")).status).toBe(200);
+      user.admin = false;
+      const res = await c.get("/audit");
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toContain("reason=not_admin");
+    } finally {
+      user.admin = wasAdmin;
+      await s2.close();
+    }
+  });
+
+  it("keeps serving pages from the database while the homeserver is down", async () => {
+    const s2 = await startTestSteward({ homeserverUrl: sim.url, env: { SESSION_REVERIFY_SECONDS: "0" } });
+    try {
+      const c = new TestClient(s2.url);
+      await c.signIn("admin", "admin", sim.url);
+      sim.injectFault({ kind: "status500", path: "/_synapse/admin/v2/users/" });
+      const res = await c.get("/audit");
+      expect(res.status).toBe(200);
+    } finally {
+      sim.clearFaults();
+      await s2.close();
+    }
   });
 });
 
