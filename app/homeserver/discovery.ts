@@ -33,6 +33,8 @@ export interface ServerKeys {
   /** ms */
   validUntilTs: number;
   signatures: Record<string, Record<string, string>>;
+  /** The response as received: signatures are checked over it (canonical JSON), not over the parsed copy. */
+  raw: Record<string, unknown>;
 }
 
 // hostname[:port] or [ipv6][:port]: anything else (paths, userinfo, spaces) is refused before any request.
@@ -70,7 +72,7 @@ const serverKeysSchema = z
     signatures: z.record(z.record(z.string())).nullish(),
   })
   .transform(
-    (r): ServerKeys => ({
+    (r): Omit<ServerKeys, "raw"> => ({
       serverName: r.server_name,
       verifyKeys: Object.fromEntries(Object.entries(r.verify_keys).map(([id, v]) => [id, v.key])),
       oldVerifyKeys: Object.fromEntries(
@@ -115,7 +117,9 @@ export function discoveryApi(http: HomeserverHttp) {
 
     /** GET <baseUrl>/_matrix/key/v2/server: the signing keys as served on a federation endpoint. */
     async serverKeys(baseUrl: string): Promise<Probe<ServerKeys>> {
-      return probe(http, new URL(baseUrl).origin, "/_matrix/key/v2/server", serverKeysSchema);
+      // Keep the document as received (zod strips unknown keys), since the signature covers all of it.
+      const parse = (json: unknown): ServerKeys => ({ ...serverKeysSchema.parse(json), raw: json as Record<string, unknown> });
+      return probe(http, new URL(baseUrl).origin, "/_matrix/key/v2/server", parse);
     },
   };
 }

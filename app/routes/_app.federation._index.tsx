@@ -1,20 +1,195 @@
-/** Federation: placeholder until its feature lands (see the open issues). */
+/** Federation: which remote servers we cannot reach, since when, and when Synapse tries again. */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { Pager } from "~/components/Pager";
+import { RefreshButton } from "~/components/RefreshButton";
+import { Time } from "~/components/Time";
+import { StateBadge } from "~/components/federation/StateBadge";
+import { StateCards } from "~/components/federation/StateCards";
+import { StateHistoryChart } from "~/components/federation/StateHistoryChart";
+import { formatDuration, STATE_ORDER, STATE_TEXT } from "~/components/federation/states";
+import { collectorStatus } from "~/services/collector.server";
+import { latestSnapshotAt, listDestinations, stateCounts, stateHistory, type DestinationSort } from "~/services/federation.server";
 import { requireAdmin } from "~/services/guard.server";
+import { selfCheckHistory } from "~/services/self-check.server";
 
 export const meta: MetaFunction = () => [{ title: "Federation · Steward" }];
 
+const PAGE_SIZE = 50;
+const HISTORY_MS = 7 * 86_400_000;
+
+// Client-safe lists (the browser bundle gets no .server module values).
+const SORTS = ["state", "destination", "failing_since", "interval", "next_retry", "last_attempt"] as const satisfies readonly DestinationSort[];
+const STATES = ["healthy", "backing_off", "retry_due", "dead"] as const satisfies typeof STATE_ORDER;
+
+const Query = z.object({
+  state: z.enum(STATES).optional().catch(undefined),
+  q: z.string().trim().max(255).optional().catch(undefined),
+  sort: z.enum(SORTS).catch("state"),
+  dir: z.enum(["asc", "desc"]).catch("asc"),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+});
+
 export async function loader(args: LoaderFunctionArgs) {
-  await requireAdmin(args);
-  return json({});
+  const { steward } = await requireAdmin(args);
+  const q = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const now = Date.now();
+  const db = steward.db;
+  const [counts, list, history, asOf, [status], [selfCheck]] = await Promise.all([
+    stateCounts(db, now),
+    listDestinations(db, { state: q.state, search: q.q || undefined, sort: q.sort, dir: q.dir, page: q.page, pageSize: PAGE_SIZE }, now),
+    stateHistory(db, now - HISTORY_MS),
+    latestSnapshotAt(db),
+    collectorStatus(db, ["federation"]),
+    selfCheckHistory(db, 1),
+  ]);
+  const lastRun = status?.lastRun;
+  return json({
+    now,
+    counts,
+    ...list,
+    history,
+    asOf: asOf?.toISOString() ?? null,
+    lastError: lastRun && lastRun.status === "failed" ? lastRun.error : null,
+    selfCheck: selfCheck ? { status: selfCheck.status, at: selfCheck.at, failing: selfCheck.results.filter((r) => r.status === "fail").length } : null,
+    query: { state: q.state ?? "", q: q.q ?? "", sort: q.sort, dir: q.dir },
+    page: q.page,
+    pageSize: PAGE_SIZE,
+  });
 }
 
+const SORT_LABELS: Record<(typeof SORTS)[number], string> = {
+  state: "Severity",
+  destination: "Name",
+  failing_since: "Failing since",
+  interval: "Retry interval",
+  next_retry: "Next retry",
+  last_attempt: "Last failed attempt",
+};
+
 export default function FederationPage() {
+  const d = useLoaderData<typeof loader>();
+  const failing = d.counts.backing_off + d.counts.retry_due + d.counts.dead;
   return (
     <>
-      <h1>Federation</h1>
-      <p className="muted">This report is not available yet.</p>
+      <div style={{ display: "flex", justifyContent: "space-between", alignItems: "start", gap: "1rem", flexWrap: "wrap" }}>
+        <div>
+          <h1>Federation</h1>
+          <p className="muted small">
+            {d.asOf ? (
+              <>
+                Destinations as of <Time value={d.asOf} />; states are computed for now.
+              </>
+            ) : (
+              "Not collected yet."
+            )}{" "}
+            <Link to="/federation/self-check">Self-check of our own server</Link>
+            {d.selfCheck ? (
+              <>
+                {" "}
+                (<span className={`badge ${d.selfCheck.status === "pass" ? "ok" : d.selfCheck.status === "warn" ? "warn" : "bad"}`}>{d.selfCheck.status}</span>
+                {d.selfCheck.failing ? ` ${d.selfCheck.failing} failing` : ""}, <Time value={d.selfCheck.at} />)
+              </>
+            ) : null}
+          </p>
+        </div>
+        <RefreshButton collector="federation" />
+      </div>
+      {d.lastError ? (
+        <div className="alert warn" role="alert">
+          The last collection failed: {d.lastError} The figures below are from {d.asOf ? "the last successful one" : "nothing yet"}.
+        </div>
+      ) : null}
+
+      <StateCards counts={d.counts} active={d.query.state || undefined} />
+      <p className="small">
+        {failing === 0 ? "Every known destination is reachable." : `${failing.toLocaleString("en")} of ${(failing + d.counts.healthy).toLocaleString("en")} destinations are failing.`}
+      </p>
+
+      <section className="panel">
+        <h2>Destinations per state, last 7 days</h2>
+        <StateHistoryChart points={d.history} />
+      </section>
+
+      <Form method="get" className="toolbar" role="search">
+        <div className="field">
+          <label htmlFor="fed-q">Search</label>
+          <input id="fed-q" type="search" name="q" defaultValue={d.query.q} placeholder="e.g. matrix.org" maxLength={255} />
+        </div>
+        <div className="field">
+          <label htmlFor="fed-state">State</label>
+          <select id="fed-state" name="state" defaultValue={d.query.state}>
+            <option value="">All states</option>
+            {STATE_ORDER.map((s) => (
+              <option key={s} value={s}>
+                {STATE_TEXT[s].label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="fed-sort">Sort by</label>
+          <select id="fed-sort" name="sort" defaultValue={d.query.sort}>
+            {SORTS.map((s) => (
+              <option key={s} value={s}>
+                {SORT_LABELS[s]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="fed-dir">Order</label>
+          <select id="fed-dir" name="dir" defaultValue={d.query.dir}>
+            <option value="asc">Ascending</option>
+            <option value="desc">Descending</option>
+          </select>
+        </div>
+        <button type="submit" className="secondary">
+          Apply
+        </button>
+      </Form>
+
+      {d.rows.length === 0 ? (
+        <p className="muted">{d.query.q || d.query.state ? "No destination matches this filter." : "No destinations known yet."}</p>
+      ) : (
+        <table data-testid="destinations">
+          <thead>
+            <tr>
+              <th>Destination</th>
+              <th>State</th>
+              <th>Failing since</th>
+              <th>Retry interval</th>
+              <th>Next retry</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.rows.map((r) => (
+              <tr key={r.destination}>
+                <td className="mono">
+                  <Link to={`/federation/${encodeURIComponent(r.destination)}`}>{r.destination}</Link>
+                </td>
+                <td>
+                  <StateBadge state={r.state} />
+                </td>
+                <td>{r.failingSince ? <Time value={r.failingSince} /> : <span className="muted">—</span>}</td>
+                <td>{r.retryInterval ? formatDuration(r.retryInterval) : <span className="muted">—</span>}</td>
+                <td>
+                  {r.nextRetryAt ? (
+                    `in ${formatDuration(r.nextRetryAt - d.now)}`
+                  ) : r.state === "retry_due" ? (
+                    <span className="muted">with the next event</span>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
     </>
   );
 }

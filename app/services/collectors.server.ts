@@ -3,8 +3,9 @@
  * "refresh now" routes and `npm run collect` pick it up.
  */
 import type { CollectorDefinition } from "./collector.server";
+import { federationCollector, selfCheckCollector } from "./federation-collector.server";
 
-export const COLLECTORS: CollectorDefinition[] = [];
+export const COLLECTORS: CollectorDefinition[] = [federationCollector, selfCheckCollector];
 
 export function findCollector(name: string): CollectorDefinition | undefined {
   return COLLECTORS.find((c) => c.name === name);

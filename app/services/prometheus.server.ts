@@ -6,6 +6,7 @@
 import type { Db } from "../../db/client";
 import { COLLECTORS } from "./collectors.server";
 import { collectorStatus } from "./collector.server";
+import { federationGaugeFamilies } from "./federation.server";
 
 export interface GaugeFamily {
   name: string;
@@ -33,7 +34,7 @@ const collectorGauges: GaugeProvider = async (db) => {
   ];
 };
 
-export const GAUGE_PROVIDERS: GaugeProvider[] = [collectorGauges];
+export const GAUGE_PROVIDERS: GaugeProvider[] = [collectorGauges, federationGaugeFamilies];
 
 function esc(v: string) {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');

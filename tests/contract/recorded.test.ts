@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { addDevice, addUser, issueToken, revokeToken, type SimUser } from "../simulator/state";
+import { addDestination, type SimDestination, type SimDestinationRoom } from "../simulator/seed-federation";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const RECORDED_DIR = path.resolve(repoRoot, "../shared/reference/recorded");
@@ -38,7 +39,7 @@ const COVERED_PREFIXES = [
   "/_matrix/client/v3/does_not_exist",
   "/_synapse/admin/v1/does_not_exist",
   "/does_not_exist",
-  // discovery: versions only (well-known and signing keys belong to the discovery area)
+  // discovery: versions (well-known and signing keys are listed with federation below)
   "/_matrix/client/versions",
   "/_matrix/federation/v1/version",
   "/_synapse/admin/v1/server_version",
@@ -53,6 +54,10 @@ const COVERED_PREFIXES = [
   "/_synapse/admin/v1/registration_tokens",
   "/_matrix/client/v1/register/",
   "/_matrix/client/v3/register",
+  // federation + discovery (well-known, signing keys)
+  "/_synapse/admin/v1/federation/destinations",
+  "/.well-known/matrix/",
+  "/_matrix/key/v2/server",
 ];
 
 /** `file › fixture name` → why it is not replayed although its endpoint is covered. */
@@ -132,6 +137,20 @@ async function recordedWorld(): Promise<Simulator> {
       state.accountData.set(decodeURIComponent(req.path.split("/")[5]), structuredClone(body.account_data));
     }
   }
+  // Destinations and their rooms exactly as recorded (replacing the seeded ones), so totals and orders compare.
+  state.federation.destinations.clear();
+  state.federation.rooms.clear();
+  const dests = byName("federation.json", "destinations, no parameters")!.response.body as { destinations: SimDestination[] };
+  for (const d of dests.destinations) addDestination(state, d);
+  for (const { fixture: f } of ALL) {
+    const m = /^\/_synapse\/admin\/v1\/federation\/destinations\/([^/]+)\/rooms$/.exec(f.request.path);
+    if (m && f.response.status === 200 && !f.request.query) {
+      state.federation.rooms.set(decodeURIComponent(m[1]), structuredClone((f.response.body as { rooms: SimDestinationRoom[] }).rooms));
+    }
+  }
+  // Key ids are map keys in the response: use the recorded one (the key itself is the simulator's own).
+  const keys = byName("discovery.json", "server signing keys")!.response.body as { verify_keys: Record<string, unknown> };
+  state.federation.signingKey.keyId = Object.keys(keys.verify_keys)[0];
   return sim;
 }
 
@@ -221,6 +240,8 @@ const NULLABLE_KEYS = new Set([
   "consent_server_notice_sent", "consent_version", "consent_ts",
   // devices, whois
   "display_name", "last_seen_ip", "last_seen_user_agent",
+  // federation destinations
+  "failure_ts", "last_successful_stream_ordering",
   // registration tokens: null = unlimited / never expires
   "uses_allowed", "expiry_time",
 ]);
@@ -275,6 +296,14 @@ function compare(f: Fixture, got: Awaited<ReturnType<typeof replay>>): string[] 
     if (JSON.stringify(gotNames) !== JSON.stringify(names(eb))) out.push(`users: recorded ${names(eb)}, got ${gotNames}`);
     if (gb.total !== eb.total) out.push(`total: recorded ${eb.total}, got ${gb.total}`);
     if (!truncated && gb.next_token !== eb.next_token) out.push(`next_token: recorded ${eb.next_token}, got ${gb.next_token}`);
+  }
+  // Destinations and destination rooms: rebuilt from the recording, so order, total and next_token must match.
+  if (/^\/_synapse\/admin\/v1\/federation\/destinations(\/[^/]+\/rooms)?$/.test(f.request.path) && exp.status === 200) {
+    const ids = (b: Record<string, unknown>) =>
+      ((b.destinations ?? b.rooms) as Array<{ destination?: string; room_id?: string }>).map((x) => x.destination ?? x.room_id);
+    if (JSON.stringify(ids(gb)) !== JSON.stringify(ids(eb))) out.push(`items: recorded ${ids(eb)}, got ${ids(gb)}`);
+    if (gb.total !== eb.total) out.push(`total: recorded ${eb.total}, got ${gb.total}`);
+    if (gb.next_token !== eb.next_token) out.push(`next_token: recorded ${eb.next_token}, got ${gb.next_token}`);
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { createSimServer } from "./server";
 import { Ratelimiters } from "./ratelimit";
 import type { SimContext } from "./router";
 import { seedState } from "./seed";
+import { seedFederation } from "./seed-federation";
 import { seedRegistrationTokens } from "./state-tokens";
 import { addDevice, createState, issueToken, toUserId, type SimState } from "./state";
 import {
@@ -74,6 +75,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const state = createState(options.serverName, options.version);
   const startedAt = clock.now();
   seedState(state, { users: options.users, seed: options.seed, now: startedAt });
+  seedFederation(state, { seed: options.seed, now: startedAt });
   // An empty world (users: 0, e.g. the contract test's recorded world) gets no tokens either.
   if (options.users > 0) seedRegistrationTokens(state, startedAt);
 

@@ -3,6 +3,7 @@
 // Field names follow Synapse's API/DB names so expectations read like the reference.
 import { randomBytes } from "node:crypto";
 import { errors, MatrixError } from "./errors";
+import { createFederationState, type SimFederation } from "./seed-federation";
 import type { SimRegistrationToken, SimUiaSession } from "./state-tokens";
 
 export interface Threepid {
@@ -94,6 +95,8 @@ export interface SimState {
   connections: SimConnection[];
   /** userId → account data. Absent = nothing stored (served as empty maps). Posture seeding goes here. */
   accountData: Map<string, SimAccountData>;
+  /** Remote destinations, their rooms, our discovery documents and signing key (seed-federation.ts). */
+  federation: SimFederation;
   /** Synapse's registration_tokens, by token (insertion order = the list's order; Synapse has none). */
   registrationTokens: Map<string, SimRegistrationToken>;
   /** Live /register UIA sessions, by session id (see state-tokens.ts). */
@@ -109,6 +112,7 @@ export function createState(serverName: string, version: string): SimState {
     tokens: new Map(),
     connections: [],
     accountData: new Map(),
+    federation: createFederationState(),
     registrationTokens: new Map(),
     uiaSessions: new Map(),
   };

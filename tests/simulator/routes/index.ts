@@ -5,10 +5,12 @@ import { register as auth } from "./auth";
 import { register as server } from "./server";
 import { register as users } from "./users";
 import { register as devices } from "./devices";
+import { register as federation } from "./federation";
+import { register as discovery } from "./discovery";
 import { register as tokens } from "./tokens";
 import { register as registration } from "./registration";
 
-const AREAS: Array<(router: Router) => void> = [auth, server, users, devices, tokens, registration];
+const AREAS: Array<(router: Router) => void> = [auth, server, users, devices, tokens, registration, federation, discovery];
 
 export function registerAll(router: Router): void {
   for (const register of AREAS) register(router);

@@ -1,0 +1,205 @@
+/** One destination: its state now, its timeline of state changes, the rooms waiting for it, and "Reset connection". */
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { CsrfInput } from "~/components/CsrfInput";
+import { Time } from "~/components/Time";
+import { StateBadge } from "~/components/federation/StateBadge";
+import { formatDuration } from "~/components/federation/states";
+import { describeHomeserverError } from "~/homeserver/errors";
+import { destinationTimeline, getDestination, resetConnection, resetUnavailableReason } from "~/services/federation.server";
+import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.destination ?? "Destination"} · Federation · Steward` }];
+
+const ROOMS_PAGE = 50;
+const Destination = z.string().min(1).max(255);
+const Query = z.object({
+  roomsFrom: z.coerce.number().int().min(0).max(10_000_000).catch(0),
+  confirm: z.literal("reset").optional().catch(undefined),
+});
+
+function destinationParam(params: Record<string, string | undefined>): string {
+  const parsed = Destination.safeParse(params.destination);
+  if (!parsed.success) throw new Response("Not a destination name.", { status: 400 });
+  return parsed.data;
+}
+
+export async function loader(args: LoaderFunctionArgs) {
+  const admin = await requireAdmin(args);
+  const destination = destinationParam(args.params);
+  const q = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const now = Date.now();
+  const [view, timeline] = await Promise.all([getDestination(admin.steward.db, destination, now), destinationTimeline(admin.steward.db, destination)]);
+  // Rooms are read live from the homeserver (they are not part of the snapshots); a failure is shown, not fatal.
+  let rooms: { rows: { roomId: string; streamOrdering: number }[]; total: number; from: number } | null = null;
+  let roomsError: string | null = null;
+  try {
+    const page = await withHomeserver(admin, args, () => admin.hs.federation.destinationRooms(destination, { from: q.roomsFrom, limit: ROOMS_PAGE }));
+    rooms = { rows: page.rooms, total: page.total, from: q.roomsFrom };
+  } catch (e) {
+    if (e instanceof Response) throw e;
+    roomsError = describeHomeserverError(e);
+  }
+  return json({ now, destination, view, timeline, rooms, roomsError, resetBlocked: resetUnavailableReason(view), confirm: q.confirm === "reset" });
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const admin = await requireAdmin(args);
+  const form = await readForm(args.request);
+  requireCsrf(args.request, admin.session, form);
+  const destination = destinationParam(args.params);
+  if (form.get("intent") !== "reset") return json({ ok: false as const, message: "Unknown action." }, { status: 400 });
+  const outcome = await withHomeserver(admin, args, () =>
+    resetConnection({ db: admin.steward.db, hs: admin.hs, now: () => new Date() }, destination, { actor: admin.session.userId, requestId: admin.requestId }),
+  );
+  return outcome.ok
+    ? json({ ok: true as const, message: `Synapse's backoff for ${destination} was reset; it will try again with the next event for it.` })
+    : json({ ok: false as const, message: outcome.message }, { status: 400 });
+}
+
+export default function DestinationPage() {
+  const d = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === "submitting";
+  const self = `/federation/${encodeURIComponent(d.destination)}`;
+  const v = d.view;
+  return (
+    <>
+      <p className="small">
+        <Link to="/federation">← Federation</Link>
+      </p>
+      <h1 className="mono">{d.destination}</h1>
+      {result ? (
+        <div className={`alert ${result.ok ? "ok" : "error"}`} role="status">
+          {result.message}
+        </div>
+      ) : null}
+
+      <section className="panel" data-testid="destination-state">
+        {v ? (
+          <dl>
+            <dt>State</dt>
+            <dd>
+              <StateBadge state={v.state} />
+            </dd>
+            <dt>Failing since</dt>
+            <dd>{v.failingSince ? <Time value={v.failingSince} /> : "—"}</dd>
+            <dt>Current retry interval</dt>
+            <dd>{v.retryInterval ? formatDuration(v.retryInterval) : "—"}</dd>
+            <dt>Next retry</dt>
+            <dd>{v.nextRetryAt ? `in ${formatDuration(v.nextRetryAt - d.now)}` : v.state === "retry_due" ? "with the next event Synapse sends there" : "—"}</dd>
+            <dt>Last failed attempt</dt>
+            <dd>{v.retryLastTs ? <Time value={v.retryLastTs} /> : "—"}</dd>
+            <dt>Last PDU sent (stream ordering)</dt>
+            <dd>{v.lastSuccessfulStreamOrdering ?? "not tracked"}</dd>
+          </dl>
+        ) : (
+          <p className="muted">Steward has not collected this destination (yet). Rooms below come straight from the homeserver.</p>
+        )}
+      </section>
+
+      <section className="panel">
+        <h2>Reset connection</h2>
+        <p className="small muted">Clears Synapse's backoff so it tries this server again at once, instead of waiting out the retry interval.</p>
+        {d.resetBlocked ? (
+          <>
+            <button type="button" disabled aria-describedby="reset-why">
+              Reset connection
+            </button>
+            <p id="reset-why" className="small muted">
+              {d.resetBlocked}
+            </p>
+          </>
+        ) : d.confirm && !result?.ok ? (
+          <Form method="post" action={self} className="alert warn">
+            <CsrfInput />
+            <input type="hidden" name="intent" value="reset" />
+            <p>
+              Reset the connection to <strong className="mono">{d.destination}</strong>? Synapse forgets that it is failing and will try
+              it with the next event. The action is recorded in the audit log.
+            </p>
+            <button type="submit" disabled={busy}>
+              {busy ? "Resetting…" : "Yes, reset the connection"}
+            </button>{" "}
+            <Link to={self}>Cancel</Link>
+          </Form>
+        ) : (
+          <Link to={`${self}?confirm=reset`} className="button secondary">
+            Reset connection…
+          </Link>
+        )}
+      </section>
+
+      <section className="panel">
+        <h2>Timeline</h2>
+        {d.timeline.length === 0 ? (
+          <p className="muted">No state changes recorded.</p>
+        ) : (
+          <table data-testid="timeline">
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Change</th>
+                <th>Interval then</th>
+                <th>By</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.timeline.map((t, i) => (
+                <tr key={i}>
+                  <td>
+                    <Time value={t.at} />
+                  </td>
+                  <td>
+                    {t.fromState ? <StateBadge state={t.fromState} /> : <span className="muted">first seen</span>} → <StateBadge state={t.toState} />
+                  </td>
+                  <td>{t.retryInterval ? formatDuration(t.retryInterval) : "—"}</td>
+                  <td className="small">{t.source === "reset" ? "reset from Steward" : "collector"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section className="panel">
+        <h2>Rooms waiting for this destination</h2>
+        {d.roomsError ? (
+          <div className="alert error" role="alert">
+            {d.roomsError}
+          </div>
+        ) : d.rooms && d.rooms.rows.length ? (
+          <>
+            <table data-testid="rooms">
+              <thead>
+                <tr>
+                  <th>Room</th>
+                  <th>Newest event still to send (stream ordering)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.rooms.rows.map((r) => (
+                  <tr key={r.roomId}>
+                    <td className="mono">{r.roomId}</td>
+                    <td>{r.streamOrdering}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <nav className="pager" aria-label="Rooms pages">
+              {d.rooms.from > 0 ? <Link to={`${self}?roomsFrom=${Math.max(0, d.rooms.from - ROOMS_PAGE)}`}>← Previous</Link> : null}
+              <span className="muted small">
+                {d.rooms.from + 1}–{d.rooms.from + d.rooms.rows.length} of {d.rooms.total}
+              </span>
+              {d.rooms.from + ROOMS_PAGE < d.rooms.total ? <Link to={`${self}?roomsFrom=${d.rooms.from + ROOMS_PAGE}`}>Next →</Link> : null}
+            </nav>
+          </>
+        ) : (
+          <p className="muted">No rooms{d.rooms && d.rooms.from > 0 ? " on this page" : ""}.</p>
+        )}
+      </section>
+    </>
+  );
+}
