@@ -65,6 +65,8 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   app.use(compression());
   app.use("/build", express.static(path.join(ROOT, "public", "build"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(path.join(ROOT, "public"), { maxAge: "1h", index: false }));
+  // Browsers ask for /favicon.ico whatever the page says; answer with the real icon rather than a Remix 404.
+  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/favicon.svg"));
 
   let inFlight = 0;
   app.use((req, res, next) => {

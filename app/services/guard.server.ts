@@ -45,7 +45,16 @@ export function loginRedirect(request: Request, context: AppLoadContext, reason?
 
 export async function getAdminSession({ request, context }: Args): Promise<AdminSession | null> {
   const cookie = parseCookies(request.headers.get("cookie"))[SESSION_COOKIE];
-  return readSession(context.steward.db, sessionSettings(context.steward), cookie);
+  try {
+    return await readSession(context.steward.db, sessionSettings(context.steward), cookie);
+  } catch (e) {
+    // Every page starts here, so a database outage becomes one plain 503 page instead of a stack of 500s.
+    context.steward.log.error("database unavailable", { requestId: context.requestId, error: (e as Error).message });
+    throw new Response("Steward's own database is not answering right now. Pages will work again as soon as it is back; try again in a moment.", {
+      status: 503,
+      headers: { "Retry-After": "10", "Content-Type": "text/plain; charset=utf-8" },
+    });
+  }
 }
 
 export async function requireAdmin(args: Args): Promise<AdminRequest> {

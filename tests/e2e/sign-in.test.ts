@@ -25,9 +25,13 @@ describe.skipIf(!haveChromium)("sign-in in a browser", () => {
     await sim?.close();
   });
 
+  const cspViolations: string[] = [];
   async function signIn(username: string, password: string) {
     const context = await browser.newContext();
     const page = await context.newPage();
+    page.on("console", (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
     await page.goto(steward.url + "/");
     await page.waitForURL(/\/login/);
     await page.getByLabel("Homeserver").fill(sim.url);
@@ -46,6 +50,9 @@ describe.skipIf(!haveChromium)("sign-in in a browser", () => {
       expect(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).count()).toBe(1);
     }
     await page.screenshot({ path: artifactPath("sign-in-shell.png") });
+    // Hydrated under the nonce-based CSP: client-side navigation works and nothing was blocked.
+    await expect.poll(() => page.evaluate(() => Boolean((window as unknown as { __remixRouter?: unknown }).__remixRouter))).toBe(true);
+    expect(cspViolations).toEqual([]);
     await page.getByRole("link", { name: "Audit", exact: true }).click();
     await page.waitForURL(/\/audit$/);
     await expect.poll(() => page.locator("td", { hasText: "auth.sign_in" }).count()).toBeGreaterThan(0);
