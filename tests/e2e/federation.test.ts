@@ -1,0 +1,118 @@
+/**
+ * Federation in real Chromium against the real server and the simulator: the state cards and the chart (drawn
+ * after hydration, screenshot), filtering, a destination's page with "Reset connection" behind a confirmation
+ * (audited, the state changes), the disabled reset with its reason, and the self-check run from the page.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { haveChromium, launchBrowser, artifactPath } from "../helpers/browser";
+import { startSimulator, type Simulator } from "../simulator/index";
+import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { createHomeserverClient } from "../../app/homeserver/index";
+import { collectFederation } from "../../app/services/federation-collect.server";
+import { auditEvents } from "../../db/schema";
+
+describe.skipIf(!haveChromium)("federation in a browser", () => {
+  let sim: Simulator;
+  let steward: TestSteward;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  let page: Page;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ users: 4, seed: 5 });
+    // "Our server" is the simulator: its well-known delegates federation to itself over plain http.
+    process.env.STEWARD_SELF_CHECK_ORIGIN = sim.url;
+    process.env.STEWARD_SELF_CHECK_FEDERATION_SCHEME = "http";
+    sim.state.federation.serverWellKnown = { "m.server": new URL(sim.url).host };
+    steward = await startTestSteward({ homeserverUrl: sim.url });
+    // Three collections an hour apart give the chart some history (one destination recovers in between).
+    const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
+    const t0 = Date.now() - 2 * 3600_000;
+    await collectFederation({ db: steward.database.db, hs, now: () => new Date(t0) });
+    await collectFederation({ db: steward.database.db, hs, now: () => new Date(t0 + 3600_000) });
+    Object.assign(sim.state.federation.destinations.get("gone.example")!, { retry_last_ts: 0, retry_interval: 0, failure_ts: null });
+    await collectFederation({ db: steward.database.db, hs, now: () => new Date() });
+    ({ browser, close: closeBrowser } = await launchBrowser());
+    const context = await browser.newContext({ viewport: { width: 1100, height: 1200 } });
+    page = await context.newPage();
+    await page.goto(steward.url + "/login");
+    await page.getByLabel("Homeserver").fill(sim.url);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("admin");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(steward.url + "/");
+  });
+  afterAll(async () => {
+    delete process.env.STEWARD_SELF_CHECK_ORIGIN;
+    delete process.env.STEWARD_SELF_CHECK_FEDERATION_SCHEME;
+    await closeBrowser?.();
+    await steward?.close();
+    await sim?.close();
+  });
+
+  it("shows counts per state and draws the chart after hydration", async () => {
+    await page.goto(steward.url + "/federation");
+    expect(await page.getByTestId("count-dead").locator(".value").textContent()).toBe("1");
+    expect(await page.getByTestId("count-backing_off").locator(".value").textContent()).toBe("1");
+    expect(await page.getByTestId("count-retry_due").locator(".value").textContent()).toBe("1");
+    expect(await page.getByTestId("count-healthy").locator(".value").textContent()).toBe("4");
+    const chart = page.getByTestId("state-chart");
+    await chart.locator(".recharts-wrapper > svg.recharts-surface").waitFor();
+    // One stacked area per state, drawn over the three snapshots.
+    await expect.poll(() => chart.locator(".recharts-area-area").count()).toBe(4);
+    const box = await chart.boundingBox();
+    expect(box!.width).toBeGreaterThan(300);
+    await page.screenshot({ path: artifactPath("federation-overview.png"), fullPage: true });
+  });
+
+  it("filters the table by state and by search", async () => {
+    await page.getByTestId("count-dead").click();
+    await page.waitForURL(/state=dead/);
+    const rows = page.getByTestId("destinations").locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain("dead.example");
+    await page.goto(steward.url + "/federation");
+    await page.getByLabel("Search").fill("retrydue");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(/q=retrydue/);
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain("with the next event");
+  });
+
+  it("resets a failing destination after confirmation; audited; the state turns healthy", async () => {
+    await page.goto(steward.url + "/federation/backoff.example");
+    expect(await page.getByTestId("destination-state").textContent()).toContain("Backing off");
+    expect(await page.getByTestId("rooms").locator("tbody tr").count()).toBe(2);
+    await page.getByRole("link", { name: "Reset connection…" }).click();
+    await page.waitForURL(/confirm=reset/);
+    await page.getByRole("button", { name: "Yes, reset the connection" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toContain("was reset");
+    await expect.poll(() => page.getByTestId("destination-state").textContent()).toContain("Healthy");
+    expect(await page.getByTestId("timeline").locator("tbody tr").first().textContent()).toContain("reset from Steward");
+    expect(sim.state.federation.destinations.get("backoff.example")!.retry_last_ts).toBe(0);
+    const audit = (await steward.database.db.select().from(auditEvents)).filter((a) => a.action === "federation.reset_connection");
+    expect(audit.map((a) => [a.target, a.outcome, a.actor])).toEqual([["backoff.example", "ok", `@admin:${sim.serverName}`]]);
+    await page.screenshot({ path: artifactPath("federation-reset.png"), fullPage: true });
+    // Now healthy: the button is disabled and says why.
+    await page.goto(steward.url + "/federation/backoff.example?confirm=reset");
+    expect(await page.getByRole("button", { name: "Reset connection" }).isDisabled()).toBe(true);
+    expect(await page.locator("#reset-why").textContent()).toContain("nothing to reset");
+  });
+
+  it("runs the self-check from the page and shows each check", async () => {
+    await page.goto(steward.url + "/federation/self-check");
+    await page.getByTestId("run-self-check").click();
+    const results = page.getByTestId("self-check-results");
+    await results.waitFor();
+    expect(await results.locator('tr[data-check="server-keys"]').getAttribute("data-status")).toBe("pass");
+    expect(await results.locator('tr[data-check="federation-api"]').getAttribute("data-status")).toBe("pass");
+    // Break the signing key: the next run says so, and history keeps both runs.
+    sim.state.federation.serverKeyMode = "bad_signature";
+    await page.getByTestId("run-self-check").click();
+    await expect.poll(() => results.locator('tr[data-check="server-keys"]').getAttribute("data-status")).toBe("fail");
+    expect(await results.locator('tr[data-check="server-keys"]').textContent()).toContain("does not verify");
+    await expect.poll(() => page.getByTestId("self-check-history").locator("tbody tr").count()).toBe(2);
+    await page.screenshot({ path: artifactPath("federation-self-check.png"), fullPage: true });
+  });
+});
