@@ -13,6 +13,7 @@ import { collectFederation } from "../../app/services/federation-collect.server"
 import { classifyDestination, DESTINATION_STATES } from "../../app/services/federation-classify.server";
 import { destinationTimeline, getDestination, listDestinations, resetConnection, stateCounts, stateHistory } from "../../app/services/federation.server";
 import { renderGauges } from "../../app/services/prometheus.server";
+import { federationKpis } from "../../app/services/federation-overview.server";
 
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 const MIN = 60_000;
@@ -163,5 +164,30 @@ describe("/metrics gauge", () => {
     const text = await renderGauges(db.db, new Date(T0));
     const counts = expectedCounts(T0);
     for (const s of DESTINATION_STATES) expect(text).toContain(`steward_federation_destinations{state="${s}"} ${counts[s]}\n`);
+  });
+});
+
+describe("overview cards", () => {
+  it("counts failing destinations now, with the change since the earliest snapshot of the week", async () => {
+    expect(await federationKpis({ db: db.db, now: new Date(T0) })).toEqual([]);
+    await collect();
+    const failingAt = (now: number) => {
+      const c = expectedCounts(now);
+      return c.backing_off + c.retry_due + c.dead;
+    };
+    const [first] = await federationKpis({ db: db.db, now: new Date(T0) });
+    expect(first).toMatchObject({ id: "federation.failing", value: failingAt(T0), delta: null, better: "down" });
+    const saved = { ...sim.state.federation.destinations.get("backoff.example")! };
+    Object.assign(sim.state.federation.destinations.get("backoff.example")!, { retry_last_ts: 0, retry_interval: 0, failure_ts: null });
+    sim.clock.set(T0 + 3600_000);
+    try {
+      await collect();
+      const [later] = await federationKpis({ db: db.db, now: new Date(T0 + 3600_000) });
+      expect(later.value).toBe(failingAt(T0 + 3600_000));
+      expect(later.delta).toBe(-1);
+      expect(later.hint).toContain("2 dead");
+    } finally {
+      Object.assign(sim.state.federation.destinations.get("backoff.example")!, saved);
+    }
   });
 });
