@@ -36,6 +36,8 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   addStandardHeaders(responseHeaders, loadContext);
+  // A 503 page (database unavailable) tells clients and proxies when to come back.
+  if (responseStatusCode === 503 && !responseHeaders.has("Retry-After")) responseHeaders.set("Retry-After", "10");
   // Remix inlines its route manifest and hydration data as scripts: a fresh nonce per response lets exactly those
   // run, with no 'unsafe-inline' for scripts. (Inline style attributes, e.g. progress bars, still need styles.)
   const nonce = crypto.randomBytes(16).toString("base64");

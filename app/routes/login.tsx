@@ -5,7 +5,7 @@ import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } fr
 import { z } from "zod";
 import { Field } from "~/components/Field";
 import { recordAudit } from "~/services/audit.server";
-import { getAdminSession, sessionSettings } from "~/services/guard.server";
+import { databaseUnavailable, getAdminSession, sessionSettings } from "~/services/guard.server";
 import { hitRateLimit } from "~/services/rate-limit.server";
 import { createSession, sessionCookie } from "~/services/session.server";
 import { sha256 } from "~/services/crypto.server";
@@ -72,7 +72,9 @@ export async function action(args: ActionFunctionArgs) {
   if (Object.keys(errors).length) return json({ errors, values }, { status: 400 });
 
   // Held in the database so the limit holds across replicas.
-  const limit = await hitRateLimit(steward.db, `login:ip:${context.clientIp}`, 10, 5 * 60_000);
+  const limit = await hitRateLimit(steward.db, `login:ip:${context.clientIp}`, 10, 5 * 60_000).catch((e) => {
+    throw databaseUnavailable(context, e);
+  });
   if (!limit.allowed) {
     const wait = Math.ceil(limit.retryAfterMs / 1000);
     return json({ errors: { form: `Too many sign-in attempts from your address. Try again in ${wait} seconds.` } as Errors, values }, { status: 429, headers: { "Retry-After": String(wait) } });

@@ -49,12 +49,17 @@ export async function getAdminSession({ request, context }: Args): Promise<Admin
     return await readSession(context.steward.db, sessionSettings(context.steward), cookie);
   } catch (e) {
     // Every page starts here, so a database outage becomes one plain 503 page instead of a stack of 500s.
-    context.steward.log.error("database unavailable", { requestId: context.requestId, error: (e as Error).message });
-    throw new Response("Steward's own database is not answering right now. Pages will work again as soon as it is back; try again in a moment.", {
-      status: 503,
-      headers: { "Retry-After": "10", "Content-Type": "text/plain; charset=utf-8" },
-    });
+    throw databaseUnavailable(context, e);
   }
+}
+
+/** The plain 503 answer for "Steward's own database is not answering" (logged once, no details to the browser). */
+export function databaseUnavailable(context: AppLoadContext, e: unknown): Response {
+  context.steward.log.error("database unavailable", { requestId: context.requestId, error: (e as Error).message });
+  return new Response("Steward's own database is not answering right now. Pages will work again as soon as it is back; try again in a moment.", {
+    status: 503,
+    headers: { "Retry-After": "10", "Content-Type": "text/plain; charset=utf-8" },
+  });
 }
 
 export async function requireAdmin(args: Args): Promise<AdminRequest> {
