@@ -1,7 +1,7 @@
 /** Device admin API (reference §2 "Devices"). No paging; hidden cross-signing pseudo-devices are left out. */
 import { z } from "zod";
 import type { HomeserverHttp } from "./http";
-import { boolOr, msTimestamp, nullableString } from "./parse";
+import { boolOr, finiteNumber, msTimestamp, nullableString } from "./parse";
 
 export interface Device {
   deviceId: string;
@@ -38,7 +38,7 @@ const deviceSchema = z
     }),
   );
 
-const listSchema = z.object({ devices: z.array(deviceSchema), total: z.number().nullish() }).transform((r) => ({
+const listSchema = z.object({ devices: z.array(deviceSchema), total: finiteNumber.nullish() }).transform((r) => ({
   devices: r.devices,
   total: r.total ?? r.devices.length,
 }));

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { HomeserverError } from "./errors";
 import type { HomeserverHttp, Parser } from "./http";
+import { msTimestamp, requiredMsTimestamp } from "./parse";
 
 export type Probe<T> =
   | { outcome: "ok"; url: string; value: T }
@@ -67,8 +68,8 @@ const serverKeysSchema = z
   .object({
     server_name: z.string(),
     verify_keys: z.record(z.object({ key: z.string() })),
-    old_verify_keys: z.record(z.object({ key: z.string(), expired_ts: z.number().nullish() })).nullish(),
-    valid_until_ts: z.number(),
+    old_verify_keys: z.record(z.object({ key: z.string(), expired_ts: msTimestamp })).nullish(),
+    valid_until_ts: requiredMsTimestamp,
     signatures: z.record(z.record(z.string())).nullish(),
   })
   .transform(
@@ -76,7 +77,7 @@ const serverKeysSchema = z
       serverName: r.server_name,
       verifyKeys: Object.fromEntries(Object.entries(r.verify_keys).map(([id, v]) => [id, v.key])),
       oldVerifyKeys: Object.fromEntries(
-        Object.entries(r.old_verify_keys ?? {}).map(([id, v]) => [id, { key: v.key, expiredTs: v.expired_ts ?? null }]),
+        Object.entries(r.old_verify_keys ?? {}).map(([id, v]) => [id, { key: v.key, expiredTs: v.expired_ts }]),
       ),
       validUntilTs: r.valid_until_ts,
       signatures: r.signatures ?? {},

@@ -198,6 +198,8 @@ export function describeHomeserverError(e: unknown): string {
         ? `The homeserver is rate limiting Steward; retry in ${seconds(e.retryAfterMs)}.`
         : "The homeserver is rate limiting Steward; retry in a little while.";
     case "invalid_param":
+      // No status: Steward refused to send it (an id that cannot be one URL path segment).
+      if (e.status === null) return "That id cannot be sent to the homeserver (it is empty, “.” or “..”, or not valid text).";
       return `The homeserver rejected a parameter of the request.${quote(e.serverMessage)}`;
     case "bad_request":
       return `The homeserver rejected the request (HTTP ${e.status}${e.errcode ? ` ${e.errcode}` : ""}).${quote(e.serverMessage)}`;

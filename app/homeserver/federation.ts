@@ -1,7 +1,7 @@
 /** Federation destinations admin API (reference §3; 1.49+, rooms and reset since 1.52). */
 import { z } from "zod";
 import type { HomeserverHttp } from "./http";
-import { nextToken, nullableNumber, numberOrZero } from "./parse";
+import { finiteNumber, msTimestamp, msTimestampOrZero, nextToken, nullableNumber, numberOrZero } from "./parse";
 import { pages, type PageLike, type PagingOptions } from "./paging";
 
 export interface Destination {
@@ -49,9 +49,9 @@ export interface ListDestinationsParams {
 const destinationSchema = z
   .object({
     destination: z.string(),
-    retry_last_ts: numberOrZero,
+    retry_last_ts: msTimestampOrZero,
     retry_interval: numberOrZero,
-    failure_ts: nullableNumber,
+    failure_ts: msTimestamp,
     last_successful_stream_ordering: nullableNumber,
   })
   .transform(
@@ -65,7 +65,7 @@ const destinationSchema = z
   );
 
 const destinationsSchema = z
-  .object({ destinations: z.array(destinationSchema), total: z.number(), next_token: nextToken })
+  .object({ destinations: z.array(destinationSchema), total: finiteNumber, next_token: nextToken })
   .transform(
     (r): DestinationPage => ({
       destinations: r.destinations,
@@ -76,8 +76,8 @@ const destinationsSchema = z
 
 const roomsSchema = z
   .object({
-    rooms: z.array(z.object({ room_id: z.string(), stream_ordering: z.number() })),
-    total: z.number(),
+    rooms: z.array(z.object({ room_id: z.string(), stream_ordering: finiteNumber })),
+    total: finiteNumber,
     next_token: nextToken,
   })
   .transform(

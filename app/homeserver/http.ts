@@ -86,6 +86,14 @@ export function sanitizeUrl(raw: string): string {
   }
 }
 
+function resolveUrl(location: string, base: string): string {
+  try {
+    return new URL(location, base).toString();
+  } catch {
+    return "<invalid url>";
+  }
+}
+
 function originOf(raw: string): string {
   try {
     return new URL(raw).origin;
@@ -106,11 +114,26 @@ export function buildQuery(query: Query | undefined): string {
   return s ? `?${s}` : "";
 }
 
+/** A path parameter whose value cannot be sent as one path segment. */
+export class UnsendablePathParam extends Error {
+  constructor(readonly param: string) {
+    super(`Path parameter "${param}" cannot be sent as one path segment`);
+  }
+}
+
 export function fillPath(template: string, params: Record<string, string | number> | undefined): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const v = params?.[name];
     if (v === undefined) throw new Error(`Missing path parameter "${name}" for ${template}`);
-    return encodeURIComponent(String(v));
+    const s = String(v);
+    // URL parsers (fetch included) resolve "." and ".." segments, so `users/..` would address another endpoint;
+    // "" would address the parent collection. No percent-encoding helps ("%2e%2e" is a dot segment too).
+    if (s === "" || s === "." || s === "..") throw new UnsendablePathParam(name);
+    try {
+      return encodeURIComponent(s);
+    } catch {
+      throw new UnsendablePathParam(name); // URIError: a lone surrogate has no UTF-8 form
+    }
   });
 }
 
@@ -172,7 +195,21 @@ export class HomeserverHttp {
       // Programming error, not a homeserver failure: the token must never travel to a third party.
       throw new Error("Refusing to send the access token to another origin");
     }
-    const url = `${base}${fillPath(o.path, o.params)}${buildQuery(o.query)}`;
+    let path: string;
+    try {
+      path = fillPath(o.path, o.params);
+    } catch (err) {
+      if (!(err instanceof UnsendablePathParam)) throw err;
+      // Nothing is sent. Callers handle HomeserverErrors (a page shows the message), so report it as one.
+      throw new HomeserverError({
+        kind: "invalid_param",
+        method: o.method,
+        endpoint: o.path,
+        origin: originOf(base),
+        detail: `{${err.param}} cannot be sent as a path segment`,
+      });
+    }
+    const url = `${base}${path}${buildQuery(o.query)}`;
     const idempotent = o.idempotent ?? o.method !== "POST";
     const maxRetries = o.maxRetries ?? this.maxRetries;
     const ctx = { method: o.method, endpoint: o.path, origin: originOf(url), url: sanitizeUrl(url) };
@@ -195,7 +232,8 @@ export class HomeserverHttp {
         if (err instanceof HomeserverError) throw err;
         // Neither the raw JSON nor the parser's error is attached: a success body may hold tokens (login,
         // login-as), and parser messages can quote values. The paths/codes in `detail` are enough to debug.
-        throw new HomeserverError({ ...ctx, kind: "unexpected", status: 200, detail: describeParseFailure(err) });
+        // The failure paths can contain keys of the body (records keyed by anything the server chose): scrub.
+        throw new HomeserverError({ ...ctx, kind: "unexpected", status: 200, detail: this.#scrubString(describeParseFailure(err)) });
       }
     }
   }
@@ -267,7 +305,9 @@ export class HomeserverHttp {
       } catch (err) {
         throw transportError(err);
       }
-      const contentType = res.headers.get("content-type") ?? undefined;
+      const rawContentType = res.headers.get("content-type");
+      // Header values are server-controlled text too: they end up in errors and messages, so scrub them.
+      const contentType = rawContentType === null ? undefined : this.#scrubString(rawContentType);
       let json: unknown;
       let isJson = true;
       try {
@@ -280,7 +320,8 @@ export class HomeserverHttp {
         return json;
       }
       const obj = isJson && json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, unknown>) : null;
-      const errcode = typeof obj?.errcode === "string" ? obj.errcode : null;
+      // errcode goes into the error's `message` (and so into logs): scrub it like the rest of the body.
+      const errcode = typeof obj?.errcode === "string" ? this.#scrubString(obj.errcode) : null;
       const serverMessage = typeof obj?.error === "string" ? obj.error : null;
       const kind = kindForStatus(res.status, errcode, errcode !== null);
       const init: HomeserverErrorInit = {
@@ -298,7 +339,8 @@ export class HomeserverHttp {
       }
       if (res.status >= 300 && res.status < 400) {
         const location = res.headers.get("location");
-        if (location) init.serverMessage = `Redirected to ${sanitizeUrl(new URL(location, url).toString())}`;
+        // A malformed Location (e.g. "http://[") must not turn into a TypeError; the URL may also echo the token.
+        if (location) init.serverMessage = this.#scrubString(`Redirected to ${sanitizeUrl(resolveUrl(location, url))}`);
       }
       throw new HomeserverError(init);
     } finally {
@@ -331,10 +373,13 @@ export class HomeserverHttp {
   /** Defence in depth: error bodies are not expected to echo secrets, but if one does, it stops here. */
   #scrub(value: unknown, depth = 0): unknown {
     if (typeof value === "string") return this.#scrubString(value);
-    if (depth > 8 || value === null || typeof value !== "object") return value;
+    if (value === null || typeof value !== "object") return value;
+    // Deeper than any Matrix error body: cut it off rather than keep it unscrubbed.
+    if (depth > 8) return "<truncated>";
     if (Array.isArray(value)) return value.map((v) => this.#scrub(v, depth + 1));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.has(k) ? "<redacted>" : this.#scrub(v, depth + 1);
+    // Keys are scrubbed too: a server may key a map by anything, including the token it was sent.
+    for (const [k, v] of Object.entries(value)) out[this.#scrubString(k)] = SECRET_KEYS.has(k) ? "<redacted>" : this.#scrub(v, depth + 1);
     return out;
   }
 
@@ -344,9 +389,18 @@ export class HomeserverHttp {
     const code = networkCodeOf(err);
     return {
       name: typeof e?.name === "string" ? e.name : "Error",
-      message: this.#scrubString(typeof e?.message === "string" ? e.message : String(err)),
+      message: this.#scrubString(typeof e?.message === "string" ? e.message : safeString(err)),
       ...(code ? { code } : {}),
     };
+  }
+}
+
+/** String(x) throws for objects without a prototype (or with a throwing toString); a cause must never throw. */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return "(unprintable error)";
   }
 }
 

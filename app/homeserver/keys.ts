@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { isHomeserverError } from "./errors";
 import type { HomeserverHttp } from "./http";
-import { looseObject } from "./parse";
+import { finiteNumber, looseObject } from "./parse";
 
 export interface DeviceKeysJson {
   user_id: string;
@@ -86,7 +86,7 @@ const querySchema = z
     self_signing_keys: keysMap,
     user_signing_keys: keysMap,
     failures: z
-      .record(looseObject({ status: z.number().optional(), errcode: z.string().optional(), message: z.string().optional() }))
+      .record(looseObject({ status: finiteNumber.optional(), errcode: z.string().optional(), message: z.string().optional() }))
       .nullish()
       .transform((v) => v ?? {}),
   })
@@ -104,7 +104,7 @@ const backupSchema = z
   .object({
     algorithm: z.string(),
     auth_data: z.record(z.unknown()),
-    count: z.number(),
+    count: finiteNumber,
     etag: z.string(),
     version: z.string(),
   })

@@ -9,6 +9,16 @@
  */
 import { z } from "zod";
 
+/**
+ * Any JSON number Steward can use. JSON.parse turns an overflowing literal such as 1e400 into Infinity, which
+ * z.number() accepts and which then breaks arithmetic, dates and database columns: refuse it at the door.
+ */
+export const finiteNumber = z.number().finite();
+
+/** The range of a JavaScript Date (±8.64e15 ms): a timestamp outside it cannot be displayed or stored. */
+const MAX_DATE_MS = 8.64e15;
+const msNumber = finiteNumber.min(-MAX_DATE_MS).max(MAX_DATE_MS);
+
 /** true/false or 0/1. */
 export const bool = z
   .union([z.boolean(), z.literal(0), z.literal(1)])
@@ -27,36 +37,40 @@ export const nullableString = z
   .transform((v) => v ?? null);
 
 /** A number that may be null or missing → null. */
-export const nullableNumber = z
-  .number()
+export const nullableNumber = finiteNumber
   .nullish()
   .transform((v) => v ?? null);
 
 /** A count or interval where null/missing means 0 (e.g. pre-1.98 federation retry fields). */
-export const numberOrZero = z
-  .number()
+export const numberOrZero = finiteNumber
   .nullish()
   .transform((v) => v ?? 0);
 
 /** A timestamp sent in milliseconds (nullable). */
-export const msTimestamp = nullableNumber;
+export const msTimestamp = msNumber.nullish().transform((v) => v ?? null);
+
+/** A timestamp sent in milliseconds that must be present. */
+export const requiredMsTimestamp = msNumber;
+
+/** A millisecond timestamp where null/missing means 0 (pre-1.98 federation retry_last_ts). */
+export const msTimestampOrZero = msNumber.nullish().transform((v) => v ?? 0);
 
 /**
  * A timestamp sent in SECONDS, returned in milliseconds (nullable).
  * A value above 1e11 cannot be seconds (that is the year 5138), so it is taken as already being ms: this keeps
  * us right if Synapse ever fixes the unit of the single-user `creation_ts`.
  */
-export const secondsTimestampAsMs = z
-  .number()
+export const secondsTimestampAsMs = finiteNumber
   .nullish()
-  .transform((v) => (v === null || v === undefined ? null : v > 1e11 ? v : v * 1000));
+  .transform((v) => (v === null || v === undefined ? null : v > 1e11 ? v : v * 1000))
+  .pipe(msNumber.nullable());
 
 /**
  * `next_token`: a string in most APIs, an integer in statistics/users/media. Normalised to a string
  * (it is only ever sent back as `from`); absent/null → undefined.
  */
 export const nextToken = z
-  .union([z.string(), z.number()])
+  .union([z.string(), finiteNumber])
   .nullish()
   .transform((v) => (v === null || v === undefined ? undefined : String(v)));
 
@@ -68,7 +82,7 @@ export const looseObject = <T extends z.ZodRawShape>(shape: T) => z.object(shape
 
 /** Offset-paged list envelope shared by users, destinations, destination rooms and media statistics. */
 export const pageFields = {
-  total: z.number(),
+  total: finiteNumber,
   next_token: nextToken,
 };
 

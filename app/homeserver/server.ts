@@ -1,7 +1,7 @@
 /** Versions and server-wide statistics (reference §2 "Server version", "Statistics"; §7). */
 import { z } from "zod";
 import type { HomeserverHttp } from "./http";
-import { nextToken, nullableString } from "./parse";
+import { finiteNumber, nextToken, nullableString } from "./parse";
 import type { PageLike } from "./paging";
 
 export interface ClientVersions {
@@ -54,9 +54,9 @@ const clientVersionsSchema = z
 const mediaStatsSchema = z
   .object({
     users: z.array(
-      z.object({ user_id: z.string(), displayname: nullableString, media_count: z.number(), media_length: z.number() }),
+      z.object({ user_id: z.string(), displayname: nullableString, media_count: finiteNumber, media_length: finiteNumber }),
     ),
-    total: z.number(),
+    total: finiteNumber,
     next_token: nextToken, // an integer on this API, a string elsewhere
   })
   .transform(
@@ -93,7 +93,7 @@ export function serverApi(http: HomeserverHttp) {
     async roomCount(): Promise<number> {
       const r = await http.get("/_synapse/admin/v1/rooms", {
         query: { limit: 1 },
-        parse: z.object({ total_rooms: z.number() }),
+        parse: z.object({ total_rooms: finiteNumber }),
       });
       return r.total_rooms;
     },
@@ -121,7 +121,7 @@ export function serverApi(http: HomeserverHttp) {
     async databaseRoomStatistics(): Promise<Array<{ roomId: string; estimatedSize: number }>> {
       const r = await http.get("/_synapse/admin/v1/statistics/database/rooms", {
         maxRetries: 0, // a 500 here is deterministic; retrying only delays the dashboard
-        parse: z.object({ rooms: z.array(z.object({ room_id: z.string(), estimated_size: z.number() })) }),
+        parse: z.object({ rooms: z.array(z.object({ room_id: z.string(), estimated_size: finiteNumber })) }),
       });
       return r.rooms.map((x) => ({ roomId: x.room_id, estimatedSize: x.estimated_size }));
     },

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { HomeserverHttp } from "./http";
-import { nullableNumber } from "./parse";
+import { finiteNumber, msTimestamp, nullableNumber } from "./parse";
 
 export interface RegistrationToken {
   token: string;
@@ -37,9 +37,9 @@ const tokenSchema = z
   .object({
     token: z.string(),
     uses_allowed: nullableNumber,
-    pending: z.number().nullish(),
-    completed: z.number().nullish(),
-    expiry_time: nullableNumber,
+    pending: finiteNumber.nullish(),
+    completed: finiteNumber.nullish(),
+    expiry_time: msTimestamp,
   })
   .transform(
     (t): RegistrationToken => ({

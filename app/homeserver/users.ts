@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { HomeserverError, isHomeserverError } from "./errors";
 import type { HomeserverHttp } from "./http";
-import { bool, boolOr, msTimestamp, nextToken, nullableString, secondsTimestampAsMs } from "./parse";
+import { bool, boolOr, finiteNumber, msTimestamp, nextToken, nullableString, secondsTimestampAsMs } from "./parse";
 import { pages, type PagingOptions } from "./paging";
 
 export type UserOrderBy =
@@ -136,7 +136,7 @@ const listEntry = z
 
 const listSchema = (apiVersion: "v2" | "v3") =>
   z
-    .object({ users: z.array(listEntry), total: z.number(), next_token: nextToken })
+    .object({ users: z.array(listEntry), total: finiteNumber, next_token: nextToken })
     .transform(
       (r): UserListPage => ({
         users: r.users,

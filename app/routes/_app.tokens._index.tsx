@@ -1,20 +1,161 @@
-/** Tokens: placeholder until its feature lands (see the open issues). */
+/** Registration tokens: every token on the homeserver joined with Steward's record; filter, search, revoke hazards. */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { requireAdmin } from "~/services/guard.server";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { CsrfInput } from "~/components/CsrfInput";
+import { Pager } from "~/components/Pager";
+import { Time } from "~/components/Time";
+import { ExpiryText } from "~/components/tokens/AbsoluteTime";
+import { HazardBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
+import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
+import { requireAdmin, withHomeserver } from "~/services/guard.server";
+import { filterTokens, listTokens, TOKENS_UNAVAILABLE } from "~/services/tokens.server";
 
 export const meta: MetaFunction = () => [{ title: "Tokens · Steward" }];
 
+const PAGE_SIZE = 50;
+const Query = z.object({
+  state: z.enum(["valid", "expired", "used_up", "revoked", "hazard", "outside"]).optional().catch(undefined),
+  q: z.string().max(200).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+});
+
 export async function loader(args: LoaderFunctionArgs) {
-  await requireAdmin(args);
-  return json({});
+  const admin = await requireAdmin(args);
+  const query = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  try {
+    const all = await withHomeserver(admin, args, () => listTokens({ db: admin.steward.db, hs: admin.hs }));
+    const rows = filterTokens(all, query);
+    const hazards = all.filter((t) => t.hazard);
+    const page = rows.slice((query.page - 1) * PAGE_SIZE, query.page * PAGE_SIZE);
+    return json({ ok: true as const, rows: page, total: rows.length, all: all.length, hazards, query }, { headers: { "Cache-Control": "no-store" } });
+  } catch (e) {
+    if (e instanceof Response) throw e;
+    const error = isHomeserverError(e, "unrecognized") ? TOKENS_UNAVAILABLE : describeHomeserverError(e);
+    return json({ ok: false as const, error, query }, { headers: { "Cache-Control": "no-store" } });
+  }
 }
 
+const FILTERS: [string, string][] = [
+  ["", "All"],
+  ["valid", "Valid"],
+  ["used_up", "Used up"],
+  ["expired", "Expired"],
+  ["revoked", "Revoked"],
+  ["outside", "Created outside Steward"],
+  ["hazard", "Hazards"],
+];
+
 export default function TokensPage() {
+  const data = useLoaderData<typeof loader>();
   return (
     <>
-      <h1>Tokens</h1>
-      <p className="muted">This report is not available yet.</p>
+      <div style={{ display: "flex", justifyContent: "space-between", alignItems: "center", gap: "1rem", flexWrap: "wrap" }}>
+        <h1>Registration tokens</h1>
+        <Link to="/tokens/new" className="button">
+          Issue a token
+        </Link>
+      </div>
+      {!data.ok ? (
+        <div className="alert error" role="alert" data-testid="tokens-error">
+          {data.error}
+        </div>
+      ) : (
+        <>
+          {data.hazards.map((t) => (
+            <div key={t.token} className="alert error" role="alert">
+              <strong>
+                Token <code>{t.token}</code> has 0 uses allowed
+              </strong>{" "}
+              — Synapse lists it as invalid, yet still lets people register with it. Revoke it to really stop it.
+              <Form method="post" action={`/tokens/${encodeURIComponent(t.token)}`} style={{ display: "inline", marginLeft: ".5rem" }}>
+                <CsrfInput />
+                <input type="hidden" name="intent" value="revoke" />
+                <button type="submit" className="danger">
+                  {`Revoke ${t.token} now`}
+                </button>
+              </Form>
+            </div>
+          ))}
+          <Form method="get" className="toolbar" role="search">
+            <div className="field">
+              <label htmlFor="f-q">Search</label>
+              <input id="f-q" type="search" name="q" defaultValue={data.query.q ?? ""} placeholder="token, recipient or note" />
+            </div>
+            <div className="field">
+              <label htmlFor="f-state">State</label>
+              <select id="f-state" name="state" defaultValue={data.query.state ?? ""}>
+                {FILTERS.map(([v, l]) => (
+                  <option key={v} value={v}>
+                    {l}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button type="submit" className="secondary">
+              Show
+            </button>
+          </Form>
+          {data.rows.length === 0 ? (
+            <p className="muted">{data.all === 0 ? "No tokens yet. Issue one to invite someone." : "No token matches."}</p>
+          ) : (
+            <table data-testid="tokens-table">
+              <thead>
+                <tr>
+                  <th>Token</th>
+                  <th>State</th>
+                  <th>For whom</th>
+                  <th className="num">Allowed</th>
+                  <th className="num">Pending</th>
+                  <th className="num">Completed</th>
+                  <th className="num">Left</th>
+                  <th>Expires</th>
+                  <th>Issued</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.rows.map((t) => (
+                  <tr key={t.token} data-token={t.token}>
+                    <td>
+                      <Link to={`/tokens/${encodeURIComponent(t.token)}`} className="mono">
+                        {t.token}
+                      </Link>{" "}
+                      <OriginBadge origin={t.origin} onHomeserver={t.onHomeserver} /> {t.hazard ? <HazardBadge /> : null}
+                    </td>
+                    <td>
+                      <TokenStateBadge state={t.state} />
+                    </td>
+                    <td>
+                      {t.issuedFor ?? <span className="muted">—</span>}
+                      {t.note ? <div className="muted small">{t.note}</div> : null}
+                    </td>
+                    <td className="num">{t.usesAllowed ?? "unlimited"}</td>
+                    <td className="num">{t.pending}</td>
+                    <td className="num" data-testid="completed">
+                      {t.completed}
+                    </td>
+                    <td className="num">{t.left ?? "∞"}</td>
+                    <td>
+                      <ExpiryText ms={t.expiryTime} />
+                    </td>
+                    <td className="small">
+                      <Time value={t.createdAt} />
+                      <div className="muted">{t.issuedBy ?? "outside Steward"}</div>
+                      {t.revokedAt ? (
+                        <div className="muted">
+                          revoked by {t.revokedBy} <Time value={t.revokedAt} />
+                        </div>
+                      ) : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <Pager page={data.query.page} pageSize={PAGE_SIZE} total={data.total} />
+        </>
+      )}
     </>
   );
 }

@@ -4,8 +4,9 @@
  */
 import type { CollectorDefinition } from "./collector.server";
 import { federationCollector, selfCheckCollector } from "./federation-collector.server";
+import { tokensCollector } from "./token-snapshots.server";
 
-export const COLLECTORS: CollectorDefinition[] = [federationCollector, selfCheckCollector];
+export const COLLECTORS: CollectorDefinition[] = [federationCollector, selfCheckCollector, tokensCollector];
 
 export function findCollector(name: string): CollectorDefinition | undefined {
   return COLLECTORS.find((c) => c.name === name);

@@ -1,3 +1,4 @@
 /** The whole schema, one file per domain. drizzle-kit reads this file (drizzle.config.ts). */
 export * from "./core";
 export * from "./federation";
+export * from "./tokens";

@@ -1,0 +1,132 @@
+/**
+ * The public invite page (/register?token=…): no session, works without JavaScript (a plain form post). The invite
+ * is checked first; an unusable one gets a friendly page that reveals nothing else. The live username check is an
+ * enhancement; the server-side check on submit is what counts.
+ */
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { InviteProblem, UsernameField } from "~/components/tokens/RegisterParts";
+import { Field } from "~/components/Field";
+import { recordAudit } from "~/services/audit.server";
+import {
+  checkInvite,
+  checkUsernameLocally,
+  PUBLIC_LIMITS,
+  publicHomeserver,
+  registerWithToken,
+  type InviteStatus,
+} from "~/services/registration.server";
+import { checkInviteForm, inviteFormToken, limitPublic, requirePublicRegistration, welcomePath } from "~/services/token-invite-guard.server";
+
+// No "no-referrer" meta here: Chromium then sends `Origin: null` on the form post, which Remix refuses. The
+// Referrer-Policy header (same-origin) already keeps the invite token from leaking to other sites.
+export const meta: MetaFunction = () => [{ title: "Create your account" }, { name: "robots", content: "noindex" }];
+
+export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
+  const h = new Headers(loaderHeaders);
+  actionHeaders.forEach((v, k) => h.set(k, v));
+  return h;
+};
+
+type PageStatus = InviteStatus | "missing" | "limited" | "not_configured";
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  requirePublicRegistration(context);
+  const token = new URL(request.url).searchParams.get("token")?.trim() ?? "";
+  const headers = new Headers({ "Cache-Control": "no-store" });
+  const page = (status: PageStatus, extra: Record<string, unknown> = {}, code = 200) =>
+    json({ status, token: "", formToken: "", retryAfterSeconds: 0, ...extra }, { status: code, headers });
+  if (!token) return page("missing");
+  const limit = await limitPublic(context, "view", PUBLIC_LIMITS.view);
+  if (!limit.allowed) {
+    headers.set("Retry-After", String(limit.retryAfterSeconds));
+    return page("limited", { retryAfterSeconds: limit.retryAfterSeconds }, 429);
+  }
+  const hs = publicHomeserver(context.steward.config, context.timing);
+  if (!hs) return page("not_configured", {}, 503);
+  const status = await checkInvite(hs, token);
+  if (status !== "valid" && status !== "unchecked") return page(status);
+  const csrf = inviteFormToken(request, context.steward.config.sessionSecret, context.secure);
+  if (csrf.setCookie) headers.append("Set-Cookie", csrf.setCookie);
+  return page(status, { token, formToken: csrf.formToken });
+}
+
+type Errors = Partial<Record<"username" | "password" | "confirm" | "form", string>>;
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  requirePublicRegistration(context);
+  const form = await request.formData();
+  const str = (k: string) => (typeof form.get(k) === "string" ? (form.get(k) as string) : "");
+  const token = str("token").trim();
+  // Synapse lowercases the username of a regular registration; do it first so the checks and the result agree.
+  const username = str("username").trim().replace(/^@/, "").split(":")[0].toLowerCase();
+  const password = str("password");
+  const values = { username };
+  const fail = (errors: Errors, status = 400, headers?: HeadersInit) => json({ errors, values, invite: null as PageStatus | null }, { status, headers });
+
+  if (!checkInviteForm(request, context.steward.config.sessionSecret, form.get("csrf"))) {
+    return fail({ form: "This form has expired. Open your invite link again and retry." }, 403);
+  }
+  const limit = await limitPublic(context, "submit", PUBLIC_LIMITS.submit);
+  if (!limit.allowed) {
+    return fail({ form: `Too many attempts from your address. Please wait ${limit.retryAfterSeconds} seconds and try again.` }, 429, {
+      "Retry-After": String(limit.retryAfterSeconds),
+    });
+  }
+  const errors: Errors = {};
+  const badName = checkUsernameLocally(username);
+  if (badName) errors.username = badName;
+  if (!password) errors.password = "Choose a password.";
+  else if (password.length < 8) errors.password = "Use at least 8 characters.";
+  else if (password.length > 512) errors.password = "Use at most 512 characters.";
+  if (password && str("confirm") !== password) errors.confirm = "The two passwords are not the same.";
+  if (Object.keys(errors).length) return fail(errors);
+
+  const hs = publicHomeserver(context.steward.config, context.timing);
+  if (!hs) return fail({ form: "Registration is not set up on this site." }, 503);
+  const result = await registerWithToken(hs, { username, password, token });
+  if (!result.ok) {
+    const p = result.problem;
+    if (p.field === "invite") return json({ errors: {} as Errors, values, invite: "invalid" as PageStatus }, { status: 400 });
+    const headers = p.retryAfterMs ? { "Retry-After": String(Math.ceil(p.retryAfterMs / 1000)) } : undefined;
+    return fail({ [p.field]: p.message }, p.retryAfterMs ? 429 : 400, headers);
+  }
+  // The admins' audit log shows which invite created which account.
+  await recordAudit(context.steward.db, { actor: result.userId, action: "register.complete", target: token, outcome: "ok", requestId: context.requestId });
+  return redirect(welcomePath(context.steward.config.sessionSecret, result.userId));
+}
+
+export default function Register() {
+  const data = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const status = (actionData?.invite ?? data.status) as PageStatus;
+  if (status !== "valid" && status !== "unchecked") {
+    return <InviteProblem status={status} retryAfterSeconds={data.retryAfterSeconds} />;
+  }
+  const errors: Errors = actionData?.errors ?? {};
+  return (
+    <main className="login-page">
+      <div className="panel">
+        <h1>Create your account</h1>
+        <p className="muted small">You were invited to join this chat server. Choose a username and a password.</p>
+        {errors.form ? (
+          <div className="alert error" role="alert">
+            {errors.form}
+          </div>
+        ) : null}
+        <Form method="post" noValidate>
+          <input type="hidden" name="csrf" value={data.formToken} />
+          <input type="hidden" name="token" value={data.token} />
+          <UsernameField defaultValue={actionData?.values?.username ?? ""} error={errors.username} formToken={data.formToken} />
+          <Field label="Password" name="password" type="password" autoComplete="new-password" error={errors.password} hint="At least 8 characters." required />
+          <Field label="Confirm password" name="confirm" type="password" autoComplete="new-password" error={errors.confirm} required />
+          <button type="submit" disabled={navigation.state === "submitting"}>
+            {navigation.state === "submitting" ? "Creating your account…" : "Create account"}
+          </button>
+        </Form>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,170 @@
+/**
+ * The public invite page through the real server, without JavaScript (plain form posts): the validity check
+ * first, the form's own CSRF, every error mapping, the UIA flow with both stage names, no access token kept,
+ * the PUBLIC_REGISTRATION switch and the per-IP limit.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../simulator/index";
+import { addRegistrationToken } from "../simulator/state-tokens";
+import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { TestClient } from "../helpers/http";
+import { auditEvents } from "../../db/schema";
+
+let sim: Simulator;
+let steward: TestSteward;
+
+beforeAll(async () => {
+  sim = await startSimulator({ users: 4, seed: 5 });
+  steward = await startTestSteward({ homeserverUrl: sim.url, env: { ADMIN_CONTACT: "@admin:sim.test" } });
+});
+afterAll(async () => {
+  await steward?.close();
+  await sim?.close();
+});
+
+/** Opens the invite page like a browser and returns the client (with its cookie) and the form's hidden fields. */
+async function openInvite(token: string, base = steward.url) {
+  const c = new TestClient(base);
+  const res = await c.get(`/register?token=${encodeURIComponent(token)}`);
+  const html = await res.text();
+  const csrf = /name="csrf" value="([^"]*)"/.exec(html)?.[1] ?? "";
+  return { c, res, html, csrf };
+}
+
+async function submit(token: string, fields: Record<string, string>, base = steward.url) {
+  const { c, csrf } = await openInvite(token, base);
+  return c.postForm("/register", { csrf, token, username: "", password: "", confirm: "", ...fields });
+}
+
+describe("invite page", () => {
+  it("shows the labelled form for a valid invite, with a CSRF cookie", async () => {
+    const { res, html, c } = await openInvite("welcome-friends");
+    expect(res.status).toBe(200);
+    for (const label of [">Username</label>", ">Password</label>", ">Confirm password</label>", "Create account"]) expect(html).toContain(label);
+    expect(c.cookies.has("steward_invite")).toBe(true);
+  });
+
+  it.each(["nosuchtoken", "family.only", "old~summer~party", "bad token!"])("gives the friendly page for %s and reveals nothing", async (token) => {
+    const { html } = await openInvite(token);
+    expect(html).toContain("This invite does not work");
+    expect(html).toContain("Ask your admin for a new one");
+    expect(html).not.toContain("Create account");
+    expect(html).not.toContain(token === "bad token!" ? "bad token" : token);
+  });
+
+  it("asks for an invite when there is no token", async () => {
+    expect(await (await new TestClient(steward.url).get("/register")).text()).toContain("You need an invite");
+  });
+});
+
+describe("registering", () => {
+  it("refuses a post without the form's token", async () => {
+    const c = new TestClient(steward.url);
+    const res = await c.postForm("/register", { token: "welcome-friends", username: "sneaky", password: "long-enough-1", confirm: "long-enough-1" });
+    expect(res.status).toBe(403);
+    expect(sim.state.users.has("@sneaky:sim.test")).toBe(false);
+  });
+
+  it("checks the fields before asking the server", async () => {
+    const mismatch = await submit("welcome-friends", { username: "zed", password: "long-enough-1", confirm: "other-thing-2" });
+    expect(await mismatch.text()).toContain("The two passwords are not the same.");
+    const short = await submit("welcome-friends", { username: "zed", password: "short", confirm: "short" });
+    expect(await short.text()).toContain("at least 8 characters");
+    const bad = await submit("welcome-friends", { username: "_zed", password: "long-enough-1", confirm: "long-enough-1" });
+    expect(await bad.text()).toContain("may not start with _");
+  });
+
+  it("maps a taken username beside the field", async () => {
+    const taken = [...sim.state.users.values()].find((u) => !u.admin)!.localpart;
+    const res = await submit("welcome-friends", { username: taken, password: "long-enough-1", confirm: "long-enough-1" });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("already taken");
+  });
+
+  it("registers through the UIA flow, keeps no access token, counts the use and welcomes the user", async () => {
+    addRegistrationToken(sim.state, { token: "for-dana", uses_allowed: 1 });
+    const res = await submit("for-dana", { username: "Dana", password: "long-enough-1", confirm: "long-enough-1" });
+    expect(res.status).toBe(302);
+    const welcome = res.headers.get("location")!;
+    expect(welcome).toMatch(/^\/register\/welcome\?/);
+    expect(sim.state.users.get("@dana:sim.test")?.password).toBe("long-enough-1");
+    expect(sim.state.registrationTokens.get("for-dana")).toMatchObject({ pending: 0, completed: 1 });
+    expect([...sim.state.tokens.values()].some((t) => t.user_id === "@dana:sim.test")).toBe(false);
+    const page = await (await new TestClient(steward.url).get(welcome)).text();
+    expect(page).toContain("@dana:sim.test");
+    expect(page).toContain("recovery key");
+    expect(page).toContain("Secure Backup");
+    expect(page).toContain("@admin:sim.test");
+    const audit = await steward.database.db.select().from(auditEvents);
+    expect(audit.some((a) => a.action === "register.complete" && a.actor === "@dana:sim.test" && a.target === "for-dana")).toBe(true);
+    // A forged welcome link is refused.
+    expect((await new TestClient(steward.url).get("/register/welcome?u=%40evil%3Asim.test&s=x")).status).toBe(404);
+  });
+
+  it("shows the friendly page when the token is refused at the token stage (used up meanwhile)", async () => {
+    addRegistrationToken(sim.state, { token: "race", uses_allowed: 1 });
+    const { c, csrf } = await openInvite("race");
+    sim.state.registrationTokens.get("race")!.completed = 1;
+    const res = await c.postForm("/register", { csrf, token: "race", username: "racer", password: "long-enough-1", confirm: "long-enough-1" });
+    expect(await res.text()).toContain("This invite does not work");
+    expect(sim.state.users.has("@racer:sim.test")).toBe(false);
+  });
+
+  it("says the server is down when it fails", async () => {
+    sim.injectFault({ kind: "status500", path: "/_matrix/client/v3/register", times: 1 });
+    const res = await submit("welcome-friends", { username: "unlucky", password: "long-enough-1", confirm: "long-enough-1" });
+    expect(await res.text()).toContain("not answering right now");
+  });
+
+  it("serves the live username check only to holders of an invite form", async () => {
+    const { c, csrf } = await openInvite("welcome-friends");
+    const ok = await c.get("/register/available?username=freshname", { "X-Invite-Form": csrf });
+    expect(await ok.json()).toEqual({ available: true });
+    const taken = await c.get("/register/available?username=admin", { "X-Invite-Form": csrf });
+    expect(await taken.json()).toMatchObject({ available: false });
+    expect((await new TestClient(steward.url).get("/register/available?username=admin")).status).toBe(403);
+  });
+});
+
+describe("server variants and switches", () => {
+  it("uses the MSC3231 stage on Synapse 1.50 and maps registration off and rate limits", async () => {
+    const old = await startSimulator({ users: 1, version: "1.50.0" });
+    const off = await startSimulator({ users: 1, enableRegistration: false });
+    const limited = await startSimulator({ users: 1, rateLimits: true });
+    const sOld = await startTestSteward({ homeserverUrl: old.url });
+    const sOff = await startTestSteward({ homeserverUrl: off.url });
+    const sLim = await startTestSteward({ homeserverUrl: limited.url });
+    try {
+      const res = await submit("welcome-friends", { username: "oldtimer", password: "long-enough-1", confirm: "long-enough-1" }, sOld.url);
+      expect(res.status).toBe(302);
+      expect(old.state.registrationTokens.get("welcome-friends")!.completed).toBe(4);
+
+      expect(await (await openInvite("welcome-friends", sOff.url)).html).toContain("Sign-ups are closed");
+
+      const results: string[] = [];
+      for (const name of ["lim1", "lim2", "lim3", "lim4"]) {
+        const r = await submit("welcome-friends", { username: name, password: "long-enough-1", confirm: "long-enough-1" }, sLim.url);
+        results.push(r.status === 302 ? "ok" : await r.text());
+      }
+      expect(results.slice(0, 3)).toEqual(["ok", "ok", "ok"]);
+      expect(results[3]).toMatch(/Too many attempts right now\. Please wait \d+ seconds/);
+    } finally {
+      await Promise.all([sOld.close(), sOff.close(), sLim.close()]);
+      await Promise.all([old.close(), off.close(), limited.close()]);
+    }
+  });
+
+  it("answers 404 when PUBLIC_REGISTRATION is off, and limits each address", async () => {
+    const s = await startTestSteward({ homeserverUrl: sim.url, env: { PUBLIC_REGISTRATION: "false" } });
+    try {
+      expect((await new TestClient(s.url).get("/register?token=welcome-friends")).status).toBe(404);
+      expect((await new TestClient(s.url).get("/register/welcome?u=x&s=y")).status).toBe(404);
+    } finally {
+      await s.close();
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await submit("welcome-friends", { username: `x${i}`, password: "a", confirm: "a" })).status);
+    // Earlier tests in this file posted too; the 10-per-10-minutes limit answers 429 with Retry-After.
+    expect(statuses).toContain(429);
+  });
+});
