@@ -6,6 +6,7 @@ import { z } from "zod";
 import { Pager } from "~/components/Pager";
 import { RefreshButton } from "~/components/RefreshButton";
 import { Time } from "~/components/Time";
+import { Ago } from "~/components/federation/Ago";
 import { StateBadge } from "~/components/federation/StateBadge";
 import { StateCards } from "~/components/federation/StateCards";
 import { StateHistoryChart } from "~/components/federation/StateHistoryChart";
@@ -173,7 +174,7 @@ export default function FederationPage() {
                 <td>
                   <StateBadge state={r.state} />
                 </td>
-                <td>{r.failingSince ? <Time value={r.failingSince} /> : <span className="muted">—</span>}</td>
+                <td>{r.failingSince ? <Ago ms={r.failingSince} now={d.now} /> : <span className="muted">—</span>}</td>
                 <td>{r.retryInterval ? formatDuration(r.retryInterval) : <span className="muted">—</span>}</td>
                 <td>
                   {r.nextRetryAt ? (

@@ -4,7 +4,7 @@
  * Pages read Steward's database (fast, works while the homeserver is down); states are computed for *now*
  * from the stored retry fields, so "backing off" turns into "retry due" without waiting for the next run.
  */
-import { and, asc, count, desc, eq, gte, ilike, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, gte, ilike, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { federationDestinations, federationSnapshots, federationStateChanges } from "../../db/schema";
 import type { HomeserverClient } from "../homeserver/index";
@@ -84,11 +84,16 @@ export async function listDestinations(db: Db, q: DestinationListQuery, now: num
     next_retry: [sql`${T.retryLastTs} = 0`, d(sql`${T.retryLastTs} + ${T.retryInterval}`), asc(T.destination)],
     last_attempt: [d(T.retryLastTs), asc(T.destination)],
   }[q.sort];
-  const [rows, [{ total }]] = await Promise.all([
-    db.select().from(T).where(filter).orderBy(...order).limit(q.pageSize).offset((q.page - 1) * q.pageSize),
-    db.select({ total: count() }).from(T).where(filter),
-  ]);
-  return { rows: rows.map((r) => toView(r, now)), total: Number(total) };
+  // One scan: the total rides along as a window count; only a page past the end needs a separate count.
+  const rows = await db
+    .select({ ...getTableColumns(T), total: sql<number>`count(*) over ()` })
+    .from(T)
+    .where(filter)
+    .orderBy(...order)
+    .limit(q.pageSize)
+    .offset((q.page - 1) * q.pageSize);
+  const total = rows.length ? Number(rows[0].total) : Number((await db.select({ n: count() }).from(T).where(filter))[0].n);
+  return { rows: rows.map((r) => toView(r, now)), total };
 }
 
 export interface HistoryPoint {

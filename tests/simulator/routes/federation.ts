@@ -54,6 +54,16 @@ export function register(router: Router): void {
   });
 }
 
+/**
+ * PostgreSQL's C-collation order (UTF-8 bytes) for strings, without a Buffer per comparison (10,000 destinations
+ * are sorted on every page): UTF-16 code-unit order equals UTF-8 byte order unless a string holds a surrogate or
+ * a code unit ≥ U+E000, where we fall back to comparing bytes.
+ */
+function byteCompare(a: string, b: string): number {
+  if (/[\uD800-\uFFFF]/.test(a) || /[\uD800-\uFFFF]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function known(ctx: RouteContext): SimDestination {
   const d = ctx.state.federation.destinations.get(ctx.params.destination);
   if (!d) throw errors.notFound("Unknown destination");
@@ -82,7 +92,11 @@ function listDestinations(ctx: RouteContext): unknown {
   const all = [...ctx.state.federation.destinations.values()].filter((d) => !like || like(d.destination.toLowerCase()));
   const desc = dir === "b";
   // ORDER BY {order_by} {dir}, destination ASC (NULLs last ascending, first descending, as PostgreSQL)
-  all.sort((a, b) => pgCompare(a[orderBy], b[orderBy], desc) || pgCompare(a.destination, b.destination, false));
+  const primary =
+    orderBy === "destination"
+      ? (a: SimDestination, b: SimDestination) => (desc ? -1 : 1) * byteCompare(a.destination, b.destination)
+      : (a: SimDestination, b: SimDestination) => pgCompare(a[orderBy], b[orderBy], desc);
+  all.sort((a, b) => primary(a, b) || byteCompare(a.destination, b.destination));
   const { page, total, next_token } = paginate(all, from, limit);
   return { destinations: page.map(entry), total, ...(next_token !== undefined ? { next_token } : {}) };
 }

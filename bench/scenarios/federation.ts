@@ -1,0 +1,116 @@
+/**
+ * Federation targets (issue 5) with 10,000 destinations (FED_BENCH_DESTINATIONS): a collection against the
+ * simulator ≤ 10 s (the first run, which writes every row, and a steady-state run), and the /federation page's
+ * response time p95 ≤ 100 ms through the real server (several filters and sorts). Embedded database, or
+ * PostgreSQL with BENCH_DATABASE_URL (a fresh database is created on that server and dropped afterwards).
+ */
+import os from "node:os";
+import fs from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { openDatabase, type Database } from "../../db/client";
+import { loadConfig } from "../../app/config.server";
+import { createLogger } from "../../app/services/log.server";
+import { createHomeserverClient } from "../../app/homeserver/index";
+import { collectFederation } from "../../app/services/federation-collect.server";
+import { startSteward } from "../../server/steward";
+import { startSimulator } from "../../tests/simulator/index";
+import { seedManyDestinations } from "../../tests/simulator/seed-federation";
+import { TestClient } from "../../tests/helpers/http";
+import { percentile, type BenchResult } from "../types";
+
+const COUNT = Number(process.env.FED_BENCH_DESTINATIONS ?? 10_000);
+const PAGE_REQUESTS = Number(process.env.FED_BENCH_REQUESTS ?? 60);
+
+async function openBenchDatabase(): Promise<{ db: Database; drop(): Promise<void> }> {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (!url) return { db: await openDatabase({}), drop: async () => {} };
+  const name = `steward_bench_fed_${process.pid}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  const db = await openDatabase({ url: u.toString() });
+  return {
+    db,
+    async drop() {
+      const a = new pg.Client({ connectionString: url });
+      await a.connect();
+      await a.query(`drop database if exists "${name}" with (force)`);
+      await a.end();
+    },
+  };
+}
+
+export default async function run(): Promise<BenchResult[]> {
+  const sim = await startSimulator({ users: 2 });
+  seedManyDestinations(sim.state, { count: COUNT, seed: 1, now: sim.clock.now() });
+  const { db: database, drop } = await openBenchDatabase();
+  await database.migrate();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-"));
+  const results: BenchResult[] = [];
+  try {
+    const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
+    const total = sim.state.federation.destinations.size;
+    let t = performance.now();
+    await collectFederation({ db: database.db, hs, now: () => new Date() });
+    const first = (performance.now() - t) / 1000;
+    // Steady state: some destinations change state between runs.
+    for (const [i, d] of [...sim.state.federation.destinations.values()].entries()) {
+      if (i % 50 === 0) Object.assign(d, { retry_last_ts: Date.now(), retry_interval: 600_000, failure_ts: Date.now() });
+    }
+    t = performance.now();
+    const again = await collectFederation({ db: database.db, hs, now: () => new Date() });
+    const second = (performance.now() - t) / 1000;
+    results.push(
+      { name: `collection, first run (${total} destinations)`, value: first, unit: "s", target: "≤ 10 s", ok: first <= 10 },
+      { name: `collection, later run (${again.changes} state changes)`, value: second, unit: "s", target: "≤ 10 s", ok: second <= 10 },
+    );
+
+    const config = loadConfig({
+      NODE_ENV: "production",
+      HOMESERVER_URL: sim.url,
+      STEWARD_DATA_DIR: dataDir,
+      SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      COLLECTORS_ENABLED: "false",
+      LOG_LEVEL: "error",
+    });
+    const steward = await startSteward({ config, database, logger: createLogger("error", { service: "bench" }, () => {}) });
+    try {
+      const c = new TestClient(steward.url);
+      const signIn = await c.signIn("admin", "admin", sim.url);
+      if (signIn.status !== 302) throw new Error(`sign-in failed (${signIn.status})`);
+      const urls = ["/federation", "/federation?state=dead", "/federation?q=example.net&sort=failing_since", "/federation?sort=next_retry&dir=desc&page=3", "/federation?state=backing_off&sort=interval"];
+      for (const u of urls) await (await c.get(u)).text(); // warm-up
+      const times: number[] = [];
+      for (let i = 0; i < PAGE_REQUESTS; i++) {
+        const started = performance.now();
+        const res = await c.get(urls[i % urls.length], { Accept: "text/html" });
+        await res.text();
+        if (res.status !== 200) throw new Error(`${urls[i % urls.length]} answered ${res.status}`);
+        times.push(performance.now() - started);
+      }
+      const p95 = percentile(times, 95);
+      results.push({
+        name: `/federation page p95 (${PAGE_REQUESTS} requests, ${urls.length} filter/sort variants)`,
+        value: p95,
+        unit: "ms",
+        target: "≤ 100 ms",
+        ok: p95 <= 100,
+        note: `median ${percentile(times, 50).toFixed(1)} ms; full HTML response through the real server; ${database.kind}`,
+      });
+    } finally {
+      await steward.close();
+    }
+  } finally {
+    await database.close();
+    await drop();
+    await sim.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return results;
+}
