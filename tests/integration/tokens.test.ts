@@ -28,6 +28,8 @@ afterAll(async () => {
 });
 
 const ADMIN = "@admin:sim.test";
+/** The page as rendered, without the serialized loader/action data (which would match any text). */
+const text = async (res: Response) => (await res.text()).replace(/<script[\s\S]*?<\/script>/g, "");
 const db = () => steward.database.db;
 const audits = async (action: string) => (await db().select().from(auditEvents)).filter((a) => a.action === action);
 const issue = (fields: Record<string, string>) =>
@@ -37,7 +39,7 @@ describe("token list", () => {
   it("shows every homeserver token, marks those created outside Steward and flags the 0-uses hazard", async () => {
     const res = await admin.get("/tokens");
     expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await text(res);
     for (const t of sim.state.registrationTokens.keys()) expect(html).toContain(t);
     expect(html).toContain("created outside Steward");
     expect(html).toContain("has 0 uses allowed");
@@ -48,10 +50,10 @@ describe("token list", () => {
   });
 
   it("filters by state and searches", async () => {
-    const usedUp = await (await admin.get("/tokens?state=used_up")).text();
+    const usedUp = await text(await admin.get("/tokens?state=used_up"));
     expect(usedUp).toContain("family.only");
     expect(usedUp).not.toContain(">welcome-friends<");
-    const search = await (await admin.get("/tokens?q=book")).text();
+    const search = await text(await admin.get("/tokens?q=book"));
     expect(search).toContain("book-club-2026");
     expect(search).not.toContain(">family.only<");
   });
@@ -69,14 +71,14 @@ describe("issuing", () => {
     const before = sim.state.registrationTokens.size;
     const res = await issue(fields);
     expect(res.status).toBe(400);
-    expect(await res.text()).toContain(message);
+    expect(await text(res)).toContain(message);
     expect(sim.state.registrationTokens.size).toBe(before);
   });
 
   it("says clearly when the chosen token already exists", async () => {
     const res = await issue({ token: "welcome-friends" });
     expect(res.status).toBe(400);
-    expect(await res.text()).toContain("A token with this text already exists");
+    expect(await text(res)).toContain("A token with this text already exists");
     expect((await audits("token.create")).some((a) => a.outcome === "refused" && a.target === "welcome-friends")).toBe(true);
   });
 
@@ -91,7 +93,7 @@ describe("issuing", () => {
     expect(live.expiry_time! - sim.clock.now()).toBeGreaterThan(29 * 86_400_000);
     const [rec] = await db().select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, token));
     expect(rec).toMatchObject({ origin: "steward", issuedBy: ADMIN, issuedFor: "Bob", note: "from the club" });
-    const page = await (await admin.get(location)).text();
+    const page = await text(await admin.get(location));
     expect(page).toContain("Token issued");
     expect(page).toContain(`https://chat.example.org/register?token=${encodeURIComponent(token)}`);
     expect(page).toContain("data:image/svg+xml;base64,");
@@ -104,7 +106,7 @@ describe("issuing", () => {
     await issue({ token: "edit-me", uses: "2" });
     const zero = await admin.postForm("/tokens/edit-me", { csrf, intent: "edit", uses: "0", expires: "keep" });
     expect(zero.status).toBe(400);
-    expect(await zero.text()).toContain("0 is not allowed");
+    expect(await text(zero)).toContain("0 is not allowed");
     expect(sim.state.registrationTokens.get("edit-me")!.uses_allowed).toBe(2);
     const ok = await admin.postForm("/tokens/edit-me", { csrf, intent: "edit", uses: "", expires: "never" });
     expect(ok.status).toBe(302);
@@ -121,7 +123,7 @@ describe("issuing", () => {
 
 describe("revoke, adopt, reconcile", () => {
   it("revokes by DELETE (never uses_allowed 0) and keeps the record as revoked by whom", async () => {
-    const confirm = await (await admin.get("/tokens/book-club-2026?confirm=revoke")).text();
+    const confirm = await text(await admin.get("/tokens/book-club-2026?confirm=revoke"));
     expect(confirm).toContain("Yes, revoke this token");
     const res = await admin.postForm("/tokens/book-club-2026", { csrf, intent: "revoke" });
     expect(res.status).toBe(302);
@@ -129,7 +131,7 @@ describe("revoke, adopt, reconcile", () => {
     const [rec] = await db().select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, "book-club-2026"));
     expect(rec.revokedBy).toBe(ADMIN);
     expect(rec.revokedAt).toBeInstanceOf(Date);
-    const list = await (await admin.get("/tokens?state=revoked")).text();
+    const list = await text(await admin.get("/tokens?state=revoked"));
     expect(list).toContain("book-club-2026");
     expect((await audits("token.revoke")).some((a) => a.target === "book-club-2026" && a.actor === ADMIN)).toBe(true);
   });
@@ -146,7 +148,7 @@ describe("revoke, adopt, reconcile", () => {
     await issue({ token: "lost-record", issuedFor: "Carol" });
     await db().delete(registrationTokenRecords).where(eq(registrationTokenRecords.token, "lost-record"));
     sim.state.registrationTokens.delete("edit-me"); // deleted with another tool
-    const html = await (await admin.get("/tokens")).text();
+    const html = await text(await admin.get("/tokens"));
     expect(html).toContain("lost-record");
     const rows = await db().select().from(registrationTokenRecords);
     expect(rows.find((r) => r.token === "lost-record")?.origin).toBe("outside");
@@ -163,7 +165,7 @@ describe("under MAS", () => {
       // MAS unmounts /login: sign in with the admin's access token instead.
       const signIn = await c.postForm("/login", { homeserver: mas.url, mode: "token", accessToken: mas.adminToken });
       expect(signIn.status).toBe(302);
-      const html = await (await c.get("/tokens")).text();
+      const html = await text(await c.get("/tokens"));
       expect(html).toContain("Matrix Authentication Service");
     } finally {
       await s.close();
