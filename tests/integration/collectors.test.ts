@@ -2,7 +2,7 @@
  * The collector framework: run records, failure descriptions, abandoned runs, the advisory lock between
  * processes, backoff, "refresh now" through the real server, and `npm run collect`.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -175,20 +175,33 @@ describe("refresh now", () => {
 
 describe("npm run collect", () => {
   const tsx = path.resolve("node_modules/.bin/tsx");
+  // Asynchronous on purpose: the simulator lives in this process and must keep answering while the CLI runs.
   const run = (args: string[], env: Record<string, string>) =>
-    spawnSync(tsx, ["scripts/collect.ts", ...args], { encoding: "utf8", env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "error", ...env }, timeout: 120_000 });
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(tsx, ["scripts/collect.ts", ...args], { env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "error", ...env } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 200_000);
+      child.on("error", reject);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
+    });
 
-  it("runs every collector once with a dedicated admin token and prints one line each", () => {
+  it("runs every collector once with a dedicated admin token and prints one line each", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-collect-"));
     try {
       const env: Record<string, string> = { HOMESERVER_URL: sim.url, HOMESERVER_ADMIN_TOKEN: sim.adminToken, STEWARD_DATA_DIR: dir };
       if (usingPostgres) env.DATABASE_URL = database.url!;
-      const res = run([], env);
+      const res = await run([], env);
       expect(res.stderr).toBe("");
       expect(res.status).toBe(0);
       for (const c of COLLECTORS) expect(res.stdout).toMatch(new RegExp(`^${c.name}: ok`, "m"));
       if (!COLLECTORS.length) expect(res.stdout).toContain("No collectors are defined.");
-      const unknown = run(["--only", "nope"], env);
+      const unknown = await run(["--only", "nope"], env);
       expect(unknown.status).toBe(2);
       expect(unknown.stderr).toContain('No collector named "nope"');
     } finally {
@@ -196,10 +209,10 @@ describe("npm run collect", () => {
     }
   }, 240_000);
 
-  it("says why it cannot run without any admin token", () => {
+  it("says why it cannot run without any admin token", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-collect-"));
     try {
-      const res = run([], { HOMESERVER_URL: sim.url, HOMESERVER_ADMIN_TOKEN: "", STEWARD_DATA_DIR: dir, DATABASE_URL: "" });
+      const res = await run([], { HOMESERVER_URL: sim.url, HOMESERVER_ADMIN_TOKEN: "", STEWARD_DATA_DIR: dir, DATABASE_URL: "" });
       expect(res.status).toBe(4);
       expect(res.stderr).toContain("no admin token");
     } finally {
