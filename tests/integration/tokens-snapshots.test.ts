@@ -8,6 +8,7 @@ import { createTestDb, type TestDatabase } from "../helpers/db";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { tokenHistory, tokensCollector } from "../../app/services/token-snapshots.server";
 import { findCollector } from "../../app/services/collectors.server";
+import { tokenGauges } from "../../app/services/token-metrics.server";
 import type { CollectorRunContext } from "../../app/services/collector.server";
 import { registrationTokenRecords, registrationTokenSnapshots } from "../../db/schema";
 
@@ -58,6 +59,14 @@ describe("tokens collector", () => {
     expect(snapshots).toHaveLength(2 * sim.state.registrationTokens.size);
     const records = await db.db.select().from(registrationTokenRecords);
     expect(records.map((r) => r.token).sort()).toEqual([...sim.state.registrationTokens.keys()].sort());
+  });
+
+  it("exposes token gauges by state, with the 0-uses hazard", async () => {
+    const families = await tokenGauges(db.db, new Date());
+    const byState = Object.fromEntries(families.find((f) => f.name === "steward_registration_tokens")!.samples.map((s) => [s.labels.state, s.value]));
+    // Seeded: welcome-friends valid, book-club-2026 valid, family.only used up, old~summer~party expired, zero-uses-hazard used up.
+    expect(byState).toEqual({ valid: 2, expired: 1, used_up: 2, revoked: 0 });
+    expect(families.find((f) => f.name === "steward_registration_token_hazards")!.samples[0].value).toBe(1);
   });
 
   it("passes quietly under MAS", async () => {
