@@ -1,28 +1,53 @@
-/** Overview. The KPI cards and charts arrive with the user-counts collector; until then, what is known. */
+/** Overview: KPI cards with their change over a week, user charts over a chosen range, and data freshness. */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { KpiCards } from "~/components/KpiCards";
+import { RefreshButton } from "~/components/RefreshButton";
+import { StaleBanner } from "~/components/StaleBanner";
+import { Time } from "~/components/Time";
+import { UserCharts } from "~/components/charts/UserCharts";
+import { LatestCounts } from "~/components/users/LatestCounts";
 import { requireAdmin } from "~/services/guard.server";
+import { loadOverview } from "~/services/overview.server";
+import { RANGE_LABELS, RANGES } from "~/components/charts/ranges";
 
 export const meta: MetaFunction = () => [{ title: "Overview · Steward" }];
 
+const Query = z.object({ range: z.enum(RANGES).catch("30d") });
+
 export async function loader(args: LoaderFunctionArgs) {
-  const { session } = await requireAdmin(args);
-  return json({ homeserverUrl: session.homeserverUrl, serverVersion: session.serverVersion });
+  const { steward } = await requireAdmin(args);
+  const { range } = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const data = await loadOverview({ db: steward.db, config: steward.config, now: new Date() }, range);
+  return json(data, { headers: { "Cache-Control": "no-store" } });
 }
 
 export default function Overview() {
   const data = useLoaderData<typeof loader>();
   return (
     <>
-      <h1>Overview</h1>
-      <div className="panel">
-        <p>
-          Connected to <code>{data.homeserverUrl}</code>
-          {data.serverVersion ? ` (Synapse ${data.serverVersion})` : ""}.
-        </p>
-        <p className="muted">No history has been collected yet.</p>
+      <div style={{ display: "flex", alignItems: "center", gap: "1rem", flexWrap: "wrap" }}>
+        <h1 style={{ marginRight: "auto" }}>Overview</h1>
+        {data.latest ? (
+          <span className="muted small">
+            Counted <Time value={data.latest.takenAt} />
+          </span>
+        ) : null}
+        <RefreshButton collector="user-counts" />
       </div>
+      <StaleBanner freshness={data.freshness} />
+      <KpiCards cards={data.kpis} />
+      <nav className="tabs" aria-label="Range">
+        {RANGES.map((r) => (
+          <Link key={r} to={`?range=${r}`} className={r === data.series.range ? "active" : undefined} aria-current={r === data.series.range ? "page" : undefined} preventScrollReset>
+            {RANGE_LABELS[r]}
+          </Link>
+        ))}
+      </nav>
+      <UserCharts series={data.series} unavailableActive={data.latest?.unavailable.active30d ?? null} />
+      {data.latest ? <LatestCounts snapshot={data.latest} /> : null}
     </>
   );
 }

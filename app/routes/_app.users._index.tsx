@@ -1,20 +1,178 @@
-/** Users: placeholder until its feature lands (see the open issues). */
+/** Users: Steward's copy of the homeserver's user list, searched, filtered, sorted and paged in its database. */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
+import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
+import { z } from "zod";
+import { Pager } from "~/components/Pager";
+import { RefreshButton } from "~/components/RefreshButton";
+import { StaleBanner } from "~/components/StaleBanner";
+import { Time } from "~/components/Time";
+import { UserFlags } from "~/components/users/UserFlags";
+import { DEFAULT_DIR, FILTER_LABELS, USER_FILTERS, USER_SORTS, type UserSort } from "~/components/users/filters";
+import { collectorFreshness } from "~/services/freshness.server";
 import { requireAdmin } from "~/services/guard.server";
+import { listStoredUsers } from "~/services/users.server";
 
 export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
 
+const PAGE_SIZE = 50;
+const MAX_DAYS = 3650;
+
+const Query = z.object({
+  q: z.string().trim().max(200).catch(""),
+  filter: z.enum(USER_FILTERS).catch("all"),
+  sort: z.enum(USER_SORTS).catch("name"),
+  dir: z.enum(["asc", "desc"]).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+});
+const Days = z.coerce.number({ invalid_type_error: "x" }).int().min(1).max(MAX_DAYS);
+
 export async function loader(args: LoaderFunctionArgs) {
-  await requireAdmin(args);
-  return json({});
+  const { steward } = await requireAdmin(args);
+  const params = new URL(args.request.url).searchParams;
+  const q = Query.parse(Object.fromEntries(params));
+  // A bad "days" keeps the rest of the query and says what is wrong beside the field.
+  const rawDays = params.get("days")?.trim() || "30";
+  const days = Days.safeParse(rawDays);
+  const now = new Date();
+  const dir = q.dir ?? DEFAULT_DIR[q.sort];
+  const [list, freshness] = await Promise.all([
+    listStoredUsers(steward.db, { search: q.q || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize: PAGE_SIZE }, now),
+    collectorFreshness(steward.db, steward.config, "user-counts", now),
+  ]);
+  return json(
+    {
+      ...list,
+      rows: list.rows.map((r) => ({
+        userId: r.userId,
+        displayname: r.displayname,
+        admin: r.admin,
+        deactivated: r.deactivated,
+        locked: r.locked,
+        isGuest: r.isGuest,
+        userType: r.userType,
+        shadowBanned: r.shadowBanned,
+        erased: r.erased,
+        creationTs: r.creationTs?.toISOString() ?? null,
+        lastSeenTs: r.lastSeenTs?.toISOString() ?? null,
+      })),
+      query: { q: q.q, filter: q.filter, days: rawDays, sort: q.sort, dir },
+      daysError: days.success ? null : `Enter a whole number of days from 1 to ${MAX_DAYS}.`,
+      freshness,
+    },
+    { headers: { "Cache-Control": "no-store" } },
+  );
+}
+
+function SortHeader({ sort, label, current, dir }: { sort: UserSort; label: string; current: UserSort; dir: "asc" | "desc" }) {
+  const location = useLocation();
+  const params = new URLSearchParams(location.search);
+  const active = sort === current;
+  params.set("sort", sort);
+  params.set("dir", active ? (dir === "asc" ? "desc" : "asc") : DEFAULT_DIR[sort]);
+  params.delete("page");
+  return (
+    <th aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : undefined}>
+      <Link to={`?${params}`}>
+        {label}
+        {active ? (dir === "asc" ? " ▲" : " ▼") : ""}
+      </Link>
+    </th>
+  );
 }
 
 export default function UsersPage() {
+  const data = useLoaderData<typeof loader>();
+  const { query } = data;
+  const usesDays = query.filter === "active" || query.filter === "inactive";
   return (
     <>
-      <h1>Users</h1>
-      <p className="muted">This report is not available yet.</p>
+      <div style={{ display: "flex", alignItems: "center", gap: "1rem", flexWrap: "wrap" }}>
+        <h1 style={{ marginRight: "auto" }}>Users</h1>
+        <RefreshButton collector="user-counts" />
+      </div>
+      <StaleBanner freshness={data.freshness} />
+      <Form method="get" className="toolbar" role="search">
+        <div className="field">
+          <label htmlFor="users-q">Search</label>
+          <input id="users-q" type="search" name="q" defaultValue={query.q} placeholder="user id or display name" maxLength={200} />
+        </div>
+        <div className="field">
+          <label htmlFor="users-filter">Show</label>
+          <select id="users-filter" name="filter" defaultValue={query.filter}>
+            {USER_FILTERS.map((f) => (
+              <option key={f} value={f}>
+                {FILTER_LABELS[f]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="users-days">Days (N)</label>
+          <input
+            id="users-days"
+            name="days"
+            inputMode="numeric"
+            defaultValue={query.days}
+            size={5}
+            aria-invalid={data.daysError ? true : undefined}
+            aria-describedby={data.daysError ? "users-days-error" : undefined}
+          />
+          {data.daysError ? (
+            <div className="field-error" id="users-days-error" role="alert">
+              {data.daysError}
+            </div>
+          ) : null}
+        </div>
+        <input type="hidden" name="sort" value={query.sort} />
+        <input type="hidden" name="dir" value={query.dir} />
+        <button type="submit" className="secondary">
+          Apply
+        </button>
+      </Form>
+      {data.stored === 0 ? (
+        <p className="muted">No users have been collected yet. The user-counts collector fills this list.</p>
+      ) : data.rows.length === 0 ? (
+        <p className="muted">No user matches{query.q ? ` “${query.q}”` : ""} with this filter{usesDays ? ` (${query.days} days)` : ""}.</p>
+      ) : (
+        <table data-testid="users-table">
+          <thead>
+            <tr>
+              <SortHeader sort="name" label="User" current={query.sort} dir={query.dir} />
+              <th>Flags</th>
+              <SortHeader sort="created" label="Created" current={query.sort} dir={query.dir} />
+              <SortHeader sort="last_seen" label="Last seen" current={query.sort} dir={query.dir} />
+            </tr>
+          </thead>
+          <tbody>
+            {data.rows.map((u) => (
+              <tr key={u.userId}>
+                <td>
+                  <Link to={`/users/${encodeURIComponent(u.userId)}`} className="mono">
+                    {u.userId}
+                  </Link>
+                  {u.displayname ? (
+                    <div className="small muted" style={{ overflowWrap: "anywhere", maxWidth: "48ch" }}>
+                      {/* Untrusted text: <bdi> keeps right-to-left overrides from reordering the row. */}
+                      <bdi>{u.displayname}</bdi>
+                    </div>
+                  ) : null}
+                </td>
+                <td>
+                  <UserFlags user={u} />
+                </td>
+                <td>
+                  <Time value={u.creationTs} never="unknown" />
+                </td>
+                <td>
+                  <Time value={u.lastSeenTs} never="never" />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Pager page={data.page} pageSize={data.pageSize} total={data.total} />
     </>
   );
 }

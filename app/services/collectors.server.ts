@@ -3,10 +3,11 @@
  * "refresh now" routes and `npm run collect` pick it up.
  */
 import type { CollectorDefinition } from "./collector.server";
+import { userCountsCollector } from "./collectors/user-counts.server";
 import { federationCollector, selfCheckCollector } from "./federation-collector.server";
 import { tokensCollector } from "./token-snapshots.server";
 
-export const COLLECTORS: CollectorDefinition[] = [federationCollector, selfCheckCollector, tokensCollector];
+export const COLLECTORS: CollectorDefinition[] = [userCountsCollector, federationCollector, selfCheckCollector, tokensCollector];
 
 export function findCollector(name: string): CollectorDefinition | undefined {
   return COLLECTORS.find((c) => c.name === name);

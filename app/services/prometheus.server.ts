@@ -7,6 +7,7 @@ import type { Db } from "../../db/client";
 import { COLLECTORS } from "./collectors.server";
 import { collectorStatus } from "./collector.server";
 import { federationGaugeFamilies } from "./federation.server";
+import { userCountGauges } from "./user-counts.server";
 import { tokenGauges } from "./token-metrics.server";
 
 export interface GaugeFamily {
@@ -35,7 +36,7 @@ const collectorGauges: GaugeProvider = async (db) => {
   ];
 };
 
-export const GAUGE_PROVIDERS: GaugeProvider[] = [collectorGauges, federationGaugeFamilies, tokenGauges];
+export const GAUGE_PROVIDERS: GaugeProvider[] = [collectorGauges, userCountGauges, federationGaugeFamilies, tokenGauges];
 
 function esc(v: string) {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');

@@ -2,3 +2,4 @@
 export * from "./core";
 export * from "./federation";
 export * from "./tokens";
+export * from "./users";

@@ -24,7 +24,16 @@ export type UserOrderBy = (typeof USER_ORDER_BY)[number];
 
 export function register(router: Router): void {
   router.add({ method: "GET", path: "/_synapse/admin/v2/users", auth: "admin", handler: (ctx) => listUsers(ctx, 2) });
-  router.add({ method: "GET", path: "/_synapse/admin/v3/users", auth: "admin", handler: (ctx) => listUsers(ctx, 3) });
+  router.add({
+    method: "GET",
+    path: "/_synapse/admin/v3/users",
+    auth: "admin",
+    handler: (ctx) => {
+      // v3 arrived in 1.103: older servers answer like any unknown admin path.
+      if (!versionAtLeast(ctx.state.version, 1, 103)) throw errors.unrecognized();
+      return listUsers(ctx, 3);
+    },
+  });
   router.add({ method: "GET", path: "/_synapse/admin/v2/users/:userId", auth: "admin", handler: queryUser });
   router.add({
     method: "GET",
@@ -125,17 +134,29 @@ function listUsers(ctx: RouteContext, version: 2 | 3): unknown {
   const { page, total, next_token } = paginate(matching, from, limit);
   const asInts = version === 2 && ctx.sim.options.booleansAsInts;
   return {
-    users: page.map((u) => listEntry(u, asInts)),
+    users: page.map((u) => listEntry(u, asInts, ctx.state.version)),
     total,
     ...(next_token !== undefined ? { next_token } : {}),
   };
 }
 
-/** Exactly the fields (and order) the list returns: `approved` yes, `suspended` no; creation_ts in ms. */
-function listEntry(u: SimUser, asInts: boolean): Record<string, unknown> {
+/** "1.132.0" → is it at least major.minor? Unparsable versions count as current. */
+export function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  if (!m) return true;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * Exactly the fields (and order) the list returns: `approved` yes, `suspended` no; creation_ts in ms. Fields
+ * newer than the configured version are left out, as the older Synapse did (reference §2: creation_ts 1.40,
+ * erased 1.71, last_seen_ts 1.92, locked 1.93).
+ */
+function listEntry(u: SimUser, asInts: boolean, version: string): Record<string, unknown> {
   // Old Synapse on SQLite returned raw 0/1 columns; it converted only `erased` to a boolean.
   const b = (v: boolean) => (asInts ? (v ? 1 : 0) : v);
-  return {
+  const entry = {
     name: u.name,
     user_type: u.user_type,
     is_guest: b(u.is_guest),
@@ -149,7 +170,10 @@ function listEntry(u: SimUser, asInts: boolean): Record<string, unknown> {
     erased: u.erased,
     last_seen_ts: u.last_seen_ts,
     locked: b(u.locked),
-  };
+  } as Record<string, unknown>;
+  const since: Array<[string, number]> = [["creation_ts", 40], ["erased", 71], ["last_seen_ts", 92], ["locked", 93]];
+  for (const [field, minor] of since) if (!versionAtLeast(version, 1, minor)) delete entry[field];
+  return entry;
 }
 
 /** The single-user GET: creation_ts in SECONDS, `suspended`/threepids/external_ids/consent, no `approved`. */

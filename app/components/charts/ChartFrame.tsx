@@ -1,0 +1,44 @@
+/**
+ * A titled, fixed-height frame for a recharts chart. Recharts measures the DOM, so charts render only after
+ * hydration; until then (and without JavaScript) the frame keeps its size and shows a short text summary,
+ * so the page does not jump.
+ */
+import { useEffect, useState, type ReactNode } from "react";
+
+export const CHART_HEIGHT = 260;
+
+export function useHydrated(): boolean {
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
+  return hydrated;
+}
+
+export function ChartFrame({ title, summary, empty, children, testId }: { title: string; summary: string; empty?: string | null; children: () => ReactNode; testId: string }) {
+  const hydrated = useHydrated();
+  return (
+    <section className="panel" aria-label={title} data-testid={testId}>
+      <h2 style={{ fontSize: "1rem", margin: "0 0 .5rem" }}>{title}</h2>
+      <div style={{ width: "100%", height: CHART_HEIGHT }} role="img" aria-label={`${title}: ${summary}`}>
+        {empty ? (
+          <p className="muted">{empty}</p>
+        ) : hydrated ? (
+          children()
+        ) : (
+          <p className="muted small">{summary}</p>
+        )}
+      </div>
+    </section>
+  );
+}
+
+/** Axis labels in UTC, coarse enough for the range shown. */
+export function timeTick(rangeDays: number | null): (ms: number) => string {
+  const opts: Intl.DateTimeFormatOptions =
+    rangeDays !== null && rangeDays <= 7
+      ? { day: "numeric", month: "short", hour: "2-digit", timeZone: "UTC" }
+      : rangeDays !== null && rangeDays <= 366
+        ? { day: "numeric", month: "short", timeZone: "UTC" }
+        : { month: "short", year: "numeric", timeZone: "UTC" };
+  const f = new Intl.DateTimeFormat("en-GB", opts);
+  return (ms) => f.format(new Date(ms));
+}

@@ -1,0 +1,84 @@
+/** The overview's user charts: accounts over time, active users (1/7/30 d) and registrations per bucket. */
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import type { UserSeries } from "~/services/user-counts.server";
+import { CHART_HEIGHT, ChartFrame, timeTick } from "./ChartFrame";
+import { RANGE_DAYS } from "./ranges";
+
+const COLORS = { total: "#1f5f99", deactivated: "#9aa5b1", d1: "#c2410c", d7: "#15803d", d30: "#1f5f99", regs: "#6d28d9" };
+const fmt = new Intl.NumberFormat("en-GB");
+const initial = { width: 800, height: CHART_HEIGHT };
+
+function TimeAxis({ days }: { days: number | null }) {
+  return <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={timeTick(days)} minTickGap={40} />;
+}
+
+export function UserCharts({ series, unavailableActive }: { series: UserSeries; unavailableActive?: string | null }) {
+  const days = RANGE_DAYS[series.range];
+  const label = (ms: unknown) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  const last = series.counts.at(-1);
+  const noCounts = series.counts.length === 0 ? "No snapshots in this range yet." : null;
+  const regTotal = series.registrations.reduce((s, r) => s + r.count, 0);
+  return (
+    <div className="charts">
+      <ChartFrame
+        title="Accounts over time"
+        testId="chart-accounts"
+        summary={last ? `${fmt.format(last.total)} accounts, ${fmt.format(last.deactivated)} deactivated` : "no data"}
+        empty={noCounts}
+      >
+        {() => (
+          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initial}>
+            <LineChart data={series.counts} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <TimeAxis days={days} />
+              <YAxis allowDecimals={false} width={60} />
+              <Tooltip labelFormatter={label} />
+              <Legend />
+              <Line type="monotone" dataKey="total" name="Accounts" stroke={COLORS.total} dot={series.counts.length < 3} isAnimationActive={false} />
+              <Line type="monotone" dataKey="deactivated" name="Deactivated" stroke={COLORS.deactivated} dot={false} isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        )}
+      </ChartFrame>
+      <ChartFrame
+        title="Active users"
+        testId="chart-active"
+        summary={last && last.active30d !== null ? `${fmt.format(last.active30d)} active in 30 days, ${fmt.format(last.active7d ?? 0)} in 7, ${fmt.format(last.active1d ?? 0)} in 1` : "no data"}
+        empty={noCounts ?? (unavailableActive || null)}
+      >
+        {() => (
+          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initial}>
+            <LineChart data={series.counts} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <TimeAxis days={days} />
+              <YAxis allowDecimals={false} width={60} />
+              <Tooltip labelFormatter={label} />
+              <Legend />
+              <Line type="monotone" dataKey="active30d" name="30 days" stroke={COLORS.d30} dot={series.counts.length < 3} isAnimationActive={false} />
+              <Line type="monotone" dataKey="active7d" name="7 days" stroke={COLORS.d7} dot={false} isAnimationActive={false} />
+              <Line type="monotone" dataKey="active1d" name="1 day" stroke={COLORS.d1} dot={false} isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        )}
+      </ChartFrame>
+      <ChartFrame
+        title={`Registrations per ${series.registrationBucket}`}
+        testId="chart-registrations"
+        summary={`${fmt.format(regTotal)} accounts created in this range`}
+        empty={series.registrations.length === 0 ? "No accounts were created in this range." : null}
+      >
+        {() => (
+          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initial}>
+            <BarChart data={series.registrations} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="t" tickFormatter={timeTick(days === null || days > 366 ? null : days > 30 ? 365 : 30)} minTickGap={30} />
+              <YAxis allowDecimals={false} width={50} />
+              <Tooltip labelFormatter={(ms) => new Date(Number(ms)).toISOString().slice(0, 10)} />
+              <Bar dataKey="count" name="New accounts" fill={COLORS.regs} isAnimationActive={false} />
+            </BarChart>
+          </ResponsiveContainer>
+        )}
+      </ChartFrame>
+    </div>
+  );
+}

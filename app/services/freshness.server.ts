@@ -1,0 +1,48 @@
+/**
+ * How fresh a collector's data is, for the stale-data banner (app/components/StaleBanner.tsx): when it last
+ * succeeded, whether that is older than two intervals, the last error, and whether collectors are waiting for
+ * an admin token. Any report built on a collector can show it.
+ */
+import type { Db } from "../../db/client";
+import type { Config } from "../config.server";
+import { collectorStatus, intervalSeconds } from "./collector.server";
+import { collectorToken } from "./collector-token.server";
+import { findCollector } from "./collectors.server";
+
+/** Serialisable (ISO strings), so loaders can return it as is. */
+export interface Freshness {
+  collector: string;
+  title: string;
+  intervalSeconds: number;
+  lastSuccessAt: string | null;
+  /** The last successful run is older than two intervals. */
+  stale: boolean;
+  /** The newest run failed: its error (secret-free, from the run record). */
+  lastError: string | null;
+  lastErrorAt: string | null;
+  running: boolean;
+  /** Why collectors cannot run at all (no admin token yet), or null. */
+  waiting: string | null;
+}
+
+export async function collectorFreshness(db: Db, config: Config, name: string, now: Date): Promise<Freshness> {
+  const def = findCollector(name);
+  if (!def) throw new Error(`No collector named ${name}.`);
+  const [[status], token] = await Promise.all([collectorStatus(db, [name]), collectorToken(db, config, now)]);
+  const interval = intervalSeconds(def, config);
+  const lastSuccess = status.lastSuccess?.finishedAt ?? null;
+  const last = status.lastRun;
+  const failed = last && (last.status === "failed" || last.status === "abandoned");
+  return {
+    collector: name,
+    title: def.title,
+    intervalSeconds: interval,
+    lastSuccessAt: lastSuccess?.toISOString() ?? null,
+    // With the schedule off (interval 0) only "refresh now" collects, so age alone does not make data stale.
+    stale: lastSuccess !== null && interval > 0 && now.getTime() - lastSuccess.getTime() > 2 * interval * 1000,
+    lastError: failed ? (last.error ?? last.status) : null,
+    lastErrorAt: failed ? (last.finishedAt ?? last.startedAt).toISOString() : null,
+    running: last?.status === "running",
+    waiting: token.ok ? null : token.reason,
+  };
+}

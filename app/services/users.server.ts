@@ -1,0 +1,149 @@
+/**
+ * Steward's copy of the homeserver's user list (`homeserver_users`): written by the user-counts collector,
+ * read by the users page so it stays fast (and works while the homeserver is down).
+ *
+ * Writes go through `unnest()` of one array per column: one statement (and 15 parameters) per page of users,
+ * whatever its size, instead of 15 parameters per user.
+ */
+import { and, asc, count, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { homeserverUsers, type StoredUser } from "../../db/schema";
+import type { UserSummary } from "../homeserver/index";
+import type { UserFilter, UserSort } from "../components/users/filters";
+
+/** PostgreSQL text cannot hold NUL; homeserver text is untrusted and may contain it. */
+export function pgSafeText(s: string | null): string | null {
+  return s === null ? null : s.includes("\u0000") ? s.replace(/\u0000/g, "") : s;
+}
+
+/** What the users page searches: the user id and the display name, lower-cased, newline-separated. */
+export function searchTextOf(userId: string, displayname: string | null): string {
+  return pgSafeText(`${userId}\n${displayname ?? ""}`.toLowerCase())!;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Upserts one page of users, stamping them with the run that saw them. */
+export async function upsertUsers(db: Db, users: readonly UserSummary[], runId: number): Promise<void> {
+  if (!users.length) return;
+  const col = <T>(f: (u: UserSummary) => T) => sql.param(users.map(f));
+  await db.execute(sql`
+    insert into homeserver_users (user_id, displayname, avatar_url, admin, is_guest, user_type, deactivated, locked,
+      shadow_banned, erased, approved, creation_ts, last_seen_ts, search_text, run_id)
+    select u.*, ${runId}::bigint from unnest(
+      ${col((u) => pgSafeText(u.userId))}::text[], ${col((u) => pgSafeText(u.displayname))}::text[],
+      ${col((u) => pgSafeText(u.avatarUrl))}::text[], ${col((u) => u.admin)}::boolean[], ${col((u) => u.isGuest)}::boolean[],
+      ${col((u) => pgSafeText(u.userType))}::text[], ${col((u) => u.deactivated)}::boolean[], ${col((u) => u.locked)}::boolean[],
+      ${col((u) => u.shadowBanned)}::boolean[], ${col((u) => u.erased)}::boolean[], ${col((u) => u.approved)}::boolean[],
+      ${col((u) => iso(u.creationTs))}::timestamptz[], ${col((u) => iso(u.lastSeenTs))}::timestamptz[],
+      ${col((u) => searchTextOf(u.userId, u.displayname))}::text[]
+    ) as u
+    on conflict (user_id) do update set
+      displayname = excluded.displayname, avatar_url = excluded.avatar_url, admin = excluded.admin,
+      is_guest = excluded.is_guest, user_type = excluded.user_type, deactivated = excluded.deactivated,
+      locked = excluded.locked, shadow_banned = excluded.shadow_banned, erased = excluded.erased,
+      approved = excluded.approved, creation_ts = excluded.creation_ts, last_seen_ts = excluded.last_seen_ts,
+      search_text = excluded.search_text, run_id = excluded.run_id
+  `);
+}
+
+/**
+ * Removes the users a complete pass did not see (the server no longer lists them). Only call it after a pass
+ * that read every page: an interrupted pass would otherwise delete the users it did not reach.
+ */
+export async function removeUsersNotSeenIn(db: Db, runId: number): Promise<number> {
+  const gone = await db.delete(homeserverUsers).where(sql`${homeserverUsers.runId} <> ${runId}`).returning({ id: homeserverUsers.userId });
+  return gone.length;
+}
+
+// ------------------------------------------------------------------ the users page
+
+export { USER_FILTERS, USER_SORTS, type UserFilter, type UserSort } from "../components/users/filters";
+
+export interface UserListQuery {
+  search?: string;
+  filter: UserFilter;
+  /** Days for "active" (seen within) and "inactive" (not seen for more than). */
+  days: number;
+  sort: UserSort;
+  dir: "asc" | "desc";
+  page: number;
+  pageSize: number;
+}
+
+export interface UserListResult {
+  rows: StoredUser[];
+  total: number;
+  page: number;
+  pageSize: number;
+  /** Users stored at all (so the page can tell "no match" from "not collected yet"). */
+  stored: number;
+}
+
+/** `%` and `_` in a search term are literal, not wildcards. */
+function likeEscape(term: string): string {
+  return term.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function filterCondition(q: UserListQuery, now: Date): SQL | undefined {
+  const u = homeserverUsers;
+  const cutoff = sql`${new Date(now.getTime() - q.days * 86_400_000).toISOString()}::timestamptz`;
+  switch (q.filter) {
+    case "all":
+      return undefined;
+    case "active":
+      return and(eq(u.deactivated, false), sql`${u.lastSeenTs} >= ${cutoff}`);
+    case "inactive":
+      // Not seen for more than N days, never-seen accounts included (they are the most inactive of all).
+      return and(eq(u.deactivated, false), sql`(${u.lastSeenTs} < ${cutoff} or ${u.lastSeenTs} is null)`);
+    case "never_seen":
+      return and(eq(u.deactivated, false), isNull(u.lastSeenTs));
+    case "deactivated":
+      return eq(u.deactivated, true);
+    case "locked":
+      return eq(u.locked, true);
+    case "admins":
+      return eq(u.admin, true);
+    case "bots":
+      return eq(u.userType, "bot");
+  }
+}
+
+export async function listStoredUsers(db: Db, q: UserListQuery, now: Date): Promise<UserListResult> {
+  const u = homeserverUsers;
+  const conditions: SQL[] = [];
+  const term = q.search?.trim().toLowerCase();
+  if (term) conditions.push(sql`${u.searchText} like ${`%${likeEscape(term)}%`}`);
+  const f = filterCondition(q, now);
+  if (f) conditions.push(f);
+  const where = conditions.length ? and(...conditions) : undefined;
+  const direction = q.dir === "desc" ? desc : asc;
+  const order =
+    q.sort === "created"
+      ? [sql`${u.creationTs} ${sql.raw(q.dir)} nulls last`, asc(u.userId)]
+      : q.sort === "last_seen"
+        ? [sql`${u.lastSeenTs} ${sql.raw(q.dir)} nulls last`, asc(u.userId)]
+        : [direction(u.userId)];
+  const [rows, [{ total }], [{ stored }]] = await Promise.all([
+    db
+      .select()
+      .from(u)
+      .where(where)
+      .orderBy(...order)
+      .limit(q.pageSize)
+      .offset((q.page - 1) * q.pageSize),
+    db.select({ total: count() }).from(u).where(where),
+    where ? db.select({ stored: count() }).from(u) : Promise.resolve([{ stored: -1 }]),
+  ]);
+  return { rows, total: Number(total), page: q.page, pageSize: q.pageSize, stored: stored === -1 ? Number(total) : Number(stored) };
+}
+
+export async function getStoredUser(db: Db, userId: string): Promise<StoredUser | null> {
+  const [row] = await db.select().from(homeserverUsers).where(eq(homeserverUsers.userId, userId)).limit(1);
+  return row ?? null;
+}
+
+export async function storedUserCount(db: Db): Promise<number> {
+  const [{ n }] = await db.select({ n: count() }).from(homeserverUsers);
+  return Number(n);
+}

@@ -1,0 +1,94 @@
+/**
+ * The overview in real Chromium: ten days of user-count history (collected against the simulator with its clock
+ * driven day by day) render as KPI cards and recharts charts after hydration; the range selector works; the
+ * stale banner explains old data. Screenshot: test-artifacts/overview.png.
+ */
+import os from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { haveChromium, launchBrowser, artifactPath } from "../helpers/browser";
+import { addUser, startSimulator, type Simulator } from "../simulator/index";
+import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { loadConfig } from "../../app/config.server";
+import { createLogger } from "../../app/services/log.server";
+import { runCollector } from "../../app/services/collector.server";
+import { userCountsCollector } from "../../app/services/collectors/user-counts.server";
+import { createHomeserverClient } from "../../app/homeserver/index";
+
+const DAY = 86_400_000;
+
+describe.skipIf(!haveChromium)("overview in a browser", () => {
+  let sim: Simulator;
+  let steward: TestSteward;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  let page: Page;
+  const totals: number[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    const now = Date.now();
+    sim = await startSimulator({ users: 40, seed: 21, now: () => now });
+    steward = await startTestSteward({ homeserverUrl: sim.url });
+    // Ten days of history: a few new accounts each day, one collection per day.
+    const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+    const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
+    for (let d = 9; d >= 0; d--) {
+      sim.clock.set(now - d * DAY);
+      for (let i = 0; i < 3; i++) addUser(sim.state, { localpart: `day${d}-user${i}`, last_seen_ts: now - d * DAY }, now - d * DAY);
+      const outcome = await runCollector({ database: steward.database, config, log: createLogger("error"), now: () => new Date(sim.clock.now()) }, userCountsCollector, hs, "cli");
+      expect(outcome.status).toBe("ok");
+      totals.push(sim.state.users.size);
+    }
+    sim.clock.set(now);
+    ({ browser, close: closeBrowser } = await launchBrowser());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1600 } });
+    page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(m.text());
+    });
+    await page.goto(steward.url + "/");
+    await page.waitForURL(/\/login/);
+    await page.getByLabel("Homeserver").fill(sim.url);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("admin");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(steward.url + "/");
+  });
+  afterAll(async () => {
+    await closeBrowser?.();
+    await steward?.close();
+    await sim?.close();
+  });
+
+  it("shows the KPI cards with their change over a week", async () => {
+    const total = page.locator('[data-kpi="users.total"]');
+    await expect.poll(() => total.locator(".value").textContent()).toBe(new Intl.NumberFormat("en-GB").format(totals.at(-1)!));
+    // Seven days before the last snapshot the total was totals[2]; three accounts a day since.
+    expect(await total.locator(".delta").textContent()).toBe(`+${totals.at(-1)! - totals[2]} vs a week ago`);
+    expect(await page.locator('[data-kpi="federation.failing"]').count()).toBe(1);
+  });
+
+  it("draws the charts with data after hydration", async () => {
+    const accounts = page.getByTestId("chart-accounts");
+    await expect.poll(() => accounts.locator("svg.recharts-surface").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    // One line per series, drawn through every daily point (dots are drawn when there are few points).
+    await expect.poll(() => accounts.locator(".recharts-line-curve").count()).toBe(2);
+    const d = await accounts.locator(".recharts-line-curve").first().getAttribute("d");
+    expect(d?.split(/[LC]/).length ?? 0).toBeGreaterThan(5);
+    await expect.poll(() => page.getByTestId("chart-active").locator(".recharts-line-curve").count()).toBe(3);
+    await expect.poll(() => page.getByTestId("chart-registrations").locator(".recharts-bar-rectangle").count()).toBeGreaterThan(0);
+    await page.screenshot({ path: artifactPath("overview.png"), fullPage: true });
+  });
+
+  it("switches range and keeps drawing", async () => {
+    await page.getByRole("navigation", { name: "Range" }).getByRole("link", { name: "7 days" }).click();
+    await page.waitForURL(/range=7d/);
+    await expect.poll(() => page.getByTestId("chart-accounts").locator(".recharts-line-curve").count()).toBe(2);
+    expect(await page.getByRole("heading", { name: "Registrations per day" }).count()).toBe(1);
+    await page.getByRole("navigation", { name: "Range" }).getByRole("link", { name: "1 year" }).click();
+    await page.waitForURL(/range=1y/);
+    await expect.poll(() => page.getByRole("heading", { name: "Registrations per week" }).count()).toBe(1);
+  });
+});
