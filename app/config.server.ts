@@ -51,17 +51,26 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * A value quoted for a problem message: JSON-escaped so a newline cannot split one problem into several log
+ * lines, credentials of URLs (database passwords) hidden, and capped in length.
+ */
+function shown(value: string | undefined): string {
+  const v = (value ?? "").replace(/\/\/[^/@\s]*@/g, "//***@");
+  return JSON.stringify(v.length > 100 ? `${v.slice(0, 100)}…` : v);
+}
+
 function parseUrl(name: string, value: string | undefined, problems: string[], protocols = ["http:", "https:"]) {
   if (value === undefined || value.trim() === "") return undefined;
   try {
     const u = new URL(value.trim());
     if (!protocols.includes(u.protocol)) {
-      problems.push(`${name} must start with ${protocols.map((p) => p + "//").join(" or ")} (got "${value}").`);
+      problems.push(`${name} must start with ${protocols.map((p) => p + "//").join(" or ")} (got ${shown(value)}).`);
       return undefined;
     }
     return value.trim().replace(/\/+$/, "");
   } catch {
-    problems.push(`${name} is not a valid URL (got "${value}").`);
+    problems.push(`${name} is not a valid URL (got ${shown(value)}).`);
     return undefined;
   }
 }
@@ -70,7 +79,7 @@ function parseInteger(name: string, value: string | undefined, fallback: number,
   if (value === undefined || value.trim() === "") return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}").`);
+    problems.push(`${name} must be a whole number from ${min} to ${max} (got ${shown(value)}).`);
     return fallback;
   }
   return n;
@@ -81,7 +90,7 @@ function parseBool(name: string, value: string | undefined, fallback: boolean, p
   const v = value.trim().toLowerCase();
   if (["1", "true", "yes", "on"].includes(v)) return true;
   if (["0", "false", "no", "off"].includes(v)) return false;
-  problems.push(`${name} must be true or false (got "${value}").`);
+  problems.push(`${name} must be true or false (got ${shown(value)}).`);
   return fallback;
 }
 
@@ -118,8 +127,8 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push("SESSION_SECRET is required when NODE_ENV=production (try: openssl rand -base64 32).");
   }
 
-  const logLevel = (env.LOG_LEVEL ?? "info").toLowerCase();
-  if (!["debug", "info", "warn", "error"].includes(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${env.LOG_LEVEL}").`);
+  const logLevel = (env.LOG_LEVEL?.trim() || "info").toLowerCase();
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error (got ${shown(env.LOG_LEVEL)}).`);
 
   const collectIntervals: Record<string, number> = {
     "user-counts": parseInteger("COLLECT_USER_COUNTS_SECONDS", env.COLLECT_USER_COUNTS_SECONDS, 15 * 60, 0, 7 * 86400, problems),
@@ -151,6 +160,14 @@ export function loadConfig(env: Env = process.env): Config {
     synapseDatabaseUrl,
   };
   if (problems.length) throw new ConfigError(problems);
-  if (!config.sessionSecret) config.sessionSecret = developmentSecret(dataDir);
+  if (!config.sessionSecret) {
+    try {
+      config.sessionSecret = developmentSecret(dataDir);
+    } catch (e) {
+      // e.g. STEWARD_DATA_DIR names a file or a read-only place: one plain message, not a stack trace.
+      const reason = (e as NodeJS.ErrnoException)?.code ?? "error";
+      throw new ConfigError([`STEWARD_DATA_DIR (${dataDir}) cannot hold the generated session secret (${reason}); make it a writable directory or set SESSION_SECRET.`]);
+    }
+  }
   return config;
 }

@@ -43,15 +43,37 @@ const LoginForm = z.object({
 
 type Errors = Partial<Record<"homeserver" | "username" | "password" | "accessToken" | "form", string>>;
 
-/** Only same-site paths are followed after sign-in (no open redirect). */
-function safeNext(next: string): string {
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+const NEXT_BASE = "https://steward.invalid";
+
+/**
+ * Only same-site paths are followed after sign-in (no open redirect). Browsers drop tabs and newlines inside a
+ * URL ("/\t/evil.example" becomes "//evil.example") and read "\" as "/", so the path is resolved the way a browser
+ * would and kept only if it stays on this origin. The result is the URL-serialised form: plain ASCII, so it is
+ * always a valid Location header.
+ */
+export function safeNext(next: string): string {
+  if (!next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+  let u: URL;
+  try {
+    u = new URL(next, NEXT_BASE);
+  } catch {
+    return "/";
+  }
+  if (u.origin !== NEXT_BASE) return "/";
+  const path = `${u.pathname}${u.search}${u.hash}`;
+  return path.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
 }
 
 export async function action(args: ActionFunctionArgs) {
   const { request, context } = args;
   const steward = context.steward;
-  const form = Object.fromEntries(await request.formData());
+  let form: Record<string, FormDataEntryValue>;
+  try {
+    form = Object.fromEntries(await request.formData());
+  } catch {
+    // Not a form at all (wrong content type, broken multipart): a 400, not a server error.
+    return json({ errors: { form: "The sign-in form could not be read. Reload the page and try again." } as Errors, values: { homeserver: "", username: "", mode: "password" } }, { status: 400 });
+  }
   const parsed = LoginForm.safeParse(form);
   const values = { homeserver: String(form.homeserver ?? ""), username: String(form.username ?? ""), mode: String(form.mode ?? "password") };
   if (!parsed.success) {

@@ -8,6 +8,8 @@ function deriveKey(secret: string, purpose: string): Buffer {
   return Buffer.from(crypto.hkdfSync("sha256", Buffer.from(secret, "utf8"), Buffer.alloc(0), Buffer.from(purpose, "utf8"), 32));
 }
 
+const TAG_BYTES = 16;
+
 export function encryptSecret(secret: string, plaintext: string): string {
   const key = deriveKey(secret, "steward/access-token/v1");
   const iv = crypto.randomBytes(12);
@@ -21,8 +23,14 @@ export function decryptSecret(secret: string, sealed: string): string | null {
   const [version, iv, body, tag] = sealed.split(".");
   if (version !== "v1" || !iv || !body || !tag) return null;
   try {
-    const decipher = crypto.createDecipheriv("aes-256-gcm", deriveKey(secret, "steward/access-token/v1"), Buffer.from(iv, "base64url"));
-    decipher.setAuthTag(Buffer.from(tag, "base64url"));
+    // Node accepts GCM tags as short as 4 bytes unless told otherwise, so a truncated tag would still
+    // authenticate (and be far easier to forge): insist on the full 16 bytes we write.
+    const decipher = crypto.createDecipheriv("aes-256-gcm", deriveKey(secret, "steward/access-token/v1"), Buffer.from(iv, "base64url"), {
+      authTagLength: TAG_BYTES,
+    });
+    const tagBytes = Buffer.from(tag, "base64url");
+    if (tagBytes.length !== TAG_BYTES) return null;
+    decipher.setAuthTag(tagBytes);
     return Buffer.concat([decipher.update(Buffer.from(body, "base64url")), decipher.final()]).toString("utf8");
   } catch {
     return null;

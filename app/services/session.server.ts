@@ -118,13 +118,14 @@ export async function latestSessionToken(db: Db, s: SessionSettings, now = new D
 }
 
 export function parseCookies(header: string | null): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a cookie named "toString" or "__proto__" is just a cookie (with `in` on {} it was dropped).
+  const out: Record<string, string> = Object.create(null);
   if (!header) return out;
   for (const part of header.split(";")) {
     const i = part.indexOf("=");
     if (i < 0) continue;
     const k = part.slice(0, i).trim();
-    if (!k || k in out) continue;
+    if (!k || Object.hasOwn(out, k)) continue;
     try {
       out[k] = decodeURIComponent(part.slice(i + 1).trim());
     } catch {
