@@ -9,6 +9,7 @@ import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
 import { InviteShare } from "~/components/tokens/InviteShare";
 import { HazardBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
+import { TokenHistoryChart } from "~/components/tokens/TokenHistoryChart";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
 import { requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
 import { buildInvite } from "~/services/token-invite.server";
@@ -251,27 +252,30 @@ export default function TokenPage() {
       ) : null}
 
       {data.history.length ? (
-        <section className="panel" style={{ maxWidth: 640 }}>
-          <h2>Registrations by day</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>Day (UTC)</th>
-                <th className="num">Completed (total)</th>
-                <th className="num">Pending</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.history.map((h) => (
-                <tr key={h.day}>
-                  <td>{h.day}</td>
-                  <td className="num">{h.completed}</td>
-                  <td className="num">{h.pending}</td>
+        <>
+          <TokenHistoryChart history={data.history} />
+          <details className="panel" style={{ maxWidth: 640 }}>
+            <summary>Daily readings</summary>
+            <table>
+              <thead>
+                <tr>
+                  <th>Day (UTC)</th>
+                  <th className="num">Completed (total)</th>
+                  <th className="num">Pending</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
+              </thead>
+              <tbody>
+                {data.history.map((h) => (
+                  <tr key={h.day}>
+                    <td>{h.day}</td>
+                    <td className="num">{h.completed}</td>
+                    <td className="num">{h.pending}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </details>
+        </>
       ) : null}
     </>
   );

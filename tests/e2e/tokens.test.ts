@@ -8,6 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { artifactPath, haveChromium, launchBrowser } from "../helpers/browser";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { registrationTokenSnapshots } from "../../db/schema";
 
 describe.skipIf(!haveChromium)("registration tokens and invitations in a browser", () => {
   let sim: Simulator;
@@ -76,10 +77,19 @@ describe.skipIf(!haveChromium)("registration tokens and invitations in a browser
     }
   });
 
-  it("shows the token as completed 1 and used up", async () => {
+  it("shows the token as completed 1 and used up, with its daily history charted", async () => {
+    // Two daily readings as the "tokens" collector takes them.
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await steward.database.db.insert(registrationTokenSnapshots).values([
+      { token, day: yesterday, completed: 0, pending: 0, usesAllowed: 1, takenAt: new Date(Date.now() - 86_400_000) },
+      { token, day: today, completed: 1, pending: 0, usesAllowed: 1, takenAt: new Date() },
+    ]);
     await admin.goto(`${steward.url}/tokens/${encodeURIComponent(token)}`);
     expect(await admin.getByTestId("token-completed").textContent()).toBe("1");
     expect(await admin.getByTestId("token-state").first().textContent()).toBe("used up");
+    await admin.getByTestId("token-history").locator("svg.recharts-surface").first().waitFor();
+    await admin.screenshot({ path: artifactPath("tokens-detail-used-up.png"), fullPage: true });
     await admin.goto(`${steward.url}/tokens?q=Alice`);
     const row = admin.locator(`tr[data-token="${token}"]`);
     expect(await row.getByTestId("completed").textContent()).toBe("1");
