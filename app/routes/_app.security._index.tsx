@@ -1,20 +1,122 @@
-/** Security: placeholder until its feature lands (see the open issues). */
+/** Security posture: who lacks cross-signing, recovery, key backup, or has unverified sessions — and nudging them. */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { Pager } from "~/components/Pager";
+import { RefreshButton } from "~/components/RefreshButton";
+import { Time } from "~/components/Time";
+import { PostureCards } from "~/components/security/PostureCards";
+import { PostureFilters } from "~/components/security/PostureFilters";
+import { PostureHistoryChart } from "~/components/security/PostureHistoryChart";
+import { PostureTable } from "~/components/security/PostureTable";
+import { SOURCE_TEXT } from "~/components/security/checks";
+import { collectorStatus } from "~/services/collector.server";
 import { requireAdmin } from "~/services/guard.server";
+import { filterParams, parsePostureQuery } from "~/services/posture-query.server";
+import { postureReportData } from "~/services/posture-report.server";
 
 export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
 
 export async function loader(args: LoaderFunctionArgs) {
-  await requireAdmin(args);
-  return json({});
+  const { steward } = await requireAdmin(args);
+  const db = steward.db;
+  const { query, errors, form } = parsePostureQuery(new URL(args.request.url).searchParams);
+  const [{ scan, running, history, counts, list }, [status]] = await Promise.all([postureReportData(db, query), collectorStatus(db, ["posture"])]);
+  const lastRun = status?.lastRun;
+  return json(
+    {
+      scan: scan
+        ? {
+            id: scan.id,
+            finishedAt: scan.finishedAt!.toISOString(),
+            backupSource: scan.backupSource,
+            keyQueryLimited: scan.keyQueryLimited,
+            notes: scan.notes ?? [],
+            staleDays: scan.staleDays,
+            requestsPerUser: scan.usersScanned ? Math.round((scan.requests / scan.usersScanned) * 100) / 100 : null,
+          }
+        : null,
+      running: running ? { usersScanned: running.usersScanned, totalUsers: running.totalUsers, runs: running.runs, startedAt: running.startedAt.toISOString() } : null,
+      lastError: lastRun?.status === "failed" ? lastRun.error : null,
+      counts,
+      rows: list.rows.map((r) => ({ ...r, scannedAt: r.scannedAt.toISOString() })),
+      total: list.total,
+      history,
+      form,
+      errors,
+      filter: filterParams(query).toString(),
+      page: query.page,
+      pageSize: query.pageSize,
+    },
+    { headers: { "Cache-Control": "no-store" } },
+  );
 }
 
 export default function SecurityPage() {
+  const d = useLoaderData<typeof loader>();
+  const exportQs = d.filter ? `?${d.filter}` : "";
   return (
     <>
-      <h1>Security</h1>
-      <p className="muted">This report is not available yet.</p>
+      <div style={{ display: "flex", justifyContent: "space-between", alignItems: "start", gap: "1rem", flexWrap: "wrap" }}>
+        <div>
+          <h1>Security</h1>
+          <p className="muted small">
+            {d.scan ? (
+              <>
+                Latest scan <Time value={d.scan.finishedAt} />. Key backup: {SOURCE_TEXT[d.scan.backupSource] ?? d.scan.backupSource}. Sessions unseen
+                for {d.scan.staleDays} days are stale.{d.scan.requestsPerUser !== null ? ` ${d.scan.requestsPerUser} homeserver requests per user.` : ""}
+              </>
+            ) : (
+              "No complete scan yet."
+            )}
+          </p>
+        </div>
+        <RefreshButton collector="posture" label="Scan now" />
+      </div>
+      {d.running ? (
+        <div className="alert info" role="status">
+          A scan is in progress: {d.running.usersScanned.toLocaleString("en")}
+          {d.running.totalUsers ? ` of ${d.running.totalUsers.toLocaleString("en")}` : ""} users
+          {d.running.runs > 1 ? ` (resumed ${d.running.runs - 1}×)` : ""}. The figures below are from the last complete scan.
+        </div>
+      ) : null}
+      {d.lastError ? (
+        <div className="alert warn" role="alert">
+          The last scan failed: {d.lastError} It resumes where it stopped on the next run.
+        </div>
+      ) : null}
+      {d.scan?.keyQueryLimited ? (
+        <div className="alert warn" role="alert" data-testid="msc4263">
+          This homeserver limits key queries to users who share a room with you (msc4263). Steward cannot see other users' cross-signing keys, so
+          their cross-signing is shown as unknown — not missing. Scan with an admin token whose user shares rooms with everyone, or turn the
+          experimental option off.
+        </div>
+      ) : null}
+      {d.scan?.backupSource === "account_data" ? (
+        <p className="small muted">
+          Key backup is inferred from account data: a user who created a backup without secret storage leaves no trace there, so “unknown” means
+          unknown. Set SYNAPSE_DATABASE_URL (read-only) for exact backup state.
+        </p>
+      ) : null}
+
+      {d.counts ? <PostureCards users={d.counts.users} checks={d.counts.checks} linkBase={d.filter} /> : null}
+      <PostureHistoryChart points={d.history} />
+
+      <PostureFilters form={d.form} errors={d.errors} />
+      <p className="small">
+        <a href={`/security/export.csv${exportQs}`} download>
+          Export CSV
+        </a>{" "}
+        · <a href={`/security/export.json${exportQs}`}>Export JSON</a> ·{" "}
+        <Link to={`/security/nudge?${d.filter ? `${d.filter}&` : ""}all=1`}>Nudge everyone in this filter ({d.total.toLocaleString("en")})</Link>
+      </p>
+      <form id="nudge-selection" method="get" action="/security/nudge">
+        <button type="submit" className="secondary">
+          Nudge selected users
+        </button>
+      </form>
+      <PostureTable rows={d.rows} formId="nudge-selection" />
+      <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
     </>
   );
 }

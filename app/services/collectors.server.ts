@@ -6,8 +6,9 @@ import type { CollectorDefinition } from "./collector.server";
 import { userCountsCollector } from "./collectors/user-counts.server";
 import { federationCollector, selfCheckCollector } from "./federation-collector.server";
 import { tokensCollector } from "./token-snapshots.server";
+import { postureCollector } from "./posture-collector.server";
 
-export const COLLECTORS: CollectorDefinition[] = [userCountsCollector, federationCollector, selfCheckCollector, tokensCollector];
+export const COLLECTORS: CollectorDefinition[] = [userCountsCollector, federationCollector, selfCheckCollector, tokensCollector, postureCollector];
 
 export function findCollector(name: string): CollectorDefinition | undefined {
   return COLLECTORS.find((c) => c.name === name);

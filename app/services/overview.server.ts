@@ -15,6 +15,7 @@ import type { Config } from "../config.server";
 import type { UserCountSnapshot } from "../../db/schema";
 import { collectorFreshness, type Freshness } from "./freshness.server";
 import { latestSnapshot, snapshotAtOrBefore, userSeries, type Range, type UserSeries } from "./user-counts.server";
+import { postureKpis } from "./posture-metrics.server";
 import { federationKpis } from "./federation-overview.server";
 
 export interface Kpi {
@@ -82,7 +83,7 @@ export const userCountKpis: KpiProvider = async ({ db }) => {
 };
 
 /** Append your report's provider here. */
-export const KPI_PROVIDERS: KpiProvider[] = [userCountKpis, federationKpis];
+export const KPI_PROVIDERS: KpiProvider[] = [userCountKpis, postureKpis, federationKpis];
 
 export interface KpiCard extends Kpi {
   /** The slot is promised but no provider reports it (yet). */

@@ -8,6 +8,7 @@ import { COLLECTORS } from "./collectors.server";
 import { collectorStatus } from "./collector.server";
 import { federationGaugeFamilies } from "./federation.server";
 import { userCountGauges } from "./user-counts.server";
+import { postureGauges } from "./posture-metrics.server";
 import { tokenGauges } from "./token-metrics.server";
 
 export interface GaugeFamily {
@@ -36,7 +37,7 @@ const collectorGauges: GaugeProvider = async (db) => {
   ];
 };
 
-export const GAUGE_PROVIDERS: GaugeProvider[] = [collectorGauges, userCountGauges, federationGaugeFamilies, tokenGauges];
+export const GAUGE_PROVIDERS: GaugeProvider[] = [collectorGauges, userCountGauges, federationGaugeFamilies, postureGauges, tokenGauges];
 
 function esc(v: string) {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');

@@ -3,3 +3,4 @@ export * from "./core";
 export * from "./federation";
 export * from "./tokens";
 export * from "./users";
+export * from "./posture";

@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { addDevice, addUser, issueToken, revokeToken, type SimUser } from "../simulator/state";
 import { addDestination, type SimDestination, type SimDestinationRoom } from "../simulator/seed-federation";
+import { loadRecordedKeys } from "../simulator/seed-posture";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const RECORDED_DIR = path.resolve(repoRoot, "../shared/reference/recorded");
@@ -58,6 +59,9 @@ const COVERED_PREFIXES = [
   "/_synapse/admin/v1/federation/destinations",
   "/.well-known/matrix/",
   "/_matrix/key/v2/server",
+  // E2EE keys and server notices (security posture)
+  "/_matrix/client/v3/keys/query",
+  "/_synapse/admin/v1/send_server_notice",
 ];
 
 /** `file › fixture name` → why it is not replayed although its endpoint is covered. */
@@ -148,6 +152,10 @@ async function recordedWorld(): Promise<Simulator> {
       state.federation.rooms.set(decodeURIComponent(m[1]), structuredClone((f.response.body as { rooms: SimDestinationRoom[] }).rooms));
     }
   }
+  // E2EE keys exactly as keys/query returned them (the recorded signatures, verbatim).
+  for (const { fixture: f } of ALL) {
+    if (f.request.path === "/_matrix/client/v3/keys/query" && f.response.status === 200) loadRecordedKeys(state, f.response.body as never);
+  }
   // Key ids are map keys in the response: use the recorded one (the key itself is the simulator's own).
   const keys = byName("discovery.json", "server signing keys")!.response.body as { verify_keys: Record<string, unknown> };
   state.federation.signingKey.keyId = Object.keys(keys.verify_keys)[0];
@@ -195,7 +203,7 @@ function tokenForAuth(sim: Simulator, f: Fixture): string | null {
       return sim.adminToken;
     case "user":
       // The recording names whose token it was in the fixture name ("alice's non-admin token").
-      return sim.tokenFor(/\b([a-z0-9]+)'s\b/.exec(f.name)?.[1] ?? "alice");
+      return sim.tokenFor(/\b([a-z0-9]+)'s\b/.exec(f.name)?.[1] ?? /\bas ([a-z0-9]+) \(user\)/.exec(f.name)?.[1] ?? "alice");
     case "bad": {
       if (!/revoked|after logout/.test(f.name)) return "syt_bm90aGluZw_unknownTokenXXXXXXXX_000000";
       const t = issueToken(sim.state, "@alice:hs.test", null);

@@ -6,6 +6,7 @@ import { Ratelimiters } from "./ratelimit";
 import type { SimContext } from "./router";
 import { seedState } from "./seed";
 import { seedFederation } from "./seed-federation";
+import { seedPosture } from "./seed-posture";
 import { seedRegistrationTokens } from "./state-tokens";
 import { addDevice, createState, issueToken, toUserId, type SimState } from "./state";
 import {
@@ -78,6 +79,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   seedFederation(state, { seed: options.seed, now: startedAt });
   // An empty world (users: 0, e.g. the contract test's recorded world) gets no tokens either.
   if (options.users > 0) seedRegistrationTokens(state, startedAt);
+  seedPosture(state, { seed: options.seed });
 
   const ratelimiters = new Ratelimiters();
   const ctx: SimContext = { state, clock, options, ratelimiters, url: "" };

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { errors, MatrixError } from "./errors";
 import { createFederationState, type SimFederation } from "./seed-federation";
+import { createPostureState, type SimPostureState } from "./seed-posture";
 import type { SimRegistrationToken, SimUiaSession } from "./state-tokens";
 
 export interface Threepid {
@@ -97,6 +98,8 @@ export interface SimState {
   accountData: Map<string, SimAccountData>;
   /** Remote destinations, their rooms, our discovery documents and signing key (seed-federation.ts). */
   federation: SimFederation;
+  /** E2EE keys, key backups and server notices (seed-posture.ts). */
+  posture: SimPostureState;
   /** Synapse's registration_tokens, by token (insertion order = the list's order; Synapse has none). */
   registrationTokens: Map<string, SimRegistrationToken>;
   /** Live /register UIA sessions, by session id (see state-tokens.ts). */
@@ -113,6 +116,7 @@ export function createState(serverName: string, version: string): SimState {
     connections: [],
     accountData: new Map(),
     federation: createFederationState(),
+    posture: createPostureState(),
     registrationTokens: new Map(),
     uiaSessions: new Map(),
   };

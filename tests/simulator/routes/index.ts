@@ -9,8 +9,10 @@ import { register as federation } from "./federation";
 import { register as discovery } from "./discovery";
 import { register as tokens } from "./tokens";
 import { register as registration } from "./registration";
+import { register as keys } from "./keys";
+import { register as notices } from "./notices";
 
-const AREAS: Array<(router: Router) => void> = [auth, server, users, devices, tokens, registration, federation, discovery];
+const AREAS: Array<(router: Router) => void> = [auth, server, users, devices, tokens, registration, federation, discovery, keys, notices];
 
 export function registerAll(router: Router): void {
   for (const register of AREAS) register(router);

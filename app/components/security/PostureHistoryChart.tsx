@@ -1,0 +1,49 @@
+/**
+ * Share of users passing each check, per scan. Fixed size, drawn only after hydration (recharts measures the DOM);
+ * the server renders a same-sized box with a text summary.
+ */
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { ChartFrame } from "../charts/ChartFrame";
+
+export interface PosturePoint {
+  at: string;
+  users: number;
+  fullySecured: number;
+  crossSigning: number;
+  recovery: number;
+  keyBackup: number;
+}
+
+const WIDTH = 760;
+const HEIGHT = 240;
+const LINES: Array<[keyof PosturePoint, string, string]> = [
+  ["fullySecured", "Fully secured", "#15803d"],
+  ["crossSigning", "Cross-signing", "#2563eb"],
+  ["recovery", "Recovery", "#9333ea"],
+  ["keyBackup", "Key backup (ok)", "#d97706"],
+];
+const tick = (ms: number) => new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+
+export function PostureHistoryChart({ points }: { points: PosturePoint[] }) {
+  const data = points.map((p) => ({ ...p, t: Date.parse(p.at) }));
+  const last = points.at(-1);
+  const summary = last ? `${last.fullySecured}% of ${last.users} users fully secured at the latest scan (${points.length} scans).` : "";
+  return (
+    <ChartFrame title="Share of users passing each check, per scan" summary={summary} empty={points.length ? null : "No complete scan yet: the chart starts with the first one."} testId="posture-chart">
+      {() => (
+        <div style={{ width: WIDTH, maxWidth: "100%", height: HEIGHT, overflowX: "auto" }}>
+          <LineChart width={WIDTH} height={HEIGHT} data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
+            <YAxis domain={[0, 100]} unit="%" />
+            <Tooltip labelFormatter={(v) => new Date(Number(v)).toISOString().slice(0, 16).replace("T", " ") + " UTC"} formatter={(v) => `${v}%`} />
+            <Legend />
+            {LINES.map(([key, name, color]) => (
+              <Line key={key} type="monotone" dataKey={key} name={name} stroke={color} dot={points.length < 30} isAnimationActive={false} />
+            ))}
+          </LineChart>
+        </div>
+      )}
+    </ChartFrame>
+  );
+}

@@ -1,0 +1,231 @@
+/**
+ * The posture scan: pages through the users (200 a page), asks keys/query once per page, fetches each user's
+ * devices and account data with at most `concurrency` requests in flight, classifies, and writes the page with its
+ * cursor. At most 2 requests per user plus one key query (and one list page) per batch — login-as, when opted in,
+ * adds 3 per user. Memory stays bounded: only the current page and the prefetched next one are held.
+ *
+ * Resuming: the scan row keeps the users-list offset of the next page; a run that finds a recent unfinished scan
+ * continues it (the page it died in is redone; rows are upserted). The list is ordered by name, and Synapse never
+ * deletes users, so a user registered mid-scan can only shift later users forward (rescanned, not skipped).
+ */
+import type { Db } from "../../db/client";
+import type { HomeserverClient, KeysQueryResult, UserListPage, UserSummary } from "../homeserver/index";
+import { describeHomeserverError, isHomeserverError } from "../homeserver/errors";
+import type { Logger } from "./log.server";
+import { recordAudit } from "./audit.server";
+import { backupViaLoginAs, describeDbError, openSynapseBackupReader, type SynapseBackupReader } from "./posture-backup.server";
+import { classifyUser, type BackupFact, type BackupSource, type KeysFacts, type PostureVerdict } from "./posture-classify.server";
+import type { PostureSettings } from "./posture-settings.server";
+import { finishScan, startOrResumeScan, writePage } from "./posture-store.server";
+
+export interface PostureScanDeps {
+  db: Db;
+  hs: HomeserverClient;
+  now(): Date;
+  log?: Logger;
+  signal?: AbortSignal;
+  progress?(items: number, total?: number | null): Promise<void>;
+  settings: PostureSettings;
+  /** Override the Synapse-database reader (tests); default: opened from settings.synapseDatabaseUrl. */
+  synapseDb?: SynapseBackupReader | null;
+  /** Test hook, after each stored page. Throwing here simulates a crash between pages. */
+  afterPage?(scanId: number, usersScanned: number): void | Promise<void>;
+}
+
+export interface PostureScanResult {
+  scanId: number;
+  status: "complete" | "interrupted";
+  resumed: boolean;
+  usersScanned: number;
+  /** Homeserver requests made by this run (logical calls; retries not counted). */
+  requests: number;
+  keyQueryLimited: boolean;
+  backupSource: BackupSource;
+}
+
+/** A counting semaphore: at most `n` functions run at once. */
+export class Limiter {
+  #active = 0;
+  #queue: Array<() => void> = [];
+  constructor(readonly n: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.n) await new Promise<void>((r) => this.#queue.push(r));
+    this.#active++;
+    try {
+      return await fn();
+    } finally {
+      this.#active--;
+      this.#queue.shift()?.();
+    }
+  }
+}
+
+/** Errors that mean "stop the whole scan" rather than "this user is unknown". */
+function isFatal(e: unknown): boolean {
+  return isHomeserverError(e, ["unknown_token", "missing_token", "forbidden"]);
+}
+
+export const MSC4263_NOTE =
+  "keys/query only returns users who share a room with the scanning admin (msc4263_limit_key_queries_to_users_who_share_rooms); cross-signing is unknown, not missing";
+
+export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScanResult> {
+  const { db, hs, settings } = deps;
+  const log = deps.log;
+  const limiter = new Limiter(settings.concurrency);
+  let requests = 0;
+  const call = <T>(fn: () => Promise<T>) =>
+    limiter.run(() => {
+      requests++;
+      return fn();
+    });
+
+  const ownedReader = deps.synapseDb === undefined && settings.synapseDatabaseUrl ? openSynapseBackupReader(settings.synapseDatabaseUrl) : null;
+  const reader = deps.synapseDb ?? ownedReader;
+  const backupSource: BackupSource = reader ? "database" : settings.backupViaLoginAs ? "login_as" : "account_data";
+  const notes: string[] = [];
+  try {
+    const requester = (await call(() => hs.auth.whoami())).userId;
+    const { scan, resumed } = await startOrResumeScan(db, {
+      now: deps.now(),
+      backupSource,
+      staleDays: settings.staleDays,
+      resumeWithinMs: settings.resumeWithinMs,
+    });
+    let usersScanned = scan.usersScanned;
+    let keyQueryLimited = scan.keyQueryLimited;
+    let loginAsAvailable = backupSource === "login_as";
+    log?.info("posture scan", { scanId: scan.id, resumed, from: scan.cursor, backupSource });
+
+    type Batch = { page: UserListPage; keys: KeysQueryResult | null };
+    const fetchBatch = async (from: string): Promise<Batch> => {
+      const page = await call(() => hs.users.list({ from, limit: settings.batchSize, guests: false, locked: true, orderBy: "name" }));
+      const ids = page.users.map((u) => u.userId);
+      // The requester rides along in every query: seeing ourselves but nobody else reveals the msc4263 limit.
+      const keys = ids.length ? await call(() => hs.keys.query([...new Set([...ids, requester])])) : null;
+      return { page, keys };
+    };
+
+    let next: Promise<Batch> | null = fetchBatch(scan.cursor ?? "0");
+    while (next) {
+      const { page, keys }: Batch = await next;
+      const nextFrom: string | null = page.nextToken !== undefined && page.users.length > 0 ? page.nextToken : null;
+      // Prefetch the next page and its key query while this page's users are fetched.
+      next = nextFrom !== null ? fetchBatch(nextFrom) : null;
+      next?.catch(() => {}); // observed below; avoid an unhandled rejection if we stop first
+      const before = requests;
+
+      const limited = keys ? detectLimited(keys, page.users, requester) : false;
+      if (limited) keyQueryLimited = true;
+      const dbBackups = backupSource === "database" ? await readDbBackups(reader!, page.users) : null;
+
+      const verdicts = await Promise.all(
+        page.users.map(async (user): Promise<PostureVerdict> => {
+          const keyFacts = keysFactsFor(keys, user.userId, limited);
+          const [devices, accountData] = user.deactivated
+            ? // Deactivation deletes devices and account data (§8): nothing to fetch.
+              [{ value: [], error: undefined }, { value: {}, error: undefined }]
+            : await Promise.all([
+                settle(() => call(() => hs.devices.list(user.userId)).then((r) => r.devices)),
+                settle(() => call(() => hs.accountData.get(user.userId)).then((r) => r.global)),
+              ]);
+          let backup: BackupFact | undefined;
+          if (dbBackups) backup = dbBackups(user.userId);
+          else if (loginAsAvailable && !user.deactivated && user.userId !== requester) {
+            const out = await call(() => backupViaLoginAs(hs, user.userId, deps.now().getTime()));
+            requests += 2; // room_keys/version + logout ride on the same slot
+            if (out.unavailable) {
+              loginAsAvailable = false;
+              notes.push("Login-as is not available on this homeserver; key backup was inferred from account data.");
+            } else backup = out.fact;
+            await recordAudit(db, {
+              actor: requester,
+              action: "posture.backup_login_as",
+              target: user.userId,
+              outcome: out.unavailable ? "error" : out.fact.status === "unknown" ? "error" : "ok",
+              detail: { scanId: scan.id, result: out.fact.status, ...(out.fact.note ? { note: out.fact.note } : {}) },
+            });
+          }
+          const verdict = classifyUser(
+            {
+              user,
+              keys: keyFacts,
+              devices: devices.value,
+              devicesError: devices.error,
+              accountData: accountData.value,
+              accountDataError: accountData.error,
+              backup,
+              backupSource: backup?.source ?? "account_data",
+            },
+            { now: deps.now().getTime(), staleDays: settings.staleDays, appservicePattern: settings.appservicePattern },
+          );
+          if (user.deactivated) verdict.notes.deactivated = "Deactivated: Synapse deleted the devices, account data and key backups; cross-signing keys remain.";
+          return verdict;
+        }),
+      );
+
+      usersScanned += page.users.length;
+      await writePage(db, scan.id, verdicts, {
+        cursor: nextFrom,
+        usersScanned,
+        totalUsers: page.total,
+        requests: requests - before,
+        keyQueryLimited: limited,
+        now: deps.now(),
+      });
+      await deps.progress?.(usersScanned, page.total);
+      await deps.afterPage?.(scan.id, usersScanned);
+      if (next && deps.signal?.aborted) {
+        log?.info("posture scan interrupted", { scanId: scan.id, usersScanned });
+        return { scanId: scan.id, status: "interrupted", resumed, usersScanned, requests, keyQueryLimited, backupSource };
+      }
+    }
+    if (keyQueryLimited) notes.push(MSC4263_NOTE);
+    await finishScan(db, scan.id, { now: deps.now(), notes });
+    return { scanId: scan.id, status: "complete", resumed, usersScanned, requests, keyQueryLimited, backupSource };
+  } finally {
+    await ownedReader?.close().catch(() => {});
+  }
+}
+
+async function settle<T>(fn: () => Promise<T>): Promise<{ value: T | null; error?: string }> {
+  try {
+    return { value: await fn() };
+  } catch (e) {
+    if (isFatal(e)) throw e;
+    return { value: null, error: describeHomeserverError(e) };
+  }
+}
+
+/** msc4263: we (the requester) are in the answer, but every other local user of the page is left out entirely. */
+export function detectLimited(keys: KeysQueryResult, users: UserSummary[], requester: string): boolean {
+  const others = users.filter((u) => u.userId !== requester);
+  return requester in keys.deviceKeys && others.length > 0 && others.every((u) => !(u.userId in keys.deviceKeys));
+}
+
+function keysFactsFor(keys: KeysQueryResult | null, userId: string, limited: boolean): KeysFacts {
+  if (!keys || !(userId in keys.deviceKeys)) {
+    return { visible: false, reason: limited ? MSC4263_NOTE : "keys/query left this user out of its answer", deviceKeys: {} };
+  }
+  return {
+    visible: true,
+    master: keys.masterKeys[userId],
+    selfSigning: keys.selfSigningKeys[userId],
+    deviceKeys: keys.deviceKeys[userId] ?? {},
+  };
+}
+
+/** One database query per page; a failure makes the page's backups unknown (never missing). */
+async function readDbBackups(reader: SynapseBackupReader, users: UserSummary[]): Promise<(userId: string) => BackupFact> {
+  try {
+    const found = await reader.lookup(users.map((u) => u.userId));
+    return (userId) => {
+      const b = found.get(userId);
+      return b
+        ? { status: "ok", source: "database", version: b.version, count: b.count }
+        : { status: "missing", source: "database", note: "no current backup version in Synapse's database" };
+    };
+  } catch (e) {
+    const note = describeDbError(e);
+    return () => ({ status: "unknown", source: "database", note });
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Persistence of posture scans: start or resume a scan, write one page of per-user verdicts together with the
+ * scan's cursor (one transaction, so a crash never leaves rows without the cursor that covers them, or the
+ * reverse), and finish it with the summary the chart and /metrics read.
+ */
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { postureScans, postureUsers, type PostureSummary } from "../../db/schema";
+import type { BackupSource, CheckStatus, PostureVerdict } from "./posture-classify.server";
+import { CHECKS } from "./posture-classify.server";
+
+export type PostureScanRow = typeof postureScans.$inferSelect;
+
+export interface ScanStart {
+  scan: PostureScanRow;
+  resumed: boolean;
+}
+
+/**
+ * Continues the newest unfinished scan if it is recent and was made with the same settings; otherwise marks
+ * unfinished scans abandoned and starts a new one. Callers hold the collector lock, so there is no race.
+ */
+export async function startOrResumeScan(
+  db: Db,
+  o: { now: Date; backupSource: BackupSource; staleDays: number; resumeWithinMs: number },
+): Promise<ScanStart> {
+  const [open] = await db
+    .select()
+    .from(postureScans)
+    .where(eq(postureScans.status, "running"))
+    .orderBy(desc(postureScans.startedAt))
+    .limit(1);
+  if (
+    open &&
+    o.now.getTime() - open.updatedAt.getTime() <= o.resumeWithinMs &&
+    open.backupSource === o.backupSource &&
+    open.staleDays === o.staleDays
+  ) {
+    const [scan] = await db
+      .update(postureScans)
+      .set({ runs: sql`${postureScans.runs} + 1`, updatedAt: o.now })
+      .where(eq(postureScans.id, open.id))
+      .returning();
+    return { scan, resumed: true };
+  }
+  await db.update(postureScans).set({ status: "abandoned", finishedAt: o.now }).where(eq(postureScans.status, "running"));
+  const [scan] = await db
+    .insert(postureScans)
+    .values({ startedAt: o.now, updatedAt: o.now, status: "running", cursor: "0", backupSource: o.backupSource, staleDays: o.staleDays })
+    .returning();
+  return { scan, resumed: false };
+}
+
+const UPDATABLE = [
+  "displayname", "category", "admin", "cross_signing", "recovery", "key_backup", "no_unverified_sessions", "fully_secured",
+  "backup_source", "backup_version", "backup_key_count", "devices", "cross_signed_devices", "unverified_devices",
+  "no_key_devices", "stale_devices", "device_list", "notes", "scanned_at",
+] as const;
+
+/** Writes a page of verdicts (upsert: a resumed scan may redo the page it died in) and moves the cursor. */
+export async function writePage(
+  db: Db,
+  scanId: number,
+  verdicts: PostureVerdict[],
+  o: { cursor: string | null; usersScanned: number; totalUsers: number | null; requests: number; keyQueryLimited: boolean; now: Date },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (verdicts.length) {
+      await tx
+        .insert(postureUsers)
+        .values(verdicts.map((v) => ({ ...v, scanId, scannedAt: o.now })))
+        .onConflictDoUpdate({
+          target: [postureUsers.scanId, postureUsers.userId],
+          set: Object.fromEntries(UPDATABLE.map((c) => [camel(c), sql.raw(`excluded.${c}`)])),
+        });
+    }
+    await tx
+      .update(postureScans)
+      .set({
+        cursor: o.cursor,
+        usersScanned: o.usersScanned,
+        totalUsers: o.totalUsers,
+        requests: sql`${postureScans.requests} + ${o.requests}`,
+        keyQueryLimited: sql`${postureScans.keyQueryLimited} or ${o.keyQueryLimited}`,
+        updatedAt: o.now,
+      })
+      .where(eq(postureScans.id, scanId));
+  });
+}
+
+function camel(snake: string): string {
+  return snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+type Counts = Record<string, Record<CheckStatus, number>>;
+const emptyCounts = (): Counts => Object.fromEntries(CHECKS.map((c) => [c, { ok: 0, missing: 0, unknown: 0 }]));
+
+/** Counts per check and status over the whole scan, and over the default scope (active users). */
+export async function summarizeScan(db: Db, scanId: number): Promise<PostureSummary> {
+  const rows = await db
+    .select({
+      category: postureUsers.category,
+      cross_signing: postureUsers.crossSigning,
+      recovery: postureUsers.recovery,
+      key_backup: postureUsers.keyBackup,
+      no_unverified_sessions: postureUsers.noUnverifiedSessions,
+      fully_secured: postureUsers.fullySecured,
+      n: sql<number>`count(*)::int`,
+    })
+    .from(postureUsers)
+    .where(eq(postureUsers.scanId, scanId))
+    .groupBy(
+      postureUsers.category,
+      postureUsers.crossSigning,
+      postureUsers.recovery,
+      postureUsers.keyBackup,
+      postureUsers.noUnverifiedSessions,
+      postureUsers.fullySecured,
+    );
+  const all = emptyCounts();
+  const scoped = emptyCounts();
+  let users = 0;
+  let scopedUsers = 0;
+  for (const r of rows) {
+    const n = Number(r.n);
+    users += n;
+    if (r.category === "active") scopedUsers += n;
+    for (const c of CHECKS) {
+      const status = r[c] as CheckStatus;
+      all[c][status] += n;
+      if (r.category === "active") scoped[c][status] += n;
+    }
+  }
+  return { users, checks: all, scoped: { users: scopedUsers, checks: scoped } };
+}
+
+/** Marks the scan complete with its summary; drops per-user rows of scans older than `keepRowsDays` (summaries stay). */
+export async function finishScan(db: Db, scanId: number, o: { now: Date; notes: string[]; keepRowsDays?: number }): Promise<PostureSummary> {
+  const summary = await summarizeScan(db, scanId);
+  await db
+    .update(postureScans)
+    .set({ status: "complete", finishedAt: o.now, cursor: null, summary, notes: o.notes.length ? o.notes : null, updatedAt: o.now })
+    .where(eq(postureScans.id, scanId));
+  const cutoff = new Date(o.now.getTime() - (o.keepRowsDays ?? 90) * 86_400_000);
+  await db
+    .delete(postureUsers)
+    .where(
+      and(
+        lt(postureUsers.scanId, scanId),
+        sql`${postureUsers.scanId} in (select id from posture_scans where finished_at < ${cutoff.toISOString()}::timestamptz)`,
+      ),
+    );
+  return summary;
+}

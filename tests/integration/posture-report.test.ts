@@ -1,0 +1,144 @@
+// The security report through the real server: "Scan now" runs the posture collector with progress, the page's
+// counts and filters match the simulator's truth, the CSV export is neutralised against formulas, /metrics has the
+// gauges, and a nudge goes from selection to preview to sent notices (CSRF-checked, audited).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { attachCollectors } from "../../server/collectors";
+import { auditEvents, postureUsers } from "../../db/schema";
+import { TestClient } from "../helpers/http";
+import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { startSimulator, type Simulator } from "../simulator/index";
+
+let sim: Simulator;
+let steward: TestSteward;
+let c: TestClient;
+let csrf: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ users: 40, seed: 11 });
+  steward = await startTestSteward({ homeserverUrl: sim.url, attach: (ctx) => attachCollectors(ctx) });
+  c = new TestClient(steward.url);
+  const res = await c.signIn("admin", "admin", sim.url);
+  expect(res.status).toBe(302);
+  csrf = await c.csrfToken("/security");
+});
+afterAll(async () => {
+  await steward?.close();
+  await sim?.close();
+});
+
+async function waitForScan(): Promise<{ status: string; items: number; total: number | null }> {
+  for (let i = 0; i < 300; i++) {
+    const s = (await (await c.get("/api/collectors/posture", { Accept: "application/json" })).json()) as { run: { status: string; items: number; total: number | null } | null };
+    if (s.run && s.run.status !== "running") return s.run;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("scan did not finish");
+}
+
+/** A minimal RFC 4180 parser (quoted cells, doubled quotes, CRLF). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") row.push(cell), (cell = "");
+    else if (ch === "\r" && text[i + 1] === "\n") row.push(cell), rows.push(row), (row = []), (cell = ""), i++;
+    else cell += ch;
+  }
+  return rows;
+}
+
+describe("security report", () => {
+  it("shows that no scan exists yet, then 'Scan now' runs one with progress", async () => {
+    const empty = await (await c.get("/security")).text();
+    expect(empty).toContain("No complete scan yet.");
+    const start = await c.request("/api/collectors/posture", { method: "POST", headers: { Accept: "application/json", "X-CSRF-Token": csrf } });
+    expect(start.status).toBeLessThan(300);
+    const run = await waitForScan();
+    expect(run.status).toBe("ok");
+    expect(run.items).toBe(run.total);
+    expect(run.items).toBe([...sim.state.users.values()].filter((u) => !u.is_guest).length);
+  });
+
+  it("counts and filters match the scan's rows and the simulator", async () => {
+    const rows = await steward.database.db.select().from(postureUsers);
+    const active = rows.filter((r) => r.category === "active");
+    const html = await (await c.get("/security")).text();
+    const fully = active.filter((r) => r.fullySecured === "ok").length;
+    expect(fully).toBeGreaterThan(0);
+    expect(html).toMatch(new RegExp(`data-check="fully_secured"[^]*?>${fully}</a>`));
+    // Filter: users missing cross-signing (default scope) — exactly those rows, nobody else.
+    const missing = active.filter((r) => r.crossSigning === "missing").map((r) => r.userId).sort();
+    const page = await (await c.get("/security?check=cross_signing&status=missing")).text();
+    const shown = [...page.matchAll(/<tr data-user="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, "&")).sort();
+    expect(shown).toEqual(missing.slice(0, 50));
+    // Deactivated users appear only when included.
+    const deact = rows.find((r) => r.category === "deactivated")!;
+    expect(page).not.toContain(`data-user="${deact.userId}"`);
+    const withDeact = await (await c.get(`/security?include=deactivated&q=${encodeURIComponent(deact.userId)}`)).text();
+    expect(withDeact).toContain(`data-user="${deact.userId}"`);
+    // A bad number is reported beside its field and the rest of the page still works.
+    const bad = await (await c.get("/security?more=abc")).text();
+    expect(bad).toContain("Enter a whole number of sessions from 0 to 10000.");
+    expect(bad).toContain('data-testid="posture-table"');
+  });
+
+  it("exports CSV with formula-looking cells neutralised", async () => {
+    const res = await c.get("/security/export.csv?include=deactivated&include=bot&include=support&include=appservice");
+    expect(res.headers.get("content-type")).toMatch(/text\/csv/);
+    const table = parseCsv((await res.text()).replace(/^\uFEFF/, ""));
+    const [header, ...body] = table;
+    expect(header[0]).toBe("user_id");
+    expect(body.length).toBe((await steward.database.db.select().from(postureUsers)).length);
+    for (const cells of body) for (const cell of cells) expect(cell, cell).not.toMatch(/^[=+\-@\t\r]/);
+    // The hostile display name is there, defused.
+    const hostile = [...sim.state.users.values()].find((u) => u.displayname?.startsWith("=HYPERLINK"));
+    if (hostile) expect(body.some((r) => r[1] === `'${hostile.displayname}`)).toBe(true);
+    expect(body.every((r) => r[0].startsWith("'@"))).toBe(true);
+    const json = (await (await c.get("/security/export.json")).json()) as { users: Array<{ user_id: string }> };
+    expect(json.users.length).toBe((await steward.database.db.select().from(postureUsers).where(eq(postureUsers.category, "active"))).length);
+  });
+
+  it("publishes the gauges on /metrics", async () => {
+    const text = await (await fetch(`${steward.url}/metrics`)).text();
+    const rows = (await steward.database.db.select().from(postureUsers)).filter((r) => r.category === "active");
+    for (const status of ["ok", "missing", "unknown"] as const) {
+      const n = rows.filter((r) => r.fullySecured === status).length;
+      expect(text).toContain(`steward_security_users{check="fully_secured",status="${status}"} ${n}`);
+    }
+  });
+
+  it("nudges selected users: preview, then send, recorded and audited", async () => {
+    const rows = await steward.database.db.select().from(postureUsers).where(eq(postureUsers.fullySecured, "missing"));
+    const targets = rows.filter((r) => r.category === "active").slice(0, 2).map((r) => r.userId);
+    const qs = targets.map((u) => `user=${encodeURIComponent(u)}`).join("&");
+    const page = await (await c.get(`/security/nudge?${qs}`)).text();
+    expect(page).toContain("2 users selected");
+    const batchId = /name="batchId" value="([^"]+)"/.exec(page)![1];
+    const form = { csrf, selection: qs, batchId, templateId: "secure-backup", body: "Hi {user_id}, please set up Secure Backup. Ask {admin_contact}." };
+    const noCsrf = await c.postForm(`/security/nudge?${qs}`, { ...form, csrf: "nope", intent: "send" });
+    expect(noCsrf.status).toBe(403);
+    const badBody = await c.postForm(`/security/nudge?${qs}`, { ...form, body: "Hi {name}", intent: "preview" });
+    expect(badBody.status).toBe(400);
+    expect(await badBody.text()).toContain("Unknown placeholder");
+    const preview = await (await c.postForm(`/security/nudge?${qs}`, { ...form, intent: "preview" })).text();
+    expect(preview).toContain(`Hi ${targets[0]}, please set up Secure Backup.`);
+    const sent = await c.postForm(`/security/nudge?${qs}`, { ...form, intent: "send" });
+    expect(sent.status).toBe(200);
+    expect(await sent.text()).toContain("Sent 2, skipped 0, failed 0.");
+    for (const u of targets) expect(sim.state.posture.notices.filter((n) => n.user_id === u)).toHaveLength(1);
+    // The same form again (double submit) sends nothing new.
+    await c.postForm(`/security/nudge?${qs}`, { ...form, intent: "send" });
+    for (const u of targets) expect(sim.state.posture.notices.filter((n) => n.user_id === u)).toHaveLength(1);
+    const audit = await steward.database.db.select().from(auditEvents).where(eq(auditEvents.action, "posture.nudge"));
+    expect(audit[0]).toMatchObject({ actor: "@admin:sim.test", outcome: "ok" });
+  });
+});
