@@ -1,0 +1,93 @@
+/**
+ * The security report in real Chromium against the real server and the simulator: the cards, the chart drawn after
+ * hydration (screenshot), filtering, the per-user drill-down with session states, and a nudge from selection to
+ * preview to sent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { haveChromium, launchBrowser, artifactPath } from "../helpers/browser";
+import { startSimulator, type Simulator } from "../simulator/index";
+import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { createHomeserverClient } from "../../app/homeserver/index";
+import { runPostureScan } from "../../app/services/posture-scan.server";
+import { postureSettings } from "../../app/services/posture-settings.server";
+import { postureUsers } from "../../db/schema";
+
+describe.skipIf(!haveChromium)("security report in a browser", () => {
+  let sim: Simulator;
+  let steward: TestSteward;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  let page: Page;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ users: 30, seed: 21 });
+    steward = await startTestSteward({ homeserverUrl: sim.url });
+    // Three scans a few hours apart give the chart some history; one user secures their account in between.
+    const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
+    const settings = postureSettings({}, {});
+    const t0 = Date.now() - 12 * 3600_000;
+    await runPostureScan({ db: steward.database.db, hs, now: () => new Date(t0), settings });
+    await runPostureScan({ db: steward.database.db, hs, now: () => new Date(t0 + 6 * 3600_000), settings });
+    await runPostureScan({ db: steward.database.db, hs, now: () => new Date(), settings });
+    ({ browser, close: closeBrowser } = await launchBrowser());
+    const context = await browser.newContext({ viewport: { width: 1200, height: 1400 } });
+    page = await context.newPage();
+    await page.goto(steward.url + "/login");
+    await page.getByLabel("Homeserver").fill(sim.url);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("admin");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(steward.url + "/");
+  });
+  afterAll(async () => {
+    await closeBrowser?.();
+    await steward?.close();
+    await sim?.close();
+  });
+
+  it("shows the verdict cards and draws the chart after hydration", async () => {
+    await page.goto(steward.url + "/security");
+    const rows = await steward.database.db.select().from(postureUsers);
+    const latest = Math.max(...rows.map((r) => r.scanId));
+    const fully = rows.filter((r) => r.scanId === latest && r.category === "active" && r.fullySecured === "ok").length;
+    expect(await page.locator('[data-check="fully_secured"] .value').textContent()).toBe(String(fully));
+    const chart = page.getByTestId("posture-chart");
+    await chart.locator("svg.recharts-surface").first().waitFor();
+    expect(await chart.locator(".recharts-line").count()).toBe(4);
+    await page.screenshot({ path: artifactPath("security-report.png"), fullPage: true });
+  });
+
+  it("filters to users without cross-signing and drills down into sessions", async () => {
+    await page.locator("#sec-check").selectOption("cross_signing");
+    await page.locator("#sec-status").selectOption("missing");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(/check=cross_signing/);
+    const badges = page.locator('[data-testid="posture-table"] [data-check="cross_signing"]');
+    expect(await badges.count()).toBeGreaterThan(0);
+    for (const s of await badges.evaluateAll((els) => els.map((e) => e.getAttribute("data-status")))) expect(s).toBe("missing");
+    // Drill down: a user with an unverified session shows it in the list of sessions.
+    await page.goto(steward.url + "/security?check=no_unverified_sessions&status=missing");
+    const row = page.locator("[data-testid=posture-table] tbody tr").first();
+    await row.locator("summary").click();
+    expect(await row.locator('[data-state="unverified"]').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: artifactPath("security-drilldown.png"), fullPage: true });
+  });
+
+  it("nudges a selected user: preview, send, and the notice arrives once", async () => {
+    await page.goto(steward.url + "/security?check=fully_secured&status=missing");
+    const first = page.locator("[data-testid=posture-table] tbody tr").first();
+    const userId = (await first.getAttribute("data-user"))!;
+    await first.locator('input[name="user"]').check();
+    await page.getByRole("button", { name: "Nudge selected users" }).click();
+    await page.waitForURL(/\/security\/nudge\?/);
+    expect(await page.getByTestId("nudge-count").textContent()).toContain("1 user selected");
+    await page.getByRole("button", { name: "Preview" }).click();
+    await page.getByTestId("nudge-preview").waitFor();
+    expect(await page.getByTestId("nudge-preview").textContent()).toContain(`Hello ${userId}`);
+    await page.getByRole("button", { name: /^Send 1 notice/ }).click();
+    await page.getByTestId("nudge-results").waitFor();
+    expect(await page.locator(`[data-testid=nudge-results] tr[data-user="${userId}"]`).getAttribute("data-result")).toBe("sent");
+    expect(sim.state.posture.notices.filter((n) => n.user_id === userId)).toHaveLength(1);
+  });
+});
