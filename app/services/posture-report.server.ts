@@ -6,6 +6,7 @@
 import { and, asc, desc, eq, gt, ilike, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { postureScans, postureUsers, type PostureSummary } from "../../db/schema";
+import { nudgesOf } from "./nudge.server";
 import { CHECKS, type CheckName, type CheckStatus } from "./posture-classify.server";
 
 export const EXTRA_CATEGORIES = ["deactivated", "bot", "support", "appservice"] as const;
@@ -186,4 +187,18 @@ export async function postureReportData(db: Db, query: PostureListQuery) {
   const [scan, running, history] = await Promise.all([latestCompleteScan(db), runningScan(db), postureHistory(db)]);
   const [counts, list] = scan ? await Promise.all([scopeCounts(db, scan, query.include), listPostureUsers(db, scan.id, query)]) : [null, { rows: [], total: 0 }];
   return { scan, running, history, counts, list };
+}
+
+/** The user page's posture panel: the latest verdict, its recent history and the latest nudges (JSON-safe). */
+export async function userPosturePanel(db: Db, userId: string) {
+  const { row, scan, history } = await userPosture(db, userId);
+  if (!scan) return null;
+  const nudges = await nudgesOf(db, userId);
+  return {
+    scanAt: scan.finishedAt!.toISOString(),
+    keyQueryLimited: scan.keyQueryLimited,
+    row: row ? { ...row, scannedAt: row.scannedAt.toISOString() } : null,
+    history,
+    nudges: nudges.map((n) => ({ at: (n.sentAt ?? n.createdAt).toISOString(), actor: n.actor, status: n.status, error: n.error })),
+  };
 }

@@ -140,5 +140,10 @@ describe("security report", () => {
     for (const u of targets) expect(sim.state.posture.notices.filter((n) => n.user_id === u)).toHaveLength(1);
     const audit = await steward.database.db.select().from(auditEvents).where(eq(auditEvents.action, "posture.nudge"));
     expect(audit[0]).toMatchObject({ actor: "@admin:sim.test", outcome: "ok" });
+    // The user's own page shows their posture and the nudge.
+    const userPage = await (await c.get(`/users/${encodeURIComponent(targets[0])}`)).text();
+    expect(userPage).toContain('data-testid="posture-panel"');
+    expect(userPage).toContain("Last nudged");
+    expect(userPage).toContain('data-check="fully_secured" data-status="missing"');
   });
 });

@@ -1,0 +1,58 @@
+/** A user's security posture on their page (/users/:userId): verdicts, sessions, history and nudges. */
+import { Link } from "@remix-run/react";
+import { Time } from "../Time";
+import { CheckBadge } from "./CheckBadge";
+import { DEVICE_STATE_TEXT, SOURCE_TEXT } from "./checks";
+import type { PostureRowView } from "./PostureTable";
+
+export interface PosturePanelData {
+  scanAt: string;
+  keyQueryLimited: boolean;
+  row: (PostureRowView & { scannedAt: string }) | null;
+  history: Array<{ at: string; fullySecured: string }>;
+  nudges: Array<{ at: string; actor: string; status: string; error: string | null }>;
+}
+
+export function PosturePanel({ data, userId }: { data: PosturePanelData | null; userId: string }) {
+  if (!data) return <p className="muted">No security scan yet.</p>;
+  const r = data.row;
+  if (!r) return <p className="muted">Not in the latest scan (<Time value={data.scanAt} />): guests are not scanned.</p>;
+  return (
+    <div data-testid="posture-panel">
+      <p>
+        <CheckBadge check="fully_secured" status={r.fullySecured} /> <CheckBadge check="cross_signing" status={r.crossSigning} note={r.notes?.cross_signing} />{" "}
+        <CheckBadge check="recovery" status={r.recovery} note={r.notes?.recovery} /> <CheckBadge check="key_backup" status={r.keyBackup} note={r.notes?.key_backup} />{" "}
+        <CheckBadge check="no_unverified_sessions" status={r.noUnverifiedSessions} />
+      </p>
+      <p className="small muted">
+        Scanned <Time value={r.scannedAt} />. Key backup: {SOURCE_TEXT[r.backupSource] ?? r.backupSource}
+        {r.backupVersion ? `, version ${r.backupVersion}` : ""}.{data.keyQueryLimited ? " Key queries were limited to shared rooms (msc4263)." : ""}
+      </p>
+      {r.deviceList?.length ? (
+        <ul className="small">
+          {r.deviceList.map((d) => (
+            <li key={d.id} data-device={d.id} data-state={d.state}>
+              <code>{d.id}</code> {d.name ? `“${d.name}”` : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
+              {d.stale ? " (stale)" : ""}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {data.history.length > 1 ? (
+        <p className="small muted">
+          Recent scans: {data.history.map((h) => (h.fullySecured === "ok" ? "✓" : h.fullySecured === "missing" ? "✗" : "?")).join(" ")} (newest first)
+        </p>
+      ) : null}
+      <p className="small">
+        {data.nudges.length ? (
+          <>
+            Last nudged <Time value={data.nudges[0].at} /> by {data.nudges[0].actor} ({data.nudges[0].status}).{" "}
+          </>
+        ) : (
+          "Never nudged. "
+        )}
+        {r.fullySecured !== "ok" ? <Link to={`/security/nudge?user=${encodeURIComponent(userId)}`}>Nudge this user</Link> : null}
+      </p>
+    </div>
+  );
+}
