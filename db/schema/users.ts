@@ -66,6 +66,7 @@ export const userRegistrationsDaily = pgTable("user_registrations_daily", {
 export const homeserverUsers = pgTable(
   "homeserver_users",
   {
+    /** COLLATE "C" (migration 0005): byte-wise order, as Synapse's own database sorts user ids. */
     userId: text("user_id").primaryKey(),
     /** Untrusted text from the homeserver. */
     displayname: text("displayname"),

@@ -1,0 +1,49 @@
+/** A user's devices as the homeserver reports them (names and user agents are untrusted text). */
+import { Time } from "../Time";
+
+export interface DeviceRow {
+  deviceId: string;
+  displayName: string | null;
+  lastSeenTs: string | null;
+  lastSeenIp: string | null;
+  lastSeenUserAgent: string | null;
+  dehydrated: boolean;
+}
+
+export function DeviceTable({ devices }: { devices: DeviceRow[] }) {
+  if (!devices.length) return <p className="muted">No devices (the user is signed in nowhere).</p>;
+  return (
+    <table data-testid="devices-table">
+      <thead>
+        <tr>
+          <th>Device</th>
+          <th>Last seen</th>
+          <th>IP address</th>
+          <th>User agent</th>
+        </tr>
+      </thead>
+      <tbody>
+        {devices.map((d) => (
+          <tr key={d.deviceId}>
+            <td>
+              <span className="mono">{d.deviceId}</span>
+              {d.dehydrated ? <span className="badge">dehydrated</span> : null}
+              {d.displayName ? (
+                <div className="small muted" style={{ overflowWrap: "anywhere" }}>
+                  <bdi>{d.displayName}</bdi>
+                </div>
+              ) : null}
+            </td>
+            <td>
+              <Time value={d.lastSeenTs} never="never" />
+            </td>
+            <td className="mono small">{d.lastSeenIp ?? <span className="muted">unknown</span>}</td>
+            <td className="small" style={{ overflowWrap: "anywhere", maxWidth: "40ch" }}>
+              {d.lastSeenUserAgent ? <bdi>{d.lastSeenUserAgent}</bdi> : <span className="muted">unknown</span>}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

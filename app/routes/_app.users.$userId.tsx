@@ -1,0 +1,129 @@
+/** One user: flags, creation and last-seen (stored and live), devices fetched live, and the security posture slot. */
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { Time } from "~/components/Time";
+import { DeviceTable } from "~/components/users/DeviceTable";
+import { UserFlags } from "~/components/users/UserFlags";
+import { requireAdmin, withHomeserver } from "~/services/guard.server";
+import { loadUserDetail } from "~/services/user-detail.server";
+import { userPosturePanel } from "~/services/posture-report.server";
+import { PosturePanel } from "~/components/security/PosturePanel";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.userId ?? "User"} · Steward` }];
+
+/** A Matrix user id: "@localpart:server", at most 255 characters (the spec's limit). */
+const UserId = z.string().max(255).regex(/^@[^:\s]+:[^\s]+$/);
+
+export async function loader(args: LoaderFunctionArgs) {
+  const admin = await requireAdmin(args);
+  const parsed = UserId.safeParse(args.params.userId ?? "");
+  if (!parsed.success) throw json({ error: "That is not a Matrix user id (expected @name:server)." }, { status: 400 });
+  const view = await loadUserDetail(admin.steward.db, admin.hs, parsed.data, (fn) => withHomeserver(admin, args, fn));
+  if (!view.stored && !view.profile.ok && view.profile.notFound) {
+    throw json({ error: `The homeserver has no user ${parsed.data}.` }, { status: 404 });
+  }
+  // POSTURE SLOT: the security report adds this user's posture here (e.g. `posture: await userPosture(db, userId)`)
+  // and renders it in <section data-slot="posture"> below. Until then the page says it is not available.
+  const posture = await userPosturePanel(admin.steward.db, parsed.data);
+  return json({ ...view, posture }, { headers: { "Cache-Control": "no-store" } });
+}
+
+export default function UserPage() {
+  const data = useLoaderData<typeof loader>();
+  const profile = data.profile.ok ? data.profile.value : null;
+  // Live values when the homeserver answered; the last collection's otherwise.
+  const shown = profile ?? data.stored;
+  return (
+    <>
+      <p className="small">
+        <Link to="/users">← Users</Link>
+      </p>
+      <h1 className="mono" style={{ overflowWrap: "anywhere" }}>
+        {data.userId}
+      </h1>
+      {shown?.displayname ? (
+        <p style={{ overflowWrap: "anywhere" }}>
+          <bdi data-testid="displayname">{shown.displayname}</bdi>
+        </p>
+      ) : null}
+      {!data.profile.ok ? (
+        <div className="alert warn" role="status">
+          Live profile unavailable: {data.profile.error}
+          {data.stored ? " Showing the values from the last collection." : ""}
+        </div>
+      ) : null}
+      {shown ? (
+        <section className="panel" aria-labelledby="profile-h">
+          <h2 id="profile-h" style={{ fontSize: "1rem", marginTop: 0 }}>
+            Profile
+          </h2>
+          <table>
+            <tbody>
+              <tr>
+                <td>Flags</td>
+                <td>
+                  <UserFlags user={shown} />
+                  {profile?.suspended ? <span className="badge warn">suspended</span> : null}
+                  {!shown.admin && !shown.deactivated && !shown.locked && !shown.isGuest && !shown.userType && !shown.shadowBanned && !profile?.suspended ? (
+                    <span className="muted">regular account</span>
+                  ) : null}
+                </td>
+              </tr>
+              <tr>
+                <td>Created</td>
+                <td>
+                  <Time value={shown.creationTs} never="unknown" />
+                </td>
+              </tr>
+              <tr>
+                <td>Last seen</td>
+                <td>
+                  <Time value={shown.lastSeenTs} never="never" />
+                </td>
+              </tr>
+              {profile?.appserviceId ? (
+                <tr>
+                  <td>Application service</td>
+                  <td className="mono">{profile.appserviceId}</td>
+                </tr>
+              ) : null}
+              {profile?.threepids.length ? (
+                <tr>
+                  <td>Contact</td>
+                  <td>{profile.threepids.map((t) => `${t.medium}: ${t.address}`).join(", ")}</td>
+                </tr>
+              ) : null}
+              {profile?.externalIds.length ? (
+                <tr>
+                  <td>External ids</td>
+                  <td className="small">{profile.externalIds.map((x) => `${x.authProvider}: ${x.externalId}`).join(", ")}</td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
+      <section className="panel" aria-labelledby="devices-h">
+        <h2 id="devices-h" style={{ fontSize: "1rem", marginTop: 0 }}>
+          Devices
+        </h2>
+        {data.devices.ok ? (
+          <DeviceTable devices={data.devices.value} />
+        ) : (
+          <div className="alert error" role="alert">
+            Could not load the devices: {data.devices.error}
+          </div>
+        )}
+      </section>
+      <section className="panel" aria-labelledby="posture-h" data-slot="posture">
+        <h2 id="posture-h" style={{ fontSize: "1rem", marginTop: 0 }}>
+          Security posture
+        </h2>
+        {/* POSTURE SLOT: the security report renders this user's posture panel here from `data.posture`. */}
+        <PosturePanel data={data.posture} userId={data.userId} />
+      </section>
+    </>
+  );
+}
