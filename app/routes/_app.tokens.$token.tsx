@@ -11,7 +11,7 @@ import { InviteShare } from "~/components/tokens/InviteShare";
 import { HazardBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { TokenHistoryChart } from "~/components/tokens/TokenHistoryChart";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
-import { requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
+import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
 import { buildInvite } from "~/services/token-invite.server";
 import { parseAdoptForm, parseEditForm, type FieldErrors } from "~/services/token-rules.server";
 import { tokenHistory } from "~/services/token-snapshots.server";
@@ -39,7 +39,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const admin = await requireAdmin(args);
-  const form = await args.request.formData();
+  const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
   const token = args.params.token ?? "";
   const intent = String(form.get("intent") ?? "");

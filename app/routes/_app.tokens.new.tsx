@@ -5,7 +5,7 @@ import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
-import { requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
+import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
 import { parseIssueForm, type FieldErrors } from "~/services/token-rules.server";
 import { issueToken } from "~/services/tokens.server";
 
@@ -18,7 +18,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const admin = await requireAdmin(args);
-  const form = await args.request.formData();
+  const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
   // A token literally named "new" is shadowed by this route: its revoke/edit forms land here. Never issue from them.
   if (form.has("intent")) return json({ errors: { form: "A token named “new” cannot be managed in Steward; use another tool." } as FieldErrors, values: {} as Record<string, string> }, { status: 400 });

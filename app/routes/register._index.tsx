@@ -8,6 +8,7 @@ import { json, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { InviteProblem, UsernameField } from "~/components/tokens/RegisterParts";
 import { Field } from "~/components/Field";
+import { readForm } from "~/services/guard.server";
 import { recordAudit } from "~/services/audit.server";
 import {
   checkInvite,
@@ -56,7 +57,7 @@ type Errors = Partial<Record<"username" | "password" | "confirm" | "form", strin
 
 export async function action({ request, context }: ActionFunctionArgs) {
   requirePublicRegistration(context);
-  const form = await request.formData();
+  const form = await readForm(request);
   const str = (k: string) => (typeof form.get(k) === "string" ? (form.get(k) as string) : "");
   const token = str("token").trim();
   // Synapse lowercases the username of a regular registration; do it first so the checks and the result agree.
