@@ -3,7 +3,7 @@
  * page stays fast at 100,000 users), the filtered and paged per-user table, the history for the chart, one user's
  * posture, and keyset-paged batches for the exports.
  */
-import { and, asc, desc, eq, gt, ilike, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, like as like_, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { postureScans, postureUsers, type PostureSummary } from "../../db/schema";
 import { nudgesOf } from "./nudge.server";
@@ -60,8 +60,8 @@ function whereOf(scanId: number, f: PostureFilter): SQL {
   if (f.stale) parts.push(gt(postureUsers.staleDevices, 0));
   if (f.moreThan !== undefined) parts.push(gt(postureUsers.devices, f.moreThan));
   if (f.q) {
-    const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    parts.push(or(ilike(postureUsers.userId, like), ilike(postureUsers.displayname, like))!);
+    const like = `%${f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    parts.push(like_(postureUsers.searchText, like));
   }
   return and(...parts)!;
 }
@@ -72,6 +72,19 @@ export type Counts = PostureSummary["checks"];
 export async function scopeCounts(db: Db, scan: PostureScan, include: ExtraCategory[]): Promise<{ users: number; checks: Counts }> {
   if (include.length === 0 && scan.summary?.scoped) return scan.summary.scoped;
   if (include.length === EXTRA_CATEGORIES.length && scan.summary) return { users: scan.summary.users, checks: scan.summary.checks };
+  const cats = scan.summary?.categories;
+  if (cats) {
+    // Any scope is a sum of the per-category counts computed when the scan finished.
+    const checks = Object.fromEntries(CHECKS.map((c) => [c, { ok: 0, missing: 0, unknown: 0 }])) as Counts;
+    let users = 0;
+    for (const name of ["active", ...include]) {
+      const cat = cats[name];
+      if (!cat) continue;
+      users += cat.users;
+      for (const c of CHECKS) for (const st of ["ok", "missing", "unknown"] as const) checks[c][st] += cat.checks[c]?.[st] ?? 0;
+    }
+    return { users, checks };
+  }
   const checks = Object.fromEntries(CHECKS.map((c) => [c, { ok: 0, missing: 0, unknown: 0 }])) as Counts;
   const rows = await db
     .select({
@@ -91,20 +104,28 @@ export async function scopeCounts(db: Db, scan: PostureScan, include: ExtraCateg
   return { users: checks.fully_secured.ok + checks.fully_secured.missing + checks.fully_secured.unknown, checks };
 }
 
-export async function listPostureUsers(db: Db, scanId: number, q: PostureListQuery): Promise<{ rows: PostureUserRow[]; total: number }> {
+/** How many rows match, from the scan's summary when the filter is only scope + check (no search, stale, size). */
+function totalFromSummary(scan: PostureScan | undefined, q: PostureFilter): number | null {
+  const cats = scan?.summary?.categories;
+  if (!cats || q.q || q.stale || q.moreThan !== undefined) return null;
+  let n = 0;
+  for (const name of ["active", ...q.include]) {
+    const cat = cats[name];
+    if (!cat) continue;
+    n += q.check ? (cat.checks[q.check]?.[q.status ?? "missing"] ?? 0) : cat.users;
+  }
+  return n;
+}
+
+export async function listPostureUsers(db: Db, scanId: number, q: PostureListQuery, scan?: PostureScan): Promise<{ rows: PostureUserRow[]; total: number }> {
   const where = whereOf(scanId, q);
+  const known = totalFromSummary(scan, q);
   const order = { user: postureUsers.userId, devices: postureUsers.devices, unverified: postureUsers.unverifiedDevices, stale: postureUsers.staleDevices }[q.sort];
   const by = q.dir === "desc" ? desc(order) : asc(order);
-  const [rows, [{ total }]] = await Promise.all([
-    db
-      .select()
-      .from(postureUsers)
-      .where(where)
-      .orderBy(by, asc(postureUsers.userId))
-      .limit(q.pageSize)
-      .offset((q.page - 1) * q.pageSize),
-    db.select({ total: sql<number>`count(*)::int` }).from(postureUsers).where(where),
-  ]);
+  const page = () => db.select().from(postureUsers).where(where).orderBy(by, asc(postureUsers.userId)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
+  if (known !== null) return { rows: await page(), total: known };
+  // The page walks an index in sort order and stops early; the count only reads narrow columns.
+  const [rows, [{ total }]] = await Promise.all([page(), db.select({ total: sql<number>`count(*)::int` }).from(postureUsers).where(where)]);
   return { rows, total: Number(total) };
 }
 
@@ -185,7 +206,7 @@ export async function userPosture(db: Db, userId: string): Promise<{ row: Postur
 /** Everything the /security page reads, in one place (the route and the benchmark both call it). */
 export async function postureReportData(db: Db, query: PostureListQuery) {
   const [scan, running, history] = await Promise.all([latestCompleteScan(db), runningScan(db), postureHistory(db)]);
-  const [counts, list] = scan ? await Promise.all([scopeCounts(db, scan, query.include), listPostureUsers(db, scan.id, query)]) : [null, { rows: [], total: 0 }];
+  const [counts, list] = scan ? await Promise.all([scopeCounts(db, scan, query.include), listPostureUsers(db, scan.id, query, scan)]) : [null, { rows: [], total: 0 }];
   return { scan, running, history, counts, list };
 }
 

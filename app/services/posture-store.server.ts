@@ -54,7 +54,7 @@ export async function startOrResumeScan(
 const UPDATABLE = [
   "displayname", "category", "admin", "cross_signing", "recovery", "key_backup", "no_unverified_sessions", "fully_secured",
   "backup_source", "backup_version", "backup_key_count", "devices", "cross_signed_devices", "unverified_devices",
-  "no_key_devices", "stale_devices", "device_list", "notes", "scanned_at",
+  "no_key_devices", "stale_devices", "device_list", "notes", "search_text", "scanned_at",
 ] as const;
 
 /** Writes a page of verdicts (upsert: a resumed scan may redo the page it died in) and moves the cursor. */
@@ -68,7 +68,7 @@ export async function writePage(
     if (verdicts.length) {
       await tx
         .insert(postureUsers)
-        .values(verdicts.map((v) => ({ ...v, scanId, scannedAt: o.now })))
+        .values(verdicts.map((v) => ({ ...v, scanId, scannedAt: o.now, searchText: `${v.userId}\n${v.displayname ?? ""}`.toLowerCase() })))
         .onConflictDoUpdate({
           target: [postureUsers.scanId, postureUsers.userId],
           set: Object.fromEntries(UPDATABLE.map((c) => [camel(c), sql.raw(`excluded.${c}`)])),
@@ -118,20 +118,20 @@ export async function summarizeScan(db: Db, scanId: number): Promise<PostureSumm
       postureUsers.fullySecured,
     );
   const all = emptyCounts();
-  const scoped = emptyCounts();
+  const categories: NonNullable<PostureSummary["categories"]> = {};
   let users = 0;
-  let scopedUsers = 0;
   for (const r of rows) {
     const n = Number(r.n);
     users += n;
-    if (r.category === "active") scopedUsers += n;
+    const cat = (categories[r.category] ??= { users: 0, checks: emptyCounts() });
+    cat.users += n;
     for (const c of CHECKS) {
       const status = r[c] as CheckStatus;
       all[c][status] += n;
-      if (r.category === "active") scoped[c][status] += n;
+      cat.checks[c][status] += n;
     }
   }
-  return { users, checks: all, scoped: { users: scopedUsers, checks: scoped } };
+  return { users, checks: all, scoped: categories.active ?? { users: 0, checks: emptyCounts() }, categories };
 }
 
 /** Marks the scan complete with its summary; drops per-user rows of scans older than `keepRowsDays` (summaries stay). */

@@ -10,6 +10,8 @@ export type PostureSummary = {
   checks: Record<string, Record<"ok" | "missing" | "unknown", number>>;
   /** The same, for the default scope only (active, non-bot users). */
   scoped?: { users: number; checks: Record<string, Record<"ok" | "missing" | "unknown", number>> };
+  /** The same per user category (active, deactivated, bot…), so any "include" combination is a sum. */
+  categories?: Record<string, { users: number; checks: Record<string, Record<"ok" | "missing" | "unknown", number>> }>;
 };
 
 export const postureScans = pgTable(
@@ -80,6 +82,8 @@ export const postureUsers = pgTable(
     deviceList: jsonb("device_list").$type<PostureDevice[]>(),
     /** Why a check is unknown, what secret storage holds, etc. */
     notes: jsonb("notes").$type<Record<string, string>>(),
+    /** lower(user id + display name): substring search with LIKE, much cheaper than ILIKE on two columns. */
+    searchText: text("search_text").notNull().default(""),
     scannedAt: timestamp("scanned_at", { withTimezone: true, mode: "date" }).notNull(),
   },
   (t) => [
@@ -87,6 +91,10 @@ export const postureUsers = pgTable(
     index("posture_users_scan_fully_idx").on(t.scanId, t.fullySecured),
     index("posture_users_scan_category_idx").on(t.scanId, t.category, t.userId),
     index("posture_users_user_idx").on(t.userId, t.scanId),
+    // Sorting by session counts: walked in order and stopped at the page's end instead of sorting every row.
+    index("posture_users_scan_devices_idx").on(t.scanId, t.devices, t.userId),
+    index("posture_users_scan_unverified_idx").on(t.scanId, t.unverifiedDevices, t.userId),
+    index("posture_users_scan_stale_idx").on(t.scanId, t.staleDevices, t.userId),
   ],
 );
 
