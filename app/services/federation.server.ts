@@ -4,9 +4,16 @@
  * Pages read Steward's database (fast, works while the homeserver is down); states are computed for *now*
  * from the stored retry fields, so "backing off" turns into "retry due" without waiting for the next run.
  */
-import { and, asc, count, desc, eq, getTableColumns, gte, ilike, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, ilike, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { federationDestinations, federationSnapshots, federationStateChanges } from "../../db/schema";
+import {
+  FEDERATION_DEAD_SQL,
+  FEDERATION_HEALTHY_SQL,
+  FEDERATION_WAITING_SQL,
+  federationDestinations,
+  federationSnapshots,
+  federationStateChanges,
+} from "../../db/schema";
 import type { HomeserverClient } from "../homeserver/index";
 import { describeHomeserverError, isHomeserverError } from "../homeserver/errors";
 import { recordAudit } from "./audit.server";
@@ -59,40 +66,97 @@ function likeTerm(s: string): string {
   return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export async function stateCounts(db: Db, now: number): Promise<Record<DestinationState, number>> {
-  const st = stateOf(now);
-  const rows = await db.select({ state: st, n: count() }).from(T).groupBy(st);
-  const out: Record<DestinationState, number> = { healthy: 0, backing_off: 0, retry_due: 0, dead: 0 };
-  for (const r of rows) out[r.state] = Number(r.n);
-  return out;
+export type StateCounts = Record<DestinationState, number>;
+
+/** Destinations per state for `now` (the cards, /metrics). */
+export async function stateCounts(db: Db, now: number): Promise<StateCounts> {
+  return (await countDestinations(db, now)).all;
 }
 
-export async function listDestinations(db: Db, q: DestinationListQuery, now: number) {
+/**
+ * Destinations per state for `now`, all of them and those matching a search, in one pass over the table (cheap at
+ * 10,000 rows; a substring search cannot use an index, so it is paid once here). The table takes its total and
+ * its severity runs from `matching` instead of counting again.
+ */
+export async function countDestinations(db: Db, now: number, search?: string): Promise<{ all: StateCounts; matching: StateCounts }> {
   const st = stateOf(now);
-  const where: SQL[] = [];
-  if (q.state) where.push(sql`${st} = ${q.state}`);
-  if (q.search) where.push(ilike(T.destination, likeTerm(q.search)));
-  const filter = where.length ? and(...where) : undefined;
-  const d = q.dir === "desc" ? desc : asc;
-  // Failing rows first when sorting by a failure column ascending would bury them under healthy zeros.
-  const severity = sql`case ${st} when 'dead' then 0 when 'retry_due' then 1 when 'backing_off' then 2 else 3 end`;
-  const order: SQL[] = {
-    destination: [d(T.destination)],
-    state: [q.dir === "desc" ? desc(severity) : asc(severity), asc(T.destination)],
-    failing_since: [sql`${T.failureTs} is null`, d(T.failureTs), asc(T.destination)],
-    interval: [d(T.retryInterval), asc(T.destination)],
-    next_retry: [sql`${T.retryLastTs} = 0`, d(sql`${T.retryLastTs} + ${T.retryInterval}`), asc(T.destination)],
-    last_attempt: [d(T.retryLastTs), asc(T.destination)],
-  }[q.sort];
-  // One scan: the total rides along as a window count; only a page past the end needs a separate count.
   const rows = await db
-    .select({ ...getTableColumns(T), total: sql<number>`count(*) over ()` })
+    .select({ state: st, n: count(), matching: search ? sql<number>`count(*) filter (where ${ilike(T.destination, likeTerm(search))})` : count() })
     .from(T)
-    .where(filter)
-    .orderBy(...order)
-    .limit(q.pageSize)
-    .offset((q.page - 1) * q.pageSize);
-  const total = rows.length ? Number(rows[0].total) : Number((await db.select({ n: count() }).from(T).where(filter))[0].n);
+    .groupBy(st);
+  const all: StateCounts = { healthy: 0, backing_off: 0, retry_due: 0, dead: 0 };
+  const matching: StateCounts = { ...all };
+  for (const r of rows) {
+    all[r.state] = Number(r.n);
+    matching[r.state] = Number(r.matching);
+  }
+  return { all, matching };
+}
+
+/**
+ * One state as a WHERE clause that PostgreSQL can answer from the partial name indexes (db/schema/federation.ts):
+ * the predicates are repeated textually, with `now` compared against the stored next_retry_at.
+ */
+function stateWhere(state: DestinationState, now: number): SQL {
+  const n = sql.raw(String(Math.floor(now)));
+  switch (state) {
+    case "healthy":
+      return sql.raw(FEDERATION_HEALTHY_SQL);
+    case "dead":
+      return sql.raw(FEDERATION_DEAD_SQL);
+    case "backing_off":
+      return sql`${sql.raw(FEDERATION_WAITING_SQL)} and ${T.nextRetryAt} > ${n}`;
+    case "retry_due":
+      return sql`${sql.raw(FEDERATION_WAITING_SQL)} and ${T.nextRetryAt} <= ${n}`;
+  }
+}
+
+/** Most urgent first: the severity sort, ascending. */
+const SEVERITY: DestinationState[] = ["dead", "retry_due", "backing_off", "healthy"];
+
+/**
+ * A page of the destinations table. Every order is one an index provides (name within a state, or a retry column
+ * then name), so a page reads about `offset + pageSize` index entries instead of classifying and sorting every
+ * destination. The severity order depends on `now`, so it is read state by state (each by name) and the page is
+ * cut from those runs using the per-state counts. Pass `matching` (countDestinations for the same `now` and
+ * search) when the caller has it already.
+ */
+export async function listDestinations(db: Db, q: DestinationListQuery, now: number, matching?: StateCounts) {
+  const search = q.search ? ilike(T.destination, likeTerm(q.search)) : undefined;
+  const perState = matching ?? (await countDestinations(db, now, q.search)).matching;
+  const total = q.state ? perState[q.state] : DESTINATION_STATES.reduce((n, s) => n + perState[s], 0);
+  const offset = (q.page - 1) * q.pageSize;
+  const page = (where: SQL | undefined, order: SQL[], limit: number, skip: number) =>
+    db.select().from(T).where(where).orderBy(...order).limit(limit).offset(skip);
+
+  if (q.sort === "state") {
+    const runs = q.state ? [q.state] : q.dir === "desc" ? [...SEVERITY].reverse() : SEVERITY;
+    const rows: (typeof T.$inferSelect)[] = [];
+    let skip = offset;
+    for (const s of runs) {
+      const want = q.pageSize - rows.length;
+      if (want <= 0) break;
+      if (skip >= perState[s]) {
+        skip -= perState[s];
+        continue;
+      }
+      rows.push(...(await page(and(stateWhere(s, now), search), [asc(T.destination)], want, skip)));
+      skip = 0;
+    }
+    return { rows: rows.map((r) => toView(r, now)), total };
+  }
+
+  const d = q.dir === "desc" ? "desc" : "asc";
+  const by = (col: AnyColumn, nullsLast = false) => sql`${col} ${sql.raw(d)}${sql.raw(nullsLast ? " nulls last" : "")}`;
+  // Healthy rows have no failure data: "nulls last" keeps them after the failing ones in both directions.
+  const order: SQL[] = {
+    destination: [by(T.destination)],
+    failing_since: [by(T.failureTs, true), asc(T.destination)],
+    interval: [by(T.retryInterval), asc(T.destination)],
+    next_retry: [by(T.nextRetryAt, true), asc(T.destination)],
+    last_attempt: [by(T.retryLastTs), asc(T.destination)],
+  }[q.sort];
+  const rows = await page(and(q.state ? stateWhere(q.state, now) : undefined, search), order, q.pageSize, offset);
   return { rows: rows.map((r) => toView(r, now)), total };
 }
 

@@ -3,20 +3,57 @@
  * destination, per-run counts per state (the chart), and per-destination state changes (the timeline) — not a
  * copy of every destination on every run.
  */
+import { sql } from "drizzle-orm";
 import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
-/** The destinations list as of the latest collection (raw Synapse retry fields, ms; nulls already 0). */
-export const federationDestinations = pgTable("federation_destinations", {
-  destination: text("destination").primaryKey(),
-  retryLastTs: bigint("retry_last_ts", { mode: "number" }).notNull(),
-  retryInterval: bigint("retry_interval", { mode: "number" }).notNull(),
-  failureTs: bigint("failure_ts", { mode: "number" }),
-  lastSuccessfulStreamOrdering: bigint("last_successful_stream_ordering", { mode: "number" }),
-  /** The state when last collected (the timeline's latest entry); pages reclassify at read time. */
-  state: text("state").notNull(),
-  firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull(),
-  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
-});
+/**
+ * Partial-index predicates of the classification (federation-classify.server.ts). Queries must repeat them
+ * textually (numbers inlined, not parameters) for PostgreSQL to prove a partial index applies.
+ */
+export const FEDERATION_HEALTHY_SQL = "retry_last_ts = 0";
+export const FEDERATION_DEAD_SQL = "retry_last_ts <> 0 and retry_interval >= 604800000";
+export const FEDERATION_WAITING_SQL = "retry_last_ts <> 0 and retry_interval < 604800000";
+
+/**
+ * The destinations list as of the latest collection (raw Synapse retry fields, ms; nulls already 0).
+ * Indexed for the /federation table (decision 006, "page loader"): every sort order has a matching index, so a
+ * page reads its 50 rows from an index instead of sorting all destinations; per-state name indexes serve the
+ * severity sort one state at a time.
+ */
+export const federationDestinations = pgTable(
+  "federation_destinations",
+  {
+    destination: text("destination").primaryKey(),
+    retryLastTs: bigint("retry_last_ts", { mode: "number" }).notNull(),
+    retryInterval: bigint("retry_interval", { mode: "number" }).notNull(),
+    failureTs: bigint("failure_ts", { mode: "number" }),
+    lastSuccessfulStreamOrdering: bigint("last_successful_stream_ordering", { mode: "number" }),
+    /** The state when last collected (the timeline's latest entry); pages reclassify at read time. */
+    state: text("state").notNull(),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
+    /**
+     * When Synapse's backoff ends (retry_last_ts + retry_interval), null when healthy. Stored so "backing off"
+     * vs "retry due" at any `now` is a comparison of one indexed column; the database keeps it in step.
+     */
+    nextRetryAt: bigint("next_retry_at", { mode: "number" }).generatedAlwaysAs(
+      sql`case when retry_last_ts = 0 then null else retry_last_ts + retry_interval end`,
+    ),
+  },
+  (t) => [
+    index("federation_destinations_healthy_name_idx").on(t.destination).where(sql.raw(FEDERATION_HEALTHY_SQL)),
+    index("federation_destinations_dead_name_idx").on(t.destination).where(sql.raw(FEDERATION_DEAD_SQL)),
+    index("federation_destinations_waiting_name_idx").on(t.destination).where(sql.raw(FEDERATION_WAITING_SQL)),
+    index("federation_destinations_failure_asc_idx").on(t.failureTs.asc().nullsLast(), t.destination),
+    index("federation_destinations_failure_desc_idx").on(t.failureTs.desc().nullsLast(), t.destination),
+    index("federation_destinations_interval_asc_idx").on(t.retryInterval.asc(), t.destination),
+    index("federation_destinations_interval_desc_idx").on(t.retryInterval.desc(), t.destination),
+    index("federation_destinations_next_asc_idx").on(t.nextRetryAt.asc().nullsLast(), t.destination),
+    index("federation_destinations_next_desc_idx").on(t.nextRetryAt.desc().nullsLast(), t.destination),
+    index("federation_destinations_last_asc_idx").on(t.retryLastTs.asc(), t.destination),
+    index("federation_destinations_last_desc_idx").on(t.retryLastTs.desc(), t.destination),
+  ],
+);
 
 /** One row per successful collection: counts per state at that moment (the chart). */
 export const federationSnapshots = pgTable(
