@@ -5,11 +5,15 @@
  */
 import type { CollectorDefinition, CollectorRunContext } from "../collector.server";
 import { isHomeserverError, pages, type ListUsersParams, type UserListPage } from "../../homeserver/index";
+import { bulkUserPages } from "../../homeserver/users-bulk";
 import { storeSnapshot, UserTally, unavailableCounts, type ServerFacts } from "../user-counts.server";
 import { removeUsersNotSeenIn, upsertUsers } from "../users.server";
 
-/** Users per request: few round trips without huge responses (Synapse has no upper limit on this list). */
-export const USER_PAGE_SIZE = 1000;
+/**
+ * Users per request: 20 round trips for 100,000 users, ~2 MB each (Synapse sets no upper limit on this list; it
+ * is one indexed query with an offset).
+ */
+export const USER_PAGE_SIZE = 5000;
 
 /**
  * Every account, including the ones Synapse hides by default: locked users (`locked=true`), deactivated users
@@ -17,7 +21,7 @@ export const USER_PAGE_SIZE = 1000;
  * guests (`guests=true`, unless the server refuses it). Ordered by creation time, which is indexed and stable
  * while new accounts arrive (they append at the end instead of shifting the offsets of earlier pages).
  */
-function listParams(guests: boolean): Omit<ListUsersParams, "from" | "limit"> {
+function listParams(guests: boolean): Pick<ListUsersParams, "guests" | "locked" | "orderBy" | "dir"> {
   return { guests, locked: true, orderBy: "creation_ts", dir: "f" };
 }
 
@@ -47,7 +51,9 @@ export async function collectUserCounts(ctx: CollectorRunContext) {
   const tally = new UserTally(now.getTime(), unavailableCounts(facts));
   const params = listParams(facts.guestsListable);
   let lastTotal = 0;
-  const fetchPage = (from: string | number, limit: number): Promise<UserListPage> => ctx.hs.users.list({ ...params, from, limit });
+  // The bulk reader parses pages without zod (10–20 s saved over 100,000 users); same endpoint and semantics.
+  const bulk = bulkUserPages(ctx.hs.http);
+  const fetchPage = (from: string | number, limit: number): Promise<UserListPage> => bulk(params, from, limit);
   for await (const page of pages(fetchPage, (p) => p.users, { limit: USER_PAGE_SIZE })) {
     if (ctx.signal.aborted) throw new Error("Stopped because Steward is shutting down; the next run starts over.");
     const fresh = page.users.filter((u) => tally.add(u));
