@@ -87,6 +87,23 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
     timingStorage.run(store, () => next());
   });
 
+  // A cross-site form post is refused here with a plain 403. Remix refuses it too, but by throwing (a 500 page and
+  // an error log for every attack); this middleware refuses exactly what Remix or requireCsrf would refuse.
+  app.use((req, res, next) => {
+    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
+    const origin = req.get("origin");
+    if (!origin || origin === "null") return next();
+    let originHost = "";
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      /* unparsable: refused below */
+    }
+    const forwardedHost = req.get("x-forwarded-host")?.split(",")[0]?.trim();
+    if (originHost && originHost === req.get("host") && (!forwardedHost || forwardedHost === originHost)) return next();
+    res.status(403).type("text/plain").send("Cross-site request refused.");
+  });
+
   app.all(
     "*",
     createRequestHandler({
