@@ -7,7 +7,7 @@ import { Field } from "~/components/Field";
 import { recordAudit } from "~/services/audit.server";
 import { databaseUnavailable, getAdminSession, sessionSettings } from "~/services/guard.server";
 import { hitRateLimit } from "~/services/rate-limit.server";
-import { createSession, sessionCookie } from "~/services/session.server";
+import { createSession, deleteSession, sessionCookie } from "~/services/session.server";
 import { sha256 } from "~/services/crypto.server";
 import { normaliseHomeserverUrl, signIn } from "~/services/sign-in.server";
 
@@ -116,6 +116,13 @@ export async function action(args: ActionFunctionArgs) {
     const e: Errors = {};
     e[result.field ?? "form"] = result.message;
     return json({ errors: e, values }, { status: result.reason === "rate_limited" ? 429 : 400 });
+  }
+  // Rotation: a session this browser already held ends here (its own token logged out, as a sign-out would), so an
+  // old or planted session id never outlives a sign-in.
+  const previous = await getAdminSession(args).catch(() => null);
+  if (previous) {
+    await deleteSession(steward.db, previous.idHash);
+    if (!previous.tokenProvided && previous.accessToken !== result.accessToken) await steward.homeserver(previous.homeserverUrl, previous.accessToken).auth.logout().catch(() => {});
   }
   const settings = sessionSettings(steward);
   const created = await createSession(steward.db, settings, {
