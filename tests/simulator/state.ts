@@ -3,9 +3,9 @@
 // Field names follow Synapse's API/DB names so expectations read like the reference.
 import { randomBytes } from "node:crypto";
 import { errors, MatrixError } from "./errors";
+import type { SimRegistrationToken, SimUiaSession } from "./state-tokens";
 import { createFederationState, type SimFederation } from "./seed-federation";
 import { createPostureState, type SimPostureState } from "./seed-posture";
-import type { SimRegistrationToken, SimUiaSession } from "./state-tokens";
 
 export interface Threepid {
   medium: string;
@@ -266,6 +266,27 @@ export const LAST_SEEN_GRANULARITY_MS = 120_000;
  * Records an authenticated request like Synapse's client_ips: upserts the (token, ip, user agent) row,
  * and moves the user's and device's last_seen forward.
  */
+/**
+ * Index of connections by (token, ip, user agent), so recording one is O(1) instead of a scan of every row (the
+ * seeding pushes rows directly, so the index catches up lazily; a shrunk array is re-indexed).
+ */
+const connectionIndex = new WeakMap<SimConnection[], { map: Map<string, SimConnection>; upTo: number }>();
+const connectionKey = (token: string | null, ip: string, ua: string) => `${token}\u0000${ip}\u0000${ua}`;
+
+function findConnection(state: SimState, token: string, ip: string, userAgent: string): SimConnection | undefined {
+  let idx = connectionIndex.get(state.connections);
+  if (!idx || idx.upTo > state.connections.length) {
+    idx = { map: new Map(), upTo: 0 };
+    connectionIndex.set(state.connections, idx);
+  }
+  for (; idx.upTo < state.connections.length; idx.upTo++) {
+    const c = state.connections[idx.upTo];
+    const k = connectionKey(c.access_token, c.ip, c.user_agent);
+    if (!idx.map.has(k)) idx.map.set(k, c);
+  }
+  return idx.map.get(connectionKey(token, ip, userAgent));
+}
+
 export function recordConnection(
   state: SimState,
   t: SimAccessToken,
@@ -273,9 +294,7 @@ export function recordConnection(
   userAgent: string,
   now: number,
 ): void {
-  const row = state.connections.find(
-    (c) => c.access_token === t.token && c.ip === ip && c.user_agent === userAgent,
-  );
+  const row = findConnection(state, t.token, ip, userAgent);
   if (row && now - row.last_seen < LAST_SEEN_GRANULARITY_MS) return;
   if (row) row.last_seen = now;
   else
