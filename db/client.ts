@@ -2,6 +2,7 @@
  * Steward's own database: PostgreSQL through `pg` when DATABASE_URL is set, else embedded PGlite in the data
  * directory (one process only, guarded by a lock file). Both speak to the same drizzle schema and migrations.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -19,7 +20,11 @@ import { acquireDataDirLock, type DataDirLock } from "./lockfile";
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
-export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "migrations");
+/** db/migrations, whether this module runs from db/ (tsx) or bundled into build/server.js. */
+export const MIGRATIONS_FOLDER = [
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), "migrations"),
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "db", "migrations"),
+].find((p) => fs.existsSync(path.join(p, "meta", "_journal.json")))!;
 
 /** Per-request accounting of database time, read by the Server-Timing header. */
 export interface TimingStore {
@@ -81,6 +86,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on("error", () => {});
+  // Advisory locks hold their connection for a whole collector run. From the query pool, a few concurrent runs
+  // would take every connection and then wait forever for one to run their own queries (found by
+  // tests/integration/faults-homeserver.test.ts): locks get their own connections.
+  const lockPool = new pg.Pool({ connectionString: url, max: 32, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 });
+  lockPool.on("error", () => {});
   const origQuery = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
   (pool as unknown as { query: unknown }).query = timed(origQuery);
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
@@ -94,7 +104,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       await migratePg(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
     },
     async tryWithLock(name, fn) {
-      const client = await pool.connect();
+      const client = await lockPool.connect();
       const key = lockKey(name);
       try {
         const res = await client.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [key]);
@@ -109,6 +119,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       }
     },
     async close() {
+      if (!lockPool.ended) await lockPool.end();
       if (!pool.ended) await pool.end();
     },
   };

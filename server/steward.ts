@@ -47,9 +47,19 @@ async function loadBuild(): Promise<ServerBuild> {
 export async function startSteward(opts: StartOptions): Promise<RunningSteward> {
   const { config } = opts;
   const log = opts.logger ?? createLogger(config.logLevel, { service: "steward" });
-  const build = await loadBuild();
-  const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  // Loading the Remix build and opening the database are independent and both take a while: do them together.
   const ownsDatabase = !opts.database;
+  const [buildResult, databaseResult] = await Promise.allSettled([
+    loadBuild(),
+    opts.database ? Promise.resolve(opts.database) : openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }),
+  ]);
+  if (buildResult.status === "rejected") {
+    if (ownsDatabase && databaseResult.status === "fulfilled") await databaseResult.value.close();
+    throw buildResult.reason;
+  }
+  if (databaseResult.status === "rejected") throw databaseResult.reason;
+  const build = buildResult.value;
+  const database = databaseResult.value;
   try {
     await database.migrate();
   } catch (e) {
