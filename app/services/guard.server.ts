@@ -87,7 +87,7 @@ async function reverifySession(args: Args, session: AdminSession) {
   const now = Date.now();
   const last = steward.sessionChecks.get(session.idHash) ?? 0;
   if (now - last < REVERIFY_MS) return;
-  const hs = steward.homeserver(session.homeserverUrl, session.accessToken, { timeoutMs: 3_000, maxRetries: 0 });
+  const hs = steward.homeserver(session.homeserverUrl, session.accessToken, { timeoutMs: Math.min(3_000, steward.config.homeserverTimeoutMs), maxRetries: 0 });
   try {
     await hs.users.get(session.userId);
     steward.sessionChecks.set(session.idHash, now);

@@ -153,6 +153,7 @@ function takeFault(faults: ActiveFault[], method: string, path: string): FaultKi
 
 function sendFault(res: ServerResponse, kind: FaultKind): void {
   if (kind === "status500") return sendError(res, errors.internal());
+  if (kind === "status429") return sendError(res, errors.limitExceeded(200));
   if (kind === "garbage") {
     res.writeHead(200, { ...CORS_HEADERS, "Content-Type": "application/json" }).end('{"users": [{"name": "@tru');
     return;

@@ -39,7 +39,8 @@ export interface SimClock {
   reset(): void;
 }
 
-export type FaultKind = "timeout" | "status500" | "drop" | "garbage" | "html404";
+// status429: a rate-limit storm (as a reverse proxy or a busy worker answers), M_LIMIT_EXCEEDED with retry_after_ms 200.
+export type FaultKind = "timeout" | "status500" | "status429" | "drop" | "garbage" | "html404";
 
 export interface Fault {
   kind: FaultKind;
