@@ -29,6 +29,7 @@ export async function loader(args: LoaderFunctionArgs) {
       "Content-Type": "application/json; charset=utf-8",
       "Content-Disposition": `attachment; filename="steward-security-${scan.finishedAt!.toISOString().slice(0, 10)}.json"`,
       "Cache-Control": "no-store",
+      "X-Content-Type-Options": "nosniff",
     },
   });
 }

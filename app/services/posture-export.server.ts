@@ -1,15 +1,20 @@
 /**
  * CSV and JSON exports of the posture table. CSV cells are neutralised against spreadsheet formula injection: a
  * cell starting with = + - @ tab or carriage return gets a leading apostrophe (OWASP's advice), then RFC 4180
- * quoting. User ids all start with "@", so they come out as '@alice:server — by design.
+ * quoting. User ids all start with "@", so they come out as '@alice:server — by design. A spreadsheet that splits on
+ * ";" (many locales) ignores the commas and the quotes mid-line, so a formula right after a ";" is neutralised too.
  */
 import type { PostureUserRow } from "./posture-report.server";
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
+/** A formula start right after a semicolon: where spreadsheets split CSV on ";" (many locales), that starts a cell. */
+const FORMULA_AFTER_SEMICOLON = /;(?=[=+\-@\t\r])/g;
+
 export function csvCell(value: unknown): string {
   let s = value === null || value === undefined ? "" : value instanceof Date ? value.toISOString() : String(value);
   if (FORMULA_START.test(s)) s = `'${s}`;
+  s = s.replace(FORMULA_AFTER_SEMICOLON, ";'");
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
