@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
+import { usingPostgres } from "../helpers/db";
+import pg from "pg";
 
 let sim: Simulator;
 let steward: TestSteward;
@@ -17,6 +19,34 @@ afterAll(async () => {
 });
 
 describe("database outage", () => {
+  // Runs first: the test below closes the database for good. The shared PostgreSQL server stays up; only Steward's
+  // connections to its own test database are cut, as a server restart or failover would.
+  it.skipIf(!usingPostgres)("recovers on PostgreSQL once the connections come back", async () => {
+    const c = new TestClient(steward.url);
+    expect((await c.signIn("admin", "admin", sim.url)).status).toBe(302);
+    expect((await c.get("/audit")).status).toBe(200);
+    const admin = new pg.Client({ connectionString: steward.database.url });
+    await admin.connect();
+    try {
+      const cut = await admin.query("select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()");
+      expect(cut.rowCount).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 20 && statuses.at(-1) !== 200; i++) {
+      const res = await c.get("/audit");
+      statuses.push(res.status);
+      await res.text();
+    }
+    // At most the requests that met a dead connection fail (plainly, 503); then the pool has fresh connections.
+    expect(statuses.at(-1)).toBe(200);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(statuses.length).toBeLessThanOrEqual(6);
+    expect((await c.get("/readyz")).status).toBe(200);
+    expect((await c.get("/users")).status).toBe(200);
+  });
+
   it("serves 503 pages and fails readiness, while liveness still answers", async () => {
     const c = new TestClient(steward.url);
     expect((await c.signIn("admin", "admin", sim.url)).status).toBe(302);
