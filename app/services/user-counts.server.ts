@@ -215,13 +215,13 @@ export interface UserSeries {
 
 
 /**
- * The points of the charts. Short ranges read the snapshots, thinned to one per hour (7 d) or 6 hours (30 d);
- * long ranges read the daily rollup, so a year is ~365 rows whatever the collection interval.
+ * The points of the charts. 7 days read the snapshots, thinned to one per hour; 30 days and longer read the daily
+ * rollup, so a year is ~365 rows whatever the collection interval.
  */
 export async function userSeries(db: Db, range: Range, now: Date): Promise<UserSeries> {
   const days = RANGE_DAYS[range];
   const since = days === null ? null : new Date(now.getTime() - days * DAY_MS);
-  const counts = since && days! <= 30 ? await thinnedSnapshots(db, since, days === 7 ? 3600 : 6 * 3600, now) : await dailyCounts(db, since);
+  const counts = since && days === 7 ? await thinnedSnapshots(db, since, 3600, now) : await dailyCounts(db, since);
   const registrationBucket = days !== null && days <= 30 ? "day" : days === 365 ? "week" : "month";
   const sinceDay = since ? since.toISOString().slice(0, 10) : "0001-01-01";
   const bucket = sql.raw(`'${registrationBucket}'`);

@@ -76,7 +76,7 @@ export interface UserListResult {
   total: number;
   page: number;
   pageSize: number;
-  /** Users stored at all (so the page can tell "no match" from "not collected yet"). */
+  /** 0 when no user is stored at all (so the page can tell "no match" from "not collected yet"). */
   stored: number;
 }
 
@@ -123,8 +123,13 @@ export async function listStoredUsers(db: Db, q: UserListQuery, now: Date): Prom
       ? [sql`${u.creationTs} ${sql.raw(q.dir)} nulls last`, asc(u.userId)]
       : q.sort === "last_seen"
         ? [sql`${u.lastSeenTs} ${sql.raw(q.dir)} nulls last`, asc(u.userId)]
-        : [direction(u.userId)];
-  const [rows, [{ total }], [{ stored }]] = await Promise.all([
+        : term
+          ? // With a search term, matches are few and scattered: walking the primary key in order to find 50 of
+            // them can touch every row. An expression the index cannot serve makes the planner scan, filter,
+            // then sort only the matches.
+            [sql`(${u.userId} || '') collate "C" ${sql.raw(q.dir)}`]
+          : [direction(u.userId)];
+  const [rows, [{ total }], anyStored] = await Promise.all([
     db
       .select()
       .from(u)
@@ -133,9 +138,11 @@ export async function listStoredUsers(db: Db, q: UserListQuery, now: Date): Prom
       .limit(q.pageSize)
       .offset((q.page - 1) * q.pageSize),
     db.select({ total: count() }).from(u).where(where),
-    where ? db.select({ stored: count() }).from(u) : Promise.resolve([{ stored: -1 }]),
+    // Whether anything is stored at all: a one-row probe, not a count of every row.
+    where ? db.select({ one: sql<number>`1` }).from(u).limit(1) : Promise.resolve([{ one: 1 }]),
   ]);
-  return { rows, total: Number(total), page: q.page, pageSize: q.pageSize, stored: stored === -1 ? Number(total) : Number(stored) };
+  const matched = Number(total);
+  return { rows, total: matched, page: q.page, pageSize: q.pageSize, stored: anyStored.length ? Math.max(matched, 1) : 0 };
 }
 
 export async function getStoredUser(db: Db, userId: string): Promise<StoredUser | null> {
