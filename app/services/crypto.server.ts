@@ -19,9 +19,20 @@ export function encryptSecret(secret: string, plaintext: string): string {
 }
 
 /** Returns null when the value cannot be decrypted (another SESSION_SECRET, tampering). */
+/**
+ * Strict base64url: Buffer.from skips characters outside the alphabet and ignores the spare bits of the last
+ * character, so several spellings decode to the same bytes. Only the exact spelling we wrote is accepted.
+ */
+function strictBase64url(part: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(part)) return null;
+  const bytes = Buffer.from(part, "base64url");
+  return bytes.toString("base64url") === part ? bytes : null;
+}
+
 export function decryptSecret(secret: string, sealed: string): string | null {
   const [version, iv, body, tag] = sealed.split(".");
   if (version !== "v1" || !iv || !body || !tag) return null;
+  if (!strictBase64url(iv) || !strictBase64url(body) || !strictBase64url(tag)) return null;
   try {
     // Node accepts GCM tags as short as 4 bytes unless told otherwise, so a truncated tag would still
     // authenticate (and be far easier to forge): insist on the full 16 bytes we write.
