@@ -58,7 +58,7 @@ describe.skipIf(!haveChromium)("sign-in in a browser", () => {
     await expect.poll(() => page.locator("td", { hasText: "auth.sign_in" }).count()).toBeGreaterThan(0);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/login\?reason=signed_out/);
-    expect(await page.getByText("You have signed out.").count()).toBe(1);
+    await expect.poll(() => page.getByText("You have signed out.").count()).toBe(1);
     await page.goto(steward.url + "/");
     await page.waitForURL(/\/login/);
     await context.close();
