@@ -3,7 +3,7 @@
  * Each run is recorded (collector_runs); a PostgreSQL advisory lock makes sure only one replica runs a given
  * collector at a time; failures back off exponentially; "refresh now" and `npm run collect` use the same runner.
  */
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Database, Db } from "../../db/client";
 import { collectorRuns } from "../../db/schema";
 import type { Config } from "../config.server";
@@ -136,38 +136,27 @@ export interface CollectorStatus {
   consecutiveFailures: number;
 }
 
-/** The latest run, the latest successful run and the current failure streak of each collector. */
+/**
+ * The latest run, the latest successful run and the current failure streak of each collector: per collector, two
+ * index range scans on (collector, started_at), so the cost stays flat however many runs a year leaves behind
+ * (the scheduler asks every few seconds).
+ */
 export async function collectorStatus(db: Db, names: string[]): Promise<CollectorStatus[]> {
-  if (!names.length) return [];
-  const recent = await db
-    .select()
-    .from(collectorRuns)
-    .where(
-      and(
-        inArray(collectorRuns.collector, names),
-        sql`${collectorRuns.id} in (select id from collector_runs r where r.collector = ${collectorRuns.collector} order by started_at desc limit 20)`,
-      ),
-    )
-    .orderBy(desc(collectorRuns.startedAt));
-  const lastOk = await db
-    .select()
-    .from(collectorRuns)
-    .where(
-      and(
-        inArray(collectorRuns.collector, names),
-        eq(collectorRuns.status, "ok"),
-        sql`${collectorRuns.id} = (select id from collector_runs r where r.collector = ${collectorRuns.collector} and r.status = 'ok' order by started_at desc limit 1)`,
-      ),
-    );
-  return names.map((name) => {
-    const runs = recent.filter((r) => r.collector === name);
-    let consecutiveFailures = 0;
-    for (const r of runs) {
-      if (r.status === "failed" || r.status === "abandoned") consecutiveFailures++;
-      else if (r.status === "ok") break;
-    }
-    return { name, lastRun: runs[0] ?? null, lastSuccess: lastOk.find((r) => r.collector === name) ?? null, consecutiveFailures };
-  });
+  const r = collectorRuns;
+  return Promise.all(
+    names.map(async (name) => {
+      const [recent, [lastSuccess]] = await Promise.all([
+        db.select().from(r).where(eq(r.collector, name)).orderBy(desc(r.startedAt)).limit(20),
+        db.select().from(r).where(and(eq(r.collector, name), eq(r.status, "ok"))).orderBy(desc(r.startedAt)).limit(1),
+      ]);
+      let consecutiveFailures = 0;
+      for (const run of recent) {
+        if (run.status === "failed" || run.status === "abandoned") consecutiveFailures++;
+        else if (run.status === "ok") break;
+      }
+      return { name, lastRun: recent[0] ?? null, lastSuccess: lastSuccess ?? null, consecutiveFailures };
+    }),
+  );
 }
 
 /** When a collector is next due: its interval after the last run, or an exponential backoff after failures. */

@@ -3,11 +3,9 @@
  * succeeded, whether that is older than two intervals, the last error, and whether collectors are waiting for
  * an admin token. Any report built on a collector can show it.
  */
-import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { collectorRuns } from "../../db/schema";
 import type { Config } from "../config.server";
-import { intervalSeconds, type CollectorStatus } from "./collector.server";
+import { collectorStatus, intervalSeconds, type CollectorStatus } from "./collector.server";
 import { collectorToken } from "./collector-token.server";
 import { findCollector } from "./collectors.server";
 
@@ -49,20 +47,7 @@ export async function collectorFreshness(db: Db, config: Config, name: string, n
   };
 }
 
-/**
- * One collector's status (what collectorStatus() reports) with two index range scans on
- * (collector, started_at): flat cost however many runs a year of collection leaves behind.
- */
+/** One collector's status (see collectorStatus: two index range scans, flat cost at any history size). */
 export async function statusOf(db: Db, name: string): Promise<CollectorStatus> {
-  const r = collectorRuns;
-  const [recent, [lastSuccess]] = await Promise.all([
-    db.select().from(r).where(eq(r.collector, name)).orderBy(desc(r.startedAt)).limit(20),
-    db.select().from(r).where(and(eq(r.collector, name), eq(r.status, "ok"))).orderBy(desc(r.startedAt)).limit(1),
-  ]);
-  let consecutiveFailures = 0;
-  for (const run of recent) {
-    if (run.status === "failed" || run.status === "abandoned") consecutiveFailures++;
-    else if (run.status === "ok") break;
-  }
-  return { name, lastRun: recent[0] ?? null, lastSuccess: lastSuccess ?? null, consecutiveFailures };
+  return (await collectorStatus(db, [name]))[0];
 }
