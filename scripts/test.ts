@@ -17,4 +17,21 @@ if (!fs.existsSync(chrome)) {
 }
 console.log(`Database for this run: ${process.env.TEST_DATABASE_URL ? "PostgreSQL (TEST_DATABASE_URL)" : "embedded PGlite"}`);
 if (run([path.join(root, "node_modules/@remix-run/dev/dist/cli.js"), "build"]) !== 0) process.exit(1);
-process.exit(run([path.join(root, "node_modules/vitest/vitest.mjs"), "run", ...process.argv.slice(2)]));
+const results = path.join(root, "test-artifacts", "vitest-results.json");
+fs.rmSync(results, { force: true });
+const status = run([
+  path.join(root, "node_modules/vitest/vitest.mjs"),
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${results}`,
+  ...process.argv.slice(2),
+]);
+// One plain closing line with the counts, for CI logs and anyone skimming the end of the output.
+try {
+  const r = JSON.parse(fs.readFileSync(results, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+} catch {
+  console.log("\n(no test results were written)");
+}
+process.exit(status);
