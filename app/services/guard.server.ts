@@ -62,7 +62,23 @@ export function databaseUnavailable(context: AppLoadContext, e: unknown): Respon
   });
 }
 
-export async function requireAdmin(args: Args): Promise<AdminRequest> {
+/**
+ * One check per request: a document request runs several loaders (the shell's and the page's) at once, and two
+ * concurrent checks would race — one ends the session, the other then finds none and loses the reason. The load
+ * context is created once per request, so it keys the shared result.
+ */
+const checksInFlight = new WeakMap<object, Promise<AdminRequest>>();
+
+export function requireAdmin(args: Args): Promise<AdminRequest> {
+  let check = checksInFlight.get(args.context);
+  if (!check) {
+    check = requireAdminOnce(args);
+    checksInFlight.set(args.context, check);
+  }
+  return check;
+}
+
+async function requireAdminOnce(args: Args): Promise<AdminRequest> {
   const session = await getAdminSession(args);
   if (!session) {
     // Data requests (fetch/JSON) get a 401 instead of an HTML redirect they cannot follow usefully.
