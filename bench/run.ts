@@ -50,7 +50,7 @@ if (only.length && fs.existsSync(out)) {
   for (const s of sections) {
     const name = s.slice(3, s.indexOf("\n"));
     const re = new RegExp(`## ${name}\\n[\\s\\S]*?(?=\\n## |$)`);
-    text = re.test(text) ? text.replace(re, s.trimEnd()) : text.trimEnd() + "\n\n" + s;
+    text = re.test(text) ? text.replace(re, s.trimEnd() + "\n") : text.trimEnd() + "\n\n" + s;
   }
   fs.writeFileSync(out, text.trimEnd() + "\n");
 } else {
