@@ -16,6 +16,7 @@ import type { Config } from "../app/config.server";
 import { createStewardContext, type StewardContext } from "../app/context.server";
 import { createLogger, type Logger } from "../app/services/log.server";
 import { MetricsRegistry } from "../app/services/metrics.server";
+import { originAllowed } from "../app/services/origin.server";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -101,16 +102,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   // an error log for every attack); this middleware refuses exactly what Remix or requireCsrf would refuse.
   app.use((req, res, next) => {
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
-    const origin = req.get("origin");
-    if (!origin || origin === "null") return next();
-    let originHost = "";
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      /* unparsable: refused below */
-    }
-    const forwardedHost = req.get("x-forwarded-host")?.split(",")[0]?.trim();
-    if (originHost && originHost === req.get("host") && (!forwardedHost || forwardedHost === originHost)) return next();
+    if (originAllowed((name) => req.get(name), config.trustProxy)) return next();
     res.status(403).type("text/plain").send("Cross-site request refused.");
   });
 

@@ -66,7 +66,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const values = { username };
   const fail = (errors: Errors, status = 400, headers?: HeadersInit) => json({ errors, values, invite: null as PageStatus | null }, { status, headers });
 
-  if (!checkInviteForm(request, context.steward.config.sessionSecret, form.get("csrf"))) {
+  if (!checkInviteForm(request, context.steward.config.sessionSecret, form.get("csrf"), context.steward.config.trustProxy)) {
     return fail({ form: "This form has expired. Open your invite link again and retry." }, 403);
   }
   const limit = await limitPublic(context, "submit", PUBLIC_LIMITS.submit);

@@ -7,6 +7,7 @@ import type { HomeserverClient } from "../homeserver/index";
 import { isHomeserverError } from "../homeserver/errors";
 import type { StewardContext } from "../context.server";
 import { safeEqual } from "./crypto.server";
+import { requestOriginAllowed } from "./origin.server";
 import {
   clearSessionCookie,
   deleteSession,
@@ -69,7 +70,15 @@ export function databaseUnavailable(context: AppLoadContext, e: unknown): Respon
  */
 const checksInFlight = new WeakMap<object, Promise<AdminRequest>>();
 
+/**
+ * Whether the request came through a trusted proxy (TRUST_PROXY), noted by requireAdmin for requireCsrf, which
+ * every action calls right after it with the same request. A request never seen by requireAdmin counts as
+ * untrusted: the stricter answer.
+ */
+const proxyTrust = new WeakMap<Request, boolean>();
+
 export function requireAdmin(args: Args): Promise<AdminRequest> {
+  proxyTrust.set(args.request, args.context.steward.config.trustProxy);
   let check = checksInFlight.get(args.context);
   if (!check) {
     check = requireAdminOnce(args);
@@ -133,19 +142,12 @@ export async function readForm(request: Request): Promise<FormData> {
   return new FormData();
 }
 
-/** Refuses a mutation without the session's CSRF token (form field `csrf` or header `X-CSRF-Token`) or from another origin. */
+/**
+ * Refuses a mutation without the session's CSRF token (form field `csrf` or header `X-CSRF-Token`) or from another
+ * origin (origin.server.ts: behind a trusted proxy, the forwarded host and scheme).
+ */
 export function requireCsrf(request: Request, session: AdminSession, form?: FormData): void {
-  const origin = request.headers.get("origin");
-  if (origin && origin !== "null") {
-    const host = request.headers.get("host");
-    let originHost = "";
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      /* unparsable origin: refused below */
-    }
-    if (!host || originHost !== host) throw new Response("Cross-site request refused.", { status: 403 });
-  }
+  if (!requestOriginAllowed(request, proxyTrust.get(request) ?? false)) throw new Response("Cross-site request refused.", { status: 403 });
   const supplied = (form?.get("csrf") as string | null) ?? request.headers.get("x-csrf-token") ?? "";
   if (typeof supplied !== "string" || !supplied || !safeEqual(supplied, session.csrfToken)) {
     throw new Response("This form has expired or did not come from Steward. Reload the page and try again.", { status: 403 });

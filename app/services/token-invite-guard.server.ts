@@ -6,6 +6,7 @@
 import crypto from "node:crypto";
 import type { AppLoadContext } from "@remix-run/node";
 import { randomToken, safeEqual } from "./crypto.server";
+import { requestOriginAllowed } from "./origin.server";
 import { hitRateLimit } from "./rate-limit.server";
 import { parseCookies } from "./session.server";
 
@@ -52,17 +53,8 @@ export function inviteFormToken(request: Request, secret: string, secure: boolea
 }
 
 /** True when the form post carries the token that matches its cookie and comes from this site (if it says). */
-export function checkInviteForm(request: Request, secret: string, supplied: unknown): boolean {
-  const origin = request.headers.get("origin");
-  if (origin && origin !== "null") {
-    let originHost = "";
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      return false;
-    }
-    if (originHost !== request.headers.get("host")) return false;
-  }
+export function checkInviteForm(request: Request, secret: string, supplied: unknown, trustProxy = false): boolean {
+  if (!requestOriginAllowed(request, trustProxy)) return false;
   const nonce = parseCookies(request.headers.get("cookie"))[INVITE_CSRF_COOKIE];
   if (!nonce || typeof supplied !== "string" || !supplied) return false;
   return safeEqual(supplied, hmac(secret, "invite-form", nonce));

@@ -128,6 +128,58 @@ describe("session cookie", () => {
   });
 });
 
+describe("Origin check behind a proxy that rewrites Host", () => {
+  // The proxy sends Host = Steward's internal address (what this test connects to) and the public one in
+  // X-Forwarded-Host. An invalid issue form answers 400 with field errors only after the CSRF and Origin checks pass.
+  const invalidIssue = { issuedFor: "", note: "", uses: "0", expires: "7d", token: "", length: "" };
+  const publicSite = { "X-Forwarded-Host": "join.example.org", "X-Forwarded-Proto": "https", Origin: "https://join.example.org" };
+
+  it("with TRUST_PROXY=true, accepts an Origin matching X-Forwarded-Host + X-Forwarded-Proto and refuses any other", async () => {
+    const proxied = await startTestSteward({ homeserverUrl: sim.url, env: { TRUST_PROXY: "true" } });
+    try {
+      const { c } = await signedIn(proxied.url, { "X-Forwarded-Proto": "https" });
+      const csrf = await c.csrfToken("/tokens/new");
+      const post = (headers: Record<string, string>) => c.postForm("/tokens/new", { csrf, ...invalidIssue }, headers);
+      const ok = await post(publicSite);
+      expect(ok.status).toBe(400);
+      expect(await ok.text()).toContain("0 is not allowed");
+      // First value of a list: the client-facing proxy's.
+      expect((await post({ ...publicSite, "X-Forwarded-Host": "join.example.org, steward-lb.internal" })).status).toBe(400);
+      for (const bad of [
+        { ...publicSite, Origin: "https://evil.example" },
+        { ...publicSite, Origin: "http://join.example.org" }, // the proxy says https
+        { ...publicSite, "X-Forwarded-Host": "evil.example" },
+        { ...publicSite, Origin: proxied.url }, // the internal address, once a forwarded host is given
+      ]) {
+        const res = await post(bad);
+        expect(res.status, JSON.stringify(bad)).toBe(403);
+      }
+      expect(sim.state.registrationTokens.size).toBeGreaterThan(0);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it("with TRUST_PROXY=false, ignores X-Forwarded-Host: a forged one opens nothing", async () => {
+    // Its own server: the shared one's sign-ins are already at the per-address /login limit.
+    const direct = await startTestSteward({ homeserverUrl: sim.url, env: { TRUST_PROXY: "false" } });
+    try {
+      const { c } = await signedIn(direct.url);
+      const csrf = await c.csrfToken("/tokens/new");
+      const before = [...sim.state.registrationTokens.keys()].sort();
+      const forged = await c.postForm("/tokens/new", { csrf, ...invalidIssue, uses: "1" }, { ...publicSite, Origin: "https://evil.example", "X-Forwarded-Host": "evil.example" });
+      expect(forged.status).toBe(403);
+      // Not even the real public name: without TRUST_PROXY the forwarded host is not believed.
+      expect((await c.postForm("/tokens/new", { csrf, ...invalidIssue }, publicSite)).status).toBe(403);
+      expect([...sim.state.registrationTokens.keys()].sort()).toEqual(before);
+      // Control: Steward's own origin passes the check (and reaches the form validation).
+      expect((await c.postForm("/tokens/new", { csrf, ...invalidIssue }, { Origin: direct.url })).status).toBe(400);
+    } finally {
+      await direct.close();
+    }
+  });
+});
+
 describe("security headers", () => {
   function checkDocument(res: Response, html: string, what: string) {
     const csp = res.headers.get("content-security-policy") ?? "";
