@@ -20,15 +20,22 @@ const MAX_DATE_MS = 8.64e15;
 const msNumber = finiteNumber.min(-MAX_DATE_MS).max(MAX_DATE_MS);
 
 /** true/false or 0/1. */
-export const bool = z
-  .union([z.boolean(), z.literal(0), z.literal(1)])
-  .transform((v) => v === true || v === 1);
+export const bool = z.unknown().transform((v, ctx) => booleanOf(v, ctx, undefined));
 
 /** A boolean an older server may omit (or send as null); `fallback` is what omission means. */
-export const boolOr = (fallback: boolean) =>
-  z
-    .union([z.boolean(), z.literal(0), z.literal(1), z.null(), z.undefined()])
-    .transform((v) => (v === null || v === undefined ? fallback : v === true || v === 1));
+export const boolOr = (fallback: boolean) => z.unknown().transform((v, ctx) => booleanOf(v, ctx, fallback));
+
+/**
+ * Not a z.union: a union builds an issue object for every branch that fails, and these fields sit in every device
+ * and user of a scan (tens of thousands of parses), where the failed branches showed up as a tenth of the CPU.
+ */
+function booleanOf(v: unknown, ctx: z.RefinementCtx, fallback: boolean | undefined): boolean {
+  if (v === true || v === 1) return true;
+  if (v === false || v === 0) return false;
+  if ((v === null || v === undefined) && fallback !== undefined) return fallback;
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message: `Expected a boolean (or 0/1), received ${v === null ? "null" : typeof v}` });
+  return z.NEVER;
+}
 
 /** A string that may be null or missing → null. */
 export const nullableString = z

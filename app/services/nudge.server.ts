@@ -14,7 +14,7 @@ import { postureNudges } from "../../db/schema";
 import type { HomeserverClient } from "../homeserver/index";
 import { describeHomeserverError, isHomeserverError } from "../homeserver/errors";
 import { recordAudit } from "./audit.server";
-import { Limiter } from "./posture-scan.server";
+import { Limiter } from "./limiter.server";
 
 export interface NudgeTemplate {
   id: string;

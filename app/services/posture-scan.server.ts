@@ -2,7 +2,8 @@
  * The posture scan: pages through the users (200 a page), asks keys/query once per page, fetches each user's
  * devices and account data with at most `concurrency` requests in flight, classifies, and writes the page with its
  * cursor. At most 2 requests per user plus one key query (and one list page) per batch — login-as, when opted in,
- * adds 3 per user. Memory stays bounded: only the current page and the prefetched next one are held.
+ * adds 3 per user. Memory stays bounded: at most two pages of users are in flight (the one being finished and the
+ * one queued behind it) plus the next page's list and key query.
  *
  * Resuming: the scan row keeps the users-list offset of the next page; a run that finds a recent unfinished scan
  * continues it (the page it died in is redone; rows are upserted). The list is ordered by name, and Synapse never
@@ -10,6 +11,7 @@
  */
 import type { Db } from "../../db/client";
 import type { HomeserverClient, KeysQueryResult, UserListPage, UserSummary } from "../homeserver/index";
+import { Limiter } from "./limiter.server";
 import { describeHomeserverError, isHomeserverError } from "../homeserver/errors";
 import type { Logger } from "./log.server";
 import { recordAudit } from "./audit.server";
@@ -43,23 +45,6 @@ export interface PostureScanResult {
   backupSource: BackupSource;
 }
 
-/** A counting semaphore: at most `n` functions run at once. */
-export class Limiter {
-  #active = 0;
-  #queue: Array<() => void> = [];
-  constructor(readonly n: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.n) await new Promise<void>((r) => this.#queue.push(r));
-    this.#active++;
-    try {
-      return await fn();
-    } finally {
-      this.#active--;
-      this.#queue.shift()?.();
-    }
-  }
-}
-
 /** Errors that mean "stop the whole scan" rather than "this user is unknown". */
 function isFatal(e: unknown): boolean {
   return isHomeserverError(e, ["unknown_token", "missing_token", "forbidden"]);
@@ -73,16 +58,26 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
   const log = deps.log;
   const limiter = new Limiter(settings.concurrency);
   let requests = 0;
-  const call = <T>(fn: () => Promise<T>) =>
+  /** One homeserver call under the limiter, counted in the scan total and in its page's counter. */
+  const call = <T>(fn: () => Promise<T>, page?: { requests: number }, priority = false) =>
     limiter.run(() => {
       requests++;
+      if (page) page.requests++;
       return fn();
-    });
+    }, { priority });
 
   const ownedReader = deps.synapseDb === undefined && settings.synapseDatabaseUrl ? openSynapseBackupReader(settings.synapseDatabaseUrl) : null;
   const reader = deps.synapseDb ?? ownedReader;
   const backupSource: BackupSource = reader ? "database" : settings.backupViaLoginAs ? "login_as" : "account_data";
   const notes: string[] = [];
+  // Every promise started on the scan's behalf: on any way out they are stopped (queued ones refused) and awaited,
+  // so nothing keeps calling the homeserver or writing after this function returned.
+  const outstanding = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    outstanding.add(p);
+    p.then(() => outstanding.delete(p), () => outstanding.delete(p));
+    return p;
+  };
   try {
     const requester = (await call(() => hs.auth.whoami())).userId;
     const { scan, resumed } = await startOrResumeScan(db, {
@@ -96,93 +91,120 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
     let loginAsAvailable = backupSource === "login_as";
     log?.info("posture scan", { scanId: scan.id, resumed, from: scan.cursor, backupSource });
 
-    type Batch = { page: UserListPage; keys: KeysQueryResult | null };
-    const fetchBatch = async (from: string): Promise<Batch> => {
-      const page = await call(() => hs.users.list({ from, limit: settings.batchSize, guests: false, locked: true, orderBy: "name" }));
-      const ids = page.users.map((u) => u.userId);
-      // The requester rides along in every query: seeing ourselves but nobody else reveals the msc4263 limit.
-      const keys = ids.length ? await call(() => hs.keys.query([...new Set([...ids, requester])])) : null;
-      return { page, keys };
-    };
-
-    let next: Promise<Batch> | null = fetchBatch(scan.cursor ?? "0");
-    while (next) {
-      const { page, keys }: Batch = await next;
-      const nextFrom: string | null = page.nextToken !== undefined && page.users.length > 0 ? page.nextToken : null;
-      // Prefetch the next page and its key query while this page's users are fetched.
-      next = nextFrom !== null ? fetchBatch(nextFrom) : null;
-      next?.catch(() => {}); // observed below; avoid an unhandled rejection if we stop first
-      const before = requests;
-
-      const limited = keys ? detectLimited(keys, page.users, requester) : false;
-      if (limited) keyQueryLimited = true;
-      const dbBackups = backupSource === "database" ? await readDbBackups(reader!, page.users) : null;
-
-      const verdicts = await Promise.all(
-        page.users.map(async (user): Promise<PostureVerdict> => {
-          const keyFacts = keysFactsFor(keys, user.userId, limited);
-          const [devices, accountData] = user.deactivated
-            ? // Deactivation deletes devices and account data (§8): nothing to fetch.
-              [{ value: [], error: undefined }, { value: {}, error: undefined }]
-            : await Promise.all([
-                settle(() => call(() => hs.devices.list(user.userId)).then((r) => r.devices)),
-                settle(() => call(() => hs.accountData.get(user.userId)).then((r) => r.global)),
-              ]);
-          let backup: BackupFact | undefined;
-          if (dbBackups) backup = dbBackups(user.userId);
-          else if (loginAsAvailable && !user.deactivated && user.userId !== requester) {
-            const out = await call(() => backupViaLoginAs(hs, user.userId, deps.now().getTime()));
-            requests += 2; // room_keys/version + logout ride on the same slot
-            if (out.unavailable) {
-              loginAsAvailable = false;
-              notes.push("Login-as is not available on this homeserver; key backup was inferred from account data.");
-            } else backup = out.fact;
-            await recordAudit(db, {
-              actor: requester,
-              action: "posture.backup_login_as",
-              target: user.userId,
-              outcome: out.unavailable ? "error" : out.fact.status === "unknown" ? "error" : "ok",
-              detail: { scanId: scan.id, result: out.fact.status, ...(out.fact.note ? { note: out.fact.note } : {}) },
-            });
-          }
-          const verdict = classifyUser(
-            {
-              user,
-              keys: keyFacts,
-              devices: devices.value,
-              devicesError: devices.error,
-              accountData: accountData.value,
-              accountDataError: accountData.error,
-              backup,
-              backupSource: backup?.source ?? "account_data",
-            },
-            { now: deps.now().getTime(), staleDays: settings.staleDays, appservicePattern: settings.appservicePattern },
-          );
-          if (user.deactivated) verdict.notes.deactivated = "Deactivated: Synapse deleted the devices, account data and key backups; cross-signing keys remain.";
-          return verdict;
-        }),
+    type Batch = { page: UserListPage; keys: KeysQueryResult | null; nextFrom: string | null; counter: { requests: number } };
+    /** A page of users and its key query, ahead of the per-user calls already queued (priority). */
+    const fetchBatch = (from: string): Promise<Batch> =>
+      track(
+        (async () => {
+          const counter = { requests: 0 };
+          const page = await call(() => hs.users.list({ from, limit: settings.batchSize, guests: false, locked: true, orderBy: "name" }), counter, true);
+          const ids = page.users.map((u) => u.userId);
+          // The requester rides along in every query: seeing ourselves but nobody else reveals the msc4263 limit.
+          const keys = ids.length ? await call(() => hs.keys.query([...new Set([...ids, requester])]), counter, true) : null;
+          const nextFrom = page.nextToken !== undefined && page.users.length > 0 ? page.nextToken : null;
+          return { page, keys, nextFrom, counter };
+        })(),
       );
 
+    const scanUser = async (user: UserSummary, batch: Batch, limited: boolean, dbBackups: ((id: string) => BackupFact) | null): Promise<PostureVerdict> => {
+      const keyFacts = keysFactsFor(batch.keys, user.userId, limited);
+      const [devices, accountData] = user.deactivated
+        ? // Deactivation deletes devices and account data (§8): nothing to fetch.
+          [{ value: [], error: undefined }, { value: {}, error: undefined }]
+        : await Promise.all([
+            settle(() => call(() => hs.devices.list(user.userId), batch.counter).then((r) => r.devices)),
+            settle(() => call(() => hs.accountData.get(user.userId), batch.counter).then((r) => r.global)),
+          ]);
+      let backup: BackupFact | undefined;
+      if (dbBackups) backup = dbBackups(user.userId);
+      else if (loginAsAvailable && !user.deactivated && user.userId !== requester) {
+        const out = await call(() => backupViaLoginAs(hs, user.userId, deps.now().getTime()), batch.counter);
+        requests += 2; // room_keys/version + logout ride on the same slot
+        batch.counter.requests += 2;
+        if (out.unavailable) {
+          if (loginAsAvailable) notes.push("Login-as is not available on this homeserver; key backup was inferred from account data.");
+          loginAsAvailable = false;
+        } else backup = out.fact;
+        await recordAudit(db, {
+          actor: requester,
+          action: "posture.backup_login_as",
+          target: user.userId,
+          outcome: out.unavailable ? "error" : out.fact.status === "unknown" ? "error" : "ok",
+          detail: { scanId: scan.id, result: out.fact.status, ...(out.fact.note ? { note: out.fact.note } : {}) },
+        });
+      }
+      const verdict = classifyUser(
+        {
+          user,
+          keys: keyFacts,
+          devices: devices.value,
+          devicesError: devices.error,
+          accountData: accountData.value,
+          accountDataError: accountData.error,
+          backup,
+          backupSource: backup?.source ?? "account_data",
+        },
+        { now: deps.now().getTime(), staleDays: settings.staleDays, appservicePattern: settings.appservicePattern },
+      );
+      if (user.deactivated) verdict.notes.deactivated = "Deactivated: Synapse deleted the devices, account data and key backups; cross-signing keys remain.";
+      return verdict;
+    };
+
+    /** Queues every user of a batch; resolves with the page's verdicts (in list order). */
+    const startPage = (batch: Batch) => {
+      const limited = batch.keys ? detectLimited(batch.keys, batch.page.users, requester) : false;
+      const verdicts = track(
+        (async () => {
+          const dbBackups = backupSource === "database" ? await readDbBackups(reader!, batch.page.users) : null;
+          return Promise.all(batch.page.users.map((u) => scanUser(u, batch, limited, dbBackups)));
+        })(),
+      );
+      verdicts.catch(() => {}); // observed when its turn comes; a scan stopping earlier must not leave it unhandled
+      return { batch, limited, verdicts };
+    };
+
+    // Two pages overlap: while page N's calls drain, page N+1's are already queued behind them (and page N+2's list
+    // and key query jump the queue), so the homeserver always has `concurrency` calls to answer. Pages are still
+    // written strictly in order, each with the cursor of the page after it — resuming redoes at most the page
+    // being written and the one after it (rows are upserted).
+    const first = await fetchBatch(scan.cursor ?? "0");
+    let current: ReturnType<typeof startPage> | null = startPage(first);
+    let nextBatch: Promise<Batch> | null = first.nextFrom !== null ? fetchBatch(first.nextFrom) : null;
+    nextBatch?.catch(() => {});
+    while (current) {
+      let following: ReturnType<typeof startPage> | null = null;
+      if (nextBatch) {
+        const b = await nextBatch;
+        following = startPage(b);
+        nextBatch = b.nextFrom !== null ? fetchBatch(b.nextFrom) : null;
+        nextBatch?.catch(() => {});
+      }
+      const verdicts = await current.verdicts;
+      const { page, nextFrom, counter } = current.batch;
+      if (current.limited) keyQueryLimited = true;
       usersScanned += page.users.length;
       await writePage(db, scan.id, verdicts, {
         cursor: nextFrom,
         usersScanned,
         totalUsers: page.total,
-        requests: requests - before,
-        keyQueryLimited: limited,
+        requests: counter.requests,
+        keyQueryLimited: current.limited,
         now: deps.now(),
       });
       await deps.progress?.(usersScanned, page.total);
       await deps.afterPage?.(scan.id, usersScanned);
-      if (next && deps.signal?.aborted) {
+      if (following && deps.signal?.aborted) {
         log?.info("posture scan interrupted", { scanId: scan.id, usersScanned });
         return { scanId: scan.id, status: "interrupted", resumed, usersScanned, requests, keyQueryLimited, backupSource };
       }
+      current = following;
     }
     if (keyQueryLimited) notes.push(MSC4263_NOTE);
     await finishScan(db, scan.id, { now: deps.now(), notes });
     return { scanId: scan.id, status: "complete", resumed, usersScanned, requests, keyQueryLimited, backupSource };
   } finally {
+    limiter.close();
+    await Promise.allSettled([...outstanding]);
     await ownedReader?.close().catch(() => {});
   }
 }
