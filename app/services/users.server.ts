@@ -5,7 +5,7 @@
  * Writes go through `unnest()` of one array per column: one statement (and 15 parameters) per page of users,
  * whatever its size, instead of 15 parameters per user.
  */
-import { and, asc, count, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, count as count_, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { homeserverUsers, type StoredUser } from "../../db/schema";
 import type { UserSummary } from "../homeserver/index";
@@ -129,19 +129,26 @@ export async function listStoredUsers(db: Db, q: UserListQuery, now: Date): Prom
             // then sort only the matches.
             [sql`(${u.userId} || '') collate "C" ${sql.raw(q.dir)}`]
           : [direction(u.userId)];
-  const [rows, [{ total }], anyStored] = await Promise.all([
-    db
-      .select()
+  const offset = (q.page - 1) * q.pageSize;
+  const count = () => db.select({ total: count_() }).from(u).where(where).then(([r]) => Number(r.total));
+  const page = async (): Promise<[StoredUser[], number]> => {
+    if (!term) return Promise.all([db.select().from(u).where(where).orderBy(...order).limit(q.pageSize).offset(offset), count()]);
+    // A substring search reads every row whatever the query; the total comes from that same scan (a window count
+    // before the top-N sort) instead of a second full scan. Past the last match no row carries it: count apart.
+    const found = await db
+      .select({ row: u, total: sql<number>`count(*) over ()`.mapWith(Number) })
       .from(u)
       .where(where)
       .orderBy(...order)
       .limit(q.pageSize)
-      .offset((q.page - 1) * q.pageSize),
-    db.select({ total: count() }).from(u).where(where),
+      .offset(offset);
+    return [found.map((f) => f.row), found.length ? found[0].total : offset > 0 ? await count() : 0];
+  };
+  const [[rows, matched], anyStored] = await Promise.all([
+    page(),
     // Whether anything is stored at all: a one-row probe, not a count of every row.
     where ? db.select({ one: sql<number>`1` }).from(u).limit(1) : Promise.resolve([{ one: 1 }]),
   ]);
-  const matched = Number(total);
   return { rows, total: matched, page: q.page, pageSize: q.pageSize, stored: anyStored.length ? Math.max(matched, 1) : 0 };
 }
 
@@ -151,6 +158,6 @@ export async function getStoredUser(db: Db, userId: string): Promise<StoredUser 
 }
 
 export async function storedUserCount(db: Db): Promise<number> {
-  const [{ n }] = await db.select({ n: count() }).from(homeserverUsers);
+  const [{ n }] = await db.select({ n: count_() }).from(homeserverUsers);
   return Number(n);
 }

@@ -68,6 +68,31 @@ describe("users list", () => {
     expect(listedIds(await page("/users?q=%25"))).toEqual([]);
   });
 
+  it("counts every match of a search on each page, and past the last page", async () => {
+    const inAll = (html: string) => Number(/·\s*(?:<!-- -->)?(\d+)(?:<!-- -->)?\s*in all/.exec(html)?.[1]);
+    // ":" is in every user id: more matches than one page holds.
+    const all = users().map((u) => u.name).sort();
+    expect(all.length).toBeGreaterThan(50);
+    const first = await page("/users?q=%3A");
+    expect(listedIds(first)).toEqual(all.slice(0, 50));
+    expect(inAll(first)).toBe(all.length);
+    const second = await page("/users?q=%3A&page=2");
+    expect(listedIds(second)).toEqual(all.slice(50, 100));
+    expect(inAll(second)).toBe(all.length);
+    const beyond = await page("/users?q=%3A&page=9");
+    expect(listedIds(beyond)).toEqual([]);
+    expect(inAll(beyond)).toBe(all.length);
+    // With a filter too, and a search that finds nothing.
+    const deactivated = users().filter((u) => u.deactivated).map((u) => u.name).sort();
+    expect(deactivated.length).toBeGreaterThan(0);
+    const filtered = await page("/users?q=%3A&filter=deactivated");
+    expect(listedIds(filtered)).toEqual(deactivated);
+    expect(inAll(filtered)).toBe(deactivated.length);
+    const none = await page("/users?q=no-such-user-anywhere");
+    expect(listedIds(none)).toEqual([]);
+    expect(inAll(none)).toBe(0);
+  });
+
   it("filters deactivated, locked, admins, bots, never seen, and inactive for more than N days", async () => {
     const now = Date.now();
     const ids = (p: (u: SimUser) => boolean) => users().filter(p).map((u) => u.name).sort();
