@@ -123,9 +123,13 @@ export async function listPostureUsers(db: Db, scanId: number, q: PostureListQue
   const order = { user: postureUsers.userId, devices: postureUsers.devices, unverified: postureUsers.unverifiedDevices, stale: postureUsers.staleDevices }[q.sort];
   const by = q.dir === "desc" ? desc(order) : asc(order);
   const page = () => db.select().from(postureUsers).where(where).orderBy(by, asc(postureUsers.userId)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
-  if (known !== null) return { rows: await page(), total: known };
-  // The page walks an index in sort order and stops early; the count only reads narrow columns.
-  const [rows, [{ total }]] = await Promise.all([page(), db.select({ total: sql<number>`count(*)::int` }).from(postureUsers).where(where)]);
+  const rows = await page();
+  if (known !== null) return { rows, total: known };
+  // A page that is not full already tells the total (a search for someone finds a few rows): count only when it
+  // is full, or empty past the start. A substring search reads every row of the scan, and so does its count.
+  const offset = (q.page - 1) * q.pageSize;
+  if (rows.length < q.pageSize && (rows.length > 0 || offset === 0)) return { rows, total: offset + rows.length };
+  const [{ total }] = await db.select({ total: sql<number>`count(*)::int` }).from(postureUsers).where(where);
   return { rows, total: Number(total) };
 }
 

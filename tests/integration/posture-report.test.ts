@@ -91,6 +91,27 @@ describe("security report", () => {
     expect(bad).toContain('data-testid="posture-table"');
   });
 
+  it("totals of searches and stale-session filters match the rows, on the page and past the last one", async () => {
+    const rows = await steward.database.db.select().from(postureUsers);
+    const active = rows.filter((r) => r.category === "active");
+    const everyone = (html: string) => Number(/Nudge everyone in this filter \((?:<!-- -->)?([\d,]+)/.exec(html)?.[1].replace(/,/g, ""));
+    const shown = (html: string) => [...html.matchAll(/<tr data-user="([^"]+)"/g)].length;
+    const cases: Array<[string, number]> = [
+      [`q=${encodeURIComponent(`:${sim.serverName}`)}`, active.length],
+      [`q=${encodeURIComponent(active[0].userId)}`, 1],
+      ["stale=1", active.filter((r) => r.staleDevices > 0).length],
+      ["more=1", active.filter((r) => r.devices > 1).length],
+    ];
+    for (const [qs, n] of cases) {
+      expect(n, qs).toBeGreaterThan(0);
+      expect(n, qs).toBeLessThan(50); // one page: the total comes from the rows
+      const first = await (await c.get(`/security?${qs}`)).text();
+      expect([shown(first), everyone(first)], qs).toEqual([n, n]);
+      const beyond = await (await c.get(`/security?${qs}&page=3`)).text();
+      expect([shown(beyond), everyone(beyond)], `${qs}, page 3`).toEqual([0, n]);
+    }
+  });
+
   it("exports CSV with formula-looking cells neutralised", async () => {
     const res = await c.get("/security/export.csv?include=deactivated&include=bot&include=support&include=appservice");
     expect(res.headers.get("content-type")).toMatch(/text\/csv/);
