@@ -7,6 +7,7 @@
  */
 import { HomeserverError, kindForStatus, type HomeserverErrorInit } from "./errors";
 import { describeParseFailure } from "./parse";
+import { nodeRequest, type TransportResponse } from "./transport";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 type QueryScalar = string | number | boolean;
@@ -217,7 +218,7 @@ export class HomeserverHttp {
     for (let attempt = 0; ; attempt++) {
       let json: unknown;
       try {
-        json = await this.#attempt(o, url, auth, attempt, ctx);
+        json = await this.#attempt(o, url, auth, attempt, ctx, idempotent);
       } catch (err) {
         if (!(err instanceof HomeserverError)) throw err;
         const wait = this.#retryDelay(err, attempt, idempotent, maxRetries);
@@ -265,6 +266,7 @@ export class HomeserverHttp {
     auth: boolean,
     attempt: number,
     ctx: Pick<HomeserverErrorInit, "method" | "endpoint" | "origin" | "url">,
+    idempotent: boolean,
   ): Promise<unknown> {
     const timeoutMs = o.timeoutMs ?? this.timeoutMs;
     const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.#opts.userAgent ?? "Steward" };
@@ -285,16 +287,13 @@ export class HomeserverHttp {
         ? fail({ kind: "timeout", timeoutMs })
         : fail({ kind: "unreachable", networkCode: networkCodeOf(err), cause: err });
     try {
-      let res: Response;
+      let res: TransportResponse;
       try {
-        res = await (this.#opts.fetch ?? fetch)(url, {
-          method: o.method,
-          headers,
-          body,
-          signal: controller.signal,
-          // Never follow a redirect with the token attached; unauthenticated discovery may follow them.
-          redirect: auth ? "manual" : "follow",
-        });
+        // Never follow a redirect with the token attached; unauthenticated discovery may follow them (fetch does).
+        const follow = !auth;
+        res = this.#opts.fetch || follow
+          ? await (this.#opts.fetch ?? fetch)(url, { method: o.method, headers, body, signal: controller.signal, redirect: follow ? "follow" : "manual" })
+          : await nodeRequest(url, { method: o.method, headers, body, signal: controller.signal, reuse: idempotent });
       } catch (err) {
         throw transportError(err);
       }
