@@ -4,6 +4,7 @@ import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
+import { StoredDataBanner } from "~/components/StoredDataBanner";
 import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
@@ -15,7 +16,8 @@ import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/
 import { buildInvite } from "~/services/token-invite.server";
 import { parseAdoptForm, parseEditForm, type FieldErrors } from "~/services/token-rules.server";
 import { tokenHistory } from "~/services/token-snapshots.server";
-import { adoptToken, getToken, revokeToken, TOKENS_UNAVAILABLE, updateToken } from "~/services/tokens.server";
+import { adoptToken, revokeToken, TOKENS_UNAVAILABLE, updateToken } from "~/services/tokens.server";
+import { getTokenOrStored } from "~/services/tokens-stored.server";
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [{ title: `Token ${params.token ?? ""} · Steward` }];
 
@@ -24,12 +26,14 @@ export async function loader(args: LoaderFunctionArgs) {
   const token = args.params.token ?? "";
   const deps = { db: admin.steward.db, hs: admin.hs };
   try {
-    const view = await withHomeserver(admin, args, () => getToken(deps, token));
+    // Live from the homeserver; while it is unavailable, Steward's record with the reason (`stored`).
+    const { view, stored } = await withHomeserver(admin, args, () => getTokenOrStored(deps, token));
     if (!view) throw new Response("No such registration token.", { status: 404 });
     const serverName = admin.session.userId.slice(admin.session.userId.indexOf(":") + 1);
-    const invite = view.onHomeserver ? await buildInvite(view, admin.steward.config.publicBaseUrl, serverName) : null;
+    // The invite only for a token known to be usable now, not one that was usable at the last sync.
+    const invite = view.onHomeserver && !stored ? await buildInvite(view, admin.steward.config.publicBaseUrl, serverName) : null;
     const history = await tokenHistory(admin.steward.db, token, new Date());
-    return json({ ok: true as const, token: view, invite, history }, { headers: { "Cache-Control": "no-store" } });
+    return json({ ok: true as const, token: view, invite, history, stored }, { headers: { "Cache-Control": "no-store" } });
   } catch (e) {
     if (e instanceof Response) throw e;
     const error = isHomeserverError(e, "unrecognized") ? TOKENS_UNAVAILABLE : describeHomeserverError(e);
@@ -108,7 +112,14 @@ export default function TokenPage() {
       <h1>
         Token <code data-testid="token-name">{t.token}</code> <TokenStateBadge state={t.state} /> <OriginBadge origin={t.origin} onHomeserver={t.onHomeserver} />{" "}
         {t.hazard ? <HazardBadge /> : null}
+        {t.asOf !== null ? (
+          <span className="muted small" data-testid="as-of">
+            {" "}
+            as of <Time value={t.asOf} />
+          </span>
+        ) : null}
       </h1>
+      {data.stored ? <StoredDataBanner what="record of this token" reason={data.stored.reason} syncedAt={data.stored.syncedAt} /> : null}
       {notice ? (
         <div className="alert ok" role="status">
           {NOTICES[notice]}

@@ -5,12 +5,14 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Pager } from "~/components/Pager";
+import { StoredDataBanner } from "~/components/StoredDataBanner";
 import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { HazardBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
 import { requireAdmin, withHomeserver } from "~/services/guard.server";
-import { filterTokens, listTokens, TOKENS_UNAVAILABLE } from "~/services/tokens.server";
+import { filterTokens, TOKENS_UNAVAILABLE } from "~/services/tokens.server";
+import { listTokensOrStored } from "~/services/tokens-stored.server";
 
 export const meta: MetaFunction = () => [{ title: "Tokens · Steward" }];
 
@@ -25,11 +27,12 @@ export async function loader(args: LoaderFunctionArgs) {
   const admin = await requireAdmin(args);
   const query = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
   try {
-    const all = await withHomeserver(admin, args, () => listTokens({ db: admin.steward.db, hs: admin.hs }));
+    // Live from the homeserver; while it is unavailable, Steward's records with the reason (`stored`).
+    const { rows: all, stored } = await withHomeserver(admin, args, () => listTokensOrStored({ db: admin.steward.db, hs: admin.hs }));
     const rows = filterTokens(all, query);
     const hazards = all.filter((t) => t.hazard);
     const page = rows.slice((query.page - 1) * PAGE_SIZE, query.page * PAGE_SIZE);
-    return json({ ok: true as const, rows: page, total: rows.length, all: all.length, hazards, query }, { headers: { "Cache-Control": "no-store" } });
+    return json({ ok: true as const, rows: page, total: rows.length, all: all.length, hazards, query, stored }, { headers: { "Cache-Control": "no-store" } });
   } catch (e) {
     if (e instanceof Response) throw e;
     const error = isHomeserverError(e, "unrecognized") ? TOKENS_UNAVAILABLE : describeHomeserverError(e);
@@ -63,12 +66,14 @@ export default function TokensPage() {
         </div>
       ) : (
         <>
+          {data.stored ? <StoredDataBanner what="token records" reason={data.stored.reason} syncedAt={data.stored.syncedAt} /> : null}
           {data.hazards.map((t) => (
             <div key={t.token} className="alert error" role="alert">
               <strong>
                 Token <code>{t.token}</code> has 0 uses allowed
               </strong>{" "}
-              — Synapse lists it as invalid, yet still lets people register with it. Revoke it to really stop it.
+              {data.stored ? " (as of the last sync)" : ""} — Synapse lists it as invalid, yet still lets people register with it. Revoke it to really
+              stop it.
               <Form method="post" action={`/tokens/${encodeURIComponent(t.token)}`} style={{ display: "inline", marginLeft: ".5rem" }}>
                 <CsrfInput />
                 <input type="hidden" name="intent" value="revoke" />
@@ -125,6 +130,11 @@ export default function TokensPage() {
                     </td>
                     <td>
                       <TokenStateBadge state={t.state} />
+                      {t.asOf !== null ? (
+                        <div className="muted small" data-testid="as-of">
+                          as of <Time value={t.asOf} />
+                        </div>
+                      ) : null}
                     </td>
                     <td>
                       {t.issuedFor ?? <span className="muted">—</span>}

@@ -3,7 +3,7 @@
  * revoked). Writes go to the homeserver first, then to the record; listing reconciles the two, so a lost record
  * write shows up as "created outside Steward" rather than a token nobody can see. Every change is audited.
  */
-import { eq } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { registrationTokenRecords } from "../../db/schema";
 import type { HomeserverClient, RegistrationToken } from "../homeserver/index";
@@ -50,6 +50,11 @@ export interface TokenView {
   adoptedBy: string | null;
   revokedAt: number | null;
   revokedBy: string | null;
+  /**
+   * null when the homeserver answered for this page (state and counters are live). Otherwise the row comes from
+   * Steward's record while the homeserver is unavailable: state and counters are as of this time (its last sync).
+   */
+  asOf: number | null;
 }
 
 /** Shown when the token API is not mounted (MAS / OAuth delegation, or a proxy that hides it). */
@@ -80,6 +85,23 @@ export function toView(rec: TokenRecord | undefined, live: RegistrationToken | u
     adoptedBy: rec?.adoptedBy ?? null,
     revokedAt: rec?.revokedAt?.getTime() ?? null,
     revokedBy: rec?.revokedBy ?? null,
+    asOf: null,
+  };
+}
+
+/**
+ * A token from Steward's record alone (the homeserver is unavailable): what the last sync saw, never more. A
+ * record not marked revoked was on the homeserver then; its state is computed from the counters stored then.
+ */
+export function storedView(rec: TokenRecord, now: number): TokenView {
+  const c = { usesAllowed: rec.usesAllowed, pending: rec.pending, completed: rec.completed, expiryTime: rec.expiryTime };
+  const gone = rec.revokedAt !== null;
+  return {
+    ...toView(rec, undefined, now),
+    state: gone ? "revoked" : tokenState(c, now),
+    hazard: !gone && isZeroUsesHazard(c),
+    onHomeserver: !gone,
+    asOf: (rec.syncedAt ?? rec.createdAt).getTime(),
   };
 }
 
@@ -102,6 +124,7 @@ const sameCounters = (r: TokenRecord, t: RegistrationToken) =>
 export async function reconcileTokenRecords(db: Db, live: RegistrationToken[], now: Date): Promise<Map<string, TokenRecord>> {
   const records = new Map((await db.select().from(registrationTokenRecords)).map((r) => [r.token, r]));
   const liveNames = new Set(live.map((t) => t.token));
+  const unchanged: string[] = [];
   for (const t of live) {
     const rec = records.get(t.token);
     const counters = { ...countersOf(t), syncedAt: now };
@@ -115,7 +138,16 @@ export async function reconcileTokenRecords(db: Db, live: RegistrationToken[], n
     } else if (!sameCounters(rec, t)) {
       await db.update(registrationTokenRecords).set(counters).where(eq(registrationTokenRecords.token, t.token));
       records.set(t.token, { ...rec, ...counters });
-    }
+    } else unchanged.push(t.token);
+  }
+  // `synced_at` says when the stored counters were last confirmed, which is what the pages show while the
+  // homeserver is unavailable ("as of …"): one statement for every token whose counters did not change.
+  if (unchanged.length) {
+    await db
+      .update(registrationTokenRecords)
+      .set({ syncedAt: now })
+      .where(and(inArray(registrationTokenRecords.token, unchanged), isNull(registrationTokenRecords.revokedAt)));
+    for (const name of unchanged) records.set(name, { ...records.get(name)!, syncedAt: now });
   }
   for (const rec of records.values()) {
     if (rec.revokedAt || liveNames.has(rec.token)) continue;
@@ -161,7 +193,8 @@ export async function getToken(deps: TokenDeps, token: string): Promise<TokenVie
     if (!isHomeserverError(e, "not_found")) throw e;
   }
   let [rec] = await deps.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, token));
-  if (live && (!rec || rec.revokedAt || !sameCounters(rec, live))) rec = (await reconcileTokenRecordsFor(deps.db, live, now)) ?? rec;
+  // Always written when live: it also confirms `synced_at` (what the page shows while the homeserver is away).
+  if (live) rec = (await reconcileTokenRecordsFor(deps.db, live, now)) ?? rec;
   if (!live && rec && !rec.revokedAt) {
     await deps.db.update(registrationTokenRecords).set({ revokedAt: now, revokedBy: DELETED_OUTSIDE }).where(eq(registrationTokenRecords.token, token));
     rec = { ...rec, revokedAt: now, revokedBy: DELETED_OUTSIDE };
@@ -292,7 +325,15 @@ export async function adoptToken(
   input: { issuedFor: string | null; note: string | null },
   actor: string,
 ): Promise<WriteResult<TokenView>> {
-  const current = await getToken(deps, token);
+  let current: TokenView | null;
+  try {
+    current = await getToken(deps, token);
+  } catch (e) {
+    // Adopting records who a token is for; without the homeserver's word that it exists, nothing is recorded.
+    if (!isHomeserverError(e)) throw e;
+    await recordAudit(deps.db, { actor, action: "token.adopt", target: token, outcome: "error", detail: { error: describeHomeserverError(e) }, requestId: deps.requestId });
+    return { ok: false, errors: failure(e) };
+  }
   if (!current || !current.onHomeserver) {
     await recordAudit(deps.db, { actor, action: "token.adopt", target: token, outcome: "refused", detail: { reason: "not_on_homeserver" }, requestId: deps.requestId });
     return { ok: false, errors: { form: "This token no longer exists on the homeserver." } };

@@ -6,7 +6,7 @@
  * no unhandled rejection, and the server still answers /healthz.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { count, eq, sql } from "drizzle-orm";
+import { count, eq, inArray, sql } from "drizzle-orm";
 import { startSimulator, type FaultKind, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
@@ -14,6 +14,7 @@ import { createCollectorControl } from "../../server/collectors";
 import { COLLECTORS } from "../../app/services/collectors.server";
 import { collectorStatus, intervalSeconds, nextDueAt } from "../../app/services/collector.server";
 import { auditEvents, collectorRuns, postureNudges, registrationTokenRecords } from "../../db/schema";
+import { tokenState } from "../../app/services/token-rules.server";
 
 type Scheduler = ReturnType<typeof createCollectorControl>;
 
@@ -91,14 +92,15 @@ const pages = () => [
 async function snapshot() {
   const db = steward.database.db;
   const [records] = await db.select({ n: count() }).from(registrationTokenRecords);
-  const revoked = await db.select({ token: registrationTokenRecords.token }).from(registrationTokenRecords).where(eq(registrationTokenRecords.token, token));
+  const [tokenRecord] = await db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, token));
   const sentNudges = (await db.select().from(postureNudges)).filter((n) => n.status === "sent").length;
   // "Refresh now" is audited as accepted even when the run then fails; every other "ok" would be a change.
   const auditOk = (await db.select().from(auditEvents)).filter((a) => a.outcome === "ok" && a.action !== "collector.refresh").length;
   const dest = sim.state.federation.destinations.get(destination)!;
   return {
     records: records.n,
-    revokedAt: revoked.length,
+    tokenRecord,
+    simToken: { ...sim.state.registrationTokens.get(token) },
     sentNudges,
     auditOk,
     simTokens: [...sim.state.registrationTokens.keys()].sort(),
@@ -138,6 +140,12 @@ describe.each(["drop", "slow", "status500", "status429", "garbage"] as const)("h
         expect(res.status, `${path}: ${html.slice(0, 300)}`).toBe(200);
         expect(html).not.toContain(sim.adminToken);
         if (live.includes(path)) expect(stripTags(html), path).toMatch(REASON[kind]);
+        // The token pages render Steward's records, saying so and never claiming live state.
+        if (path.startsWith("/tokens")) {
+          expect(html, path).toContain('data-testid="stale-banner"');
+          expect(html, path).toContain('data-testid="as-of"');
+          expect(html, path).toContain(token);
+        }
       }),
     );
   }, 60_000);
@@ -148,9 +156,11 @@ describe.each(["drop", "slow", "status500", "status429", "garbage"] as const)("h
       const res = await client.postForm(path, { csrf, ...form });
       return { status: res.status, text: stripTags(await res.text()) };
     };
-    const [issue, revoke, reset, nudge] = await Promise.all([
+    const [issue, revoke, edit, adopt, reset, nudge] = await Promise.all([
       post("/tokens/new", { issuedFor: "Fault test", note: "", uses: "1", token: "", length: "16" }),
       post(`/tokens/${encodeURIComponent(token)}`, { intent: "revoke" }),
+      post(`/tokens/${encodeURIComponent(token)}`, { intent: "edit", uses: "5", expires: "keep" }),
+      post(`/tokens/${encodeURIComponent(token)}`, { intent: "adopt", issuedFor: "Fault test", note: "adopted in a fault" }),
       post(`/federation/${encodeURIComponent(destination)}`, { intent: "reset" }),
       post("/security/nudge", {
         intent: "send",
@@ -159,7 +169,7 @@ describe.each(["drop", "slow", "status500", "status429", "garbage"] as const)("h
         selection: new URLSearchParams({ user: userId }).toString(),
       }),
     ]);
-    for (const [name, r] of Object.entries({ issue, revoke, reset })) {
+    for (const [name, r] of Object.entries({ issue, revoke, edit, adopt, reset })) {
       expect(r.status, name).toBeGreaterThanOrEqual(400);
       expect(r.text, name).toMatch(REASON[kind]);
     }
@@ -207,6 +217,65 @@ describe.each(["drop", "slow", "status500", "status429", "garbage"] as const)("h
     await scheduler.tick();
     await scheduler.drain();
     expect((await db.select({ n: count() }).from(collectorRuns))[0].n).toBe(afterRuns);
+  }, 60_000);
+});
+
+describe("token pages from Steward's records while the homeserver is down", () => {
+  const OLD = Array.from({ length: 60 }, (_, i) => `old-invite-${String(i).padStart(2, "0")}`);
+  beforeAll(async () => {
+    // Enough revoked records to need a second page (revoked: the homeserver coming back does not touch them).
+    const at = new Date(Date.now() - 400 * 86_400_000);
+    await steward.database.db.insert(registrationTokenRecords).values(
+      OLD.map((t, i) => ({ token: t, origin: "steward", issuedBy: "@admin:sim.test", issuedFor: `Guest ${i}`, createdAt: new Date(at.getTime() - i * 60_000), revokedAt: at, revokedBy: "@admin:sim.test", completed: 1, syncedAt: at })),
+    );
+    applyFault("drop");
+  });
+  afterAll(async () => {
+    clearFault();
+    await steward.database.db.delete(registrationTokenRecords).where(inArray(registrationTokenRecords.token, OLD));
+  });
+
+  const rowsOf = (html: string) => [...html.matchAll(/<tr[^>]* data-token="([^"]+)"/g)].map((m) => m[1]);
+
+  it("filters, searches and pages the stored records, each row 'as of' the last sync, with the reason in the banner", async () => {
+    const records = await steward.database.db.select().from(registrationTokenRecords);
+    const now = Date.now();
+    const stateOf = (r: (typeof records)[number]) => (r.revokedAt ? "revoked" : tokenState(r, now));
+    const order = [...records].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.token.localeCompare(b.token)).map((r) => r.token);
+
+    const first = await (await client.get("/tokens")).text();
+    expect(first).toContain('data-testid="stale-banner"');
+    expect(stripTags(first)).toMatch(/last synced/);
+    expect(stripTags(first)).toMatch(REASON.drop);
+    expect(rowsOf(first)).toEqual(order.slice(0, 50));
+    expect(first.match(/data-testid="as-of"/g)?.length).toBe(50);
+    expect(rowsOf(await (await client.get("/tokens?page=2")).text())).toEqual(order.slice(50, 100));
+
+    for (const state of ["valid", "used_up", "expired", "revoked"] as const) {
+      const expected = order.filter((t) => stateOf(records.find((r) => r.token === t)!) === state);
+      const shown: string[] = [];
+      for (let page = 1; page <= Math.max(1, Math.ceil(expected.length / 50)); page++) shown.push(...rowsOf(await (await client.get(`/tokens?state=${state}&page=${page}`)).text()));
+      expect(shown, state).toEqual(expected);
+    }
+    const byRecipient = await (await client.get(`/tokens?q=${encodeURIComponent("guest 7")}`)).text();
+    expect(rowsOf(byRecipient)).toEqual(order.filter((t) => records.find((r) => r.token === t)!.issuedFor?.toLowerCase().includes("guest 7")));
+    expect(rowsOf(byRecipient).length).toBeGreaterThan(0);
+
+    const detail = await (await client.get(`/tokens/${encodeURIComponent(OLD[3])}`)).text();
+    expect(detail).toContain('data-testid="stale-banner"');
+    expect(detail).toContain('data-testid="as-of"');
+    expect(stripTags(detail)).toContain("Guest 3");
+
+    // A token valid at the last sync: no invite to send while nobody knows whether it still works.
+    const valid = records.find((r) => stateOf(r) === "valid")!;
+    const stored = await (await client.get(`/tokens/${encodeURIComponent(valid.token)}`)).text();
+    expect(stored).toContain('data-testid="stale-banner"');
+    expect(stored).not.toContain('data-testid="invite-link"');
+    clearFault(); // control: live again, the same page offers the invite and no banner
+    const live = await (await client.get(`/tokens/${encodeURIComponent(valid.token)}`)).text();
+    expect(live).toContain('data-testid="invite-link"');
+    expect(live).not.toContain('data-testid="stale-banner"');
+    expect(live).not.toContain('data-testid="as-of"');
   }, 60_000);
 });
 
