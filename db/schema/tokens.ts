@@ -28,6 +28,13 @@ export const registrationTokenRecords = pgTable(
     completed: integer("completed").notNull().default(0),
     expiryTime: bigint("expiry_time", { mode: "number" }),
     syncedAt: timestamp("synced_at", { withTimezone: true, mode: "date" }),
+    /**
+     * Set while an issue is written ahead but not yet settled (the homeserver call is in flight, or the process
+     * died during it): the record and its pending audit row exist before the homeserver is asked (decision 009).
+     */
+    issuePendingSince: timestamp("issue_pending_since", { withTimezone: true, mode: "date" }),
+    /** The pending `token.create` audit row that settling this issue updates. */
+    issueAuditId: bigint("issue_audit_id", { mode: "number" }),
   },
   (t) => [index("registration_token_records_created_idx").on(t.createdAt)],
 );
