@@ -17,6 +17,7 @@ import { collectorFreshness, type Freshness } from "./freshness.server";
 import { latestSnapshot, snapshotAtOrBefore, userSeries, type Range, type UserSeries } from "./user-counts.server";
 import { postureKpis } from "./posture-metrics.server";
 import { federationKpis } from "./federation-overview.server";
+import { tokenKpis } from "./token-metrics.server";
 
 export interface Kpi {
   /** Stable id, e.g. "users.total"; matches a KPI_SLOTS id to take that place. */
@@ -83,7 +84,7 @@ export const userCountKpis: KpiProvider = async ({ db }) => {
 };
 
 /** Append your report's provider here. */
-export const KPI_PROVIDERS: KpiProvider[] = [userCountKpis, postureKpis, federationKpis];
+export const KPI_PROVIDERS: KpiProvider[] = [userCountKpis, tokenKpis, postureKpis, federationKpis];
 
 export interface KpiCard extends Kpi {
   /** The slot is promised but no provider reports it (yet). */

@@ -1,6 +1,9 @@
 /** Prometheus gauges for registration tokens, from Steward's records (as of the last list or collector pass). */
+import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { registrationTokenRecords } from "../../db/schema";
+import { registrationTokenRecords, registrationTokenSnapshots } from "../../db/schema";
+import type { Kpi } from "./overview.server";
+import { utcDay } from "./token-snapshots.server";
 import { isZeroUsesHazard, tokenState, type TokenState } from "./token-rules.server";
 
 interface GaugeFamily {
@@ -35,6 +38,47 @@ export async function tokenGauges(db: Db, now: Date): Promise<GaugeFamily[]> {
       name: "steward_registration_token_completed_total",
       help: "Registrations completed with all tokens Steward knows (as last synced).",
       samples: [{ labels: {}, value: completed }],
+    },
+  ];
+}
+
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * The overview's "Registration tokens valid" card, from Steward's records (as of the last token list or collector
+ * pass) — the overview never asks the homeserver. The delta compares with the daily snapshot of a week before:
+ * a token counted then existed, was not yet revoked, and was valid by that day's counters and its expiry.
+ */
+export async function tokenKpis({ db, now }: { db: Db; now: Date }): Promise<Kpi[]> {
+  const rows = await db.select().from(registrationTokenRecords);
+  const synced = rows.filter((r) => r.syncedAt !== null);
+  if (!synced.length) {
+    return [{ id: "tokens.valid", label: "Registration tokens valid", value: null, unavailable: "No token list read yet: open Tokens, or wait for the tokens collector.", href: "/tokens" }];
+  }
+  const live = synced.filter((r) => !r.revokedAt);
+  const valid = live.filter((r) => tokenState(r, now.getTime()) === "valid").length;
+  const hazards = live.filter((r) => isZeroUsesHazard(r)).length;
+
+  const then = new Date(now.getTime() - WEEK_MS);
+  const byToken = new Map(rows.map((r) => [r.token, r]));
+  const old = await db.select().from(registrationTokenSnapshots).where(eq(registrationTokenSnapshots.day, utcDay(then)));
+  const validThen = old.filter((s) => {
+    const r = byToken.get(s.token);
+    if (!r || r.createdAt > then || (r.revokedAt && r.revokedAt <= then)) return false;
+    return tokenState({ usesAllowed: s.usesAllowed, pending: s.pending, completed: s.completed, expiryTime: r.expiryTime }, then.getTime()) === "valid";
+  }).length;
+  const lastSync = Math.max(...synced.map((r) => r.syncedAt!.getTime()));
+  return [
+    {
+      id: "tokens.valid",
+      label: "Registration tokens valid",
+      value: valid,
+      delta: old.length ? valid - validThen : null,
+      better: "neither",
+      href: hazards ? "/tokens?state=hazard" : "/tokens?state=valid",
+      hint: hazards
+        ? `${hazards} with 0 uses allowed still admit${hazards === 1 ? "s" : ""} registrations: revoke ${hazards === 1 ? "it" : "them"}`
+        : `as of ${new Date(lastSync).toISOString().slice(0, 16).replace("T", " ")} UTC`,
     },
   ];
 }

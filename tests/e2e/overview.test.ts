@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { haveChromium, launchBrowser, artifactPath } from "../helpers/browser";
 import { addUser, startSimulator, type Simulator } from "../simulator/index";
+import { listedAsValid } from "../simulator/state-tokens";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { loadConfig } from "../../app/config.server";
 import { createLogger } from "../../app/services/log.server";
@@ -68,6 +69,20 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     // Seven days before the last snapshot the total was totals[2]; three accounts a day since.
     expect(await total.locator(".delta").textContent()).toBe(`+${totals.at(-1)! - totals[2]} vs a week ago`);
     expect(await page.locator('[data-kpi="federation.failing"]').count()).toBe(1);
+  });
+
+  it("fills the tokens card once the token list was read, counting what the homeserver lists as valid", async () => {
+    const card = page.locator('[data-kpi="tokens.valid"]');
+    expect(await card.textContent()).toMatch(/No token list read yet/);
+    await page.goto(steward.url + "/tokens");
+    await page.getByTestId("tokens-table").waitFor();
+    await page.goto(steward.url + "/");
+    const now = sim.clock.now();
+    const expected = [...sim.state.registrationTokens.values()].filter((t) => listedAsValid(t, now)).length;
+    expect(expected).toBeGreaterThan(0);
+    await expect.poll(() => card.locator(".value").textContent()).toBe(String(expected));
+    // The seeded `uses_allowed: 0` token is called out on the card.
+    expect(await card.textContent()).toMatch(/1 with 0 uses allowed still admits registrations/);
   });
 
   it("draws the charts with data after hydration", async () => {
