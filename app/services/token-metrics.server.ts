@@ -51,7 +51,8 @@ const WEEK_MS = 7 * 86_400_000;
  */
 export async function tokenKpis({ db, now }: { db: Db; now: Date }): Promise<Kpi[]> {
   const rows = await db.select().from(registrationTokenRecords);
-  const synced = rows.filter((r) => r.syncedAt !== null);
+  // A token whose issue is still pending (written ahead of the homeserver call) is not known to exist yet.
+  const synced = rows.filter((r) => r.syncedAt !== null && r.issuePendingSince === null);
   if (!synced.length) {
     return [{ id: "tokens.valid", label: "Registration tokens valid", value: null, unavailable: "No token list read yet: open Tokens, or wait for the tokens collector.", href: "/tokens" }];
   }
