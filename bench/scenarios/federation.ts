@@ -7,8 +7,7 @@
 import os from "node:os";
 import fs from "node:fs";
 import path from "node:path";
-import pg from "pg";
-import { openDatabase, type Database } from "../../db/client";
+import { openDatabase } from "../../db/client";
 import { loadConfig } from "../../app/config.server";
 import { createLogger } from "../../app/services/log.server";
 import { createHomeserverClient } from "../../app/homeserver/index";
@@ -18,31 +17,10 @@ import { startSimulator } from "../../tests/simulator/index";
 import { seedManyDestinations } from "../../tests/simulator/seed-federation";
 import { TestClient } from "../../tests/helpers/http";
 import { percentile, type BenchResult } from "../types";
+import { openScratchPostgres } from "../seed";
 
 const COUNT = Number(process.env.FED_BENCH_DESTINATIONS ?? 10_000);
 const PAGE_REQUESTS = Number(process.env.FED_BENCH_REQUESTS ?? 100);
-
-async function openBenchDatabase(): Promise<{ db: Database; drop(): Promise<void> }> {
-  const url = process.env.BENCH_DATABASE_URL;
-  if (!url) return { db: await openDatabase({}), drop: async () => {} };
-  const name = `steward_bench_fed_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = await openDatabase({ url: u.toString() });
-  return {
-    db,
-    async drop() {
-      const a = new pg.Client({ connectionString: url });
-      await a.connect();
-      await a.query(`drop database if exists "${name}" with (force)`);
-      await a.end();
-    },
-  };
-}
 
 export default async function run(): Promise<BenchResult[]> {
   // Steward runs with NODE_ENV=production (npm start, the Docker image): measure the page with React's production
@@ -50,7 +28,8 @@ export default async function run(): Promise<BenchResult[]> {
   process.env.NODE_ENV ??= "production";
   const sim = await startSimulator({ users: 2 });
   seedManyDestinations(sim.state, { count: COUNT, seed: 1, now: sim.clock.now() });
-  const { db: database, drop } = await openBenchDatabase();
+  const url = process.env.BENCH_DATABASE_URL;
+  const { database, drop } = url ? await openScratchPostgres(url, "fed") : { database: await openDatabase({}), drop: async () => {} };
   await database.migrate();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-"));
   const results: BenchResult[] = [];

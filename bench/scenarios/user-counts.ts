@@ -10,77 +10,22 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
-import { sql } from "drizzle-orm";
-import { openDatabase, type Database } from "../../db/client";
+import type { Database } from "../../db/client";
 import { loadConfig } from "../../app/config.server";
 import { createLogger } from "../../app/services/log.server";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { runCollector } from "../../app/services/collector.server";
 import { userCountsCollector } from "../../app/services/collectors/user-counts.server";
 import { startSteward } from "../../server/steward";
-import { addUser, startSimulator, type Simulator } from "../../tests/simulator/index";
+import { startSimulator, type Simulator } from "../../tests/simulator/index";
 import { TestClient } from "../../tests/helpers/http";
 import { percentile, type BenchResult } from "../types";
+import { addAccounts, benchDatabases, seedCountHistory } from "../seed";
 
 const USERS = Number(process.env.UC_BENCH_USERS ?? 100_000);
 const DAYS = Number(process.env.UC_BENCH_DAYS ?? 365);
 const REQUESTS = Number(process.env.UC_BENCH_REQUESTS ?? 60);
 const SEARCH_TERMS = ["ali", "smith", "zz", "@bob", "a.k", "garcia", "xq", "lena"];
-
-async function benchDatabases(): Promise<Array<{ label: string; database: Database; drop(): Promise<void> }>> {
-  const out: Array<{ label: string; database: Database; drop(): Promise<void> }> = [{ label: "PGlite", database: await openDatabase({}), drop: async () => {} }];
-  const url = process.env.BENCH_DATABASE_URL;
-  if (url) {
-    const name = `steward_bench_uc_${process.pid}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`create database "${name}"`);
-    await admin.end();
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    out.push({
-      label: "PostgreSQL",
-      database: await openDatabase({ url: u.toString() }),
-      async drop() {
-        const a = new pg.Client({ connectionString: url });
-        await a.connect();
-        await a.query(`drop database if exists "${name}" with (force)`);
-        await a.end();
-      },
-    });
-  }
-  return out;
-}
-
-/** A year of snapshots every 15 minutes (and their collector runs), ending just before now. */
-async function seedHistory(database: Database, now: Date): Promise<number> {
-  const end = now.toISOString();
-  const start = new Date(now.getTime() - DAYS * 86_400_000).toISOString();
-  const db = database.db;
-  await db.execute(sql`
-    insert into user_count_snapshots (taken_at, total, active_1d, active_7d, active_30d, never_seen, created_1d, created_7d,
-      created_30d, deactivated, locked, guests, admins, regular, bots, support, other_types, shadow_banned, unavailable, server_version)
-    select t, 50000 + i, 8000 + (i % 500), 20000 + (i % 700), 30000 + (i % 900), 5000, 10, 70, 300, 3000 + i / 100, 20, 5, 4,
-      49000 + i, 30, 1, 0, 2, '{}'::jsonb, '1.132.0'
-    from (select t, row_number() over (order by t)::int as i
-          from generate_series(${start}::timestamptz, ${end}::timestamptz - interval '15 minutes', interval '15 minutes') as t) s`);
-  await db.execute(sql`
-    insert into user_count_daily (day, taken_at, total, active_1d, active_7d, active_30d, never_seen, created_1d, created_7d,
-      created_30d, deactivated, locked, guests, admins, regular, bots, support, other_types, shadow_banned, unavailable, server_version)
-    select distinct on (taken_at::date) (taken_at at time zone 'UTC')::date, taken_at, total, active_1d, active_7d, active_30d,
-      never_seen, created_1d, created_7d, created_30d, deactivated, locked, guests, admins, regular, bots, support, other_types,
-      shadow_banned, unavailable, server_version
-    from user_count_snapshots order by taken_at::date, taken_at desc
-    on conflict (day) do nothing`);
-  await db.execute(sql`
-    insert into collector_runs (collector, started_at, finished_at, status, items, total, trigger)
-    select 'user-counts', t, t + interval '20 seconds', 'ok', 50000, 50000, 'schedule'
-    from generate_series(${start}::timestamptz, ${end}::timestamptz - interval '15 minutes', interval '15 minutes') as t`);
-  await db.execute(sql`analyze`);
-  const res = (await db.execute(sql`select count(*)::int as n from user_count_snapshots`)) as unknown as { rows: { n: number }[] };
-  return res.rows[0].n;
-}
 
 async function timeRequests(client: TestClient, paths: string[]): Promise<number[]> {
   const times: number[] = [];
@@ -125,7 +70,7 @@ async function benchOne(sim: Simulator, label: string, database: Database): Prom
   for (const u of sim.state.users.values()) if (i++ % 300 === 0) u.last_seen_ts = Date.now();
   await collect("later run");
 
-  const snapshots = await seedHistory(database, new Date());
+  const snapshots = await seedCountHistory(database, new Date(), DAYS);
   const steward = await startSteward({ config, database, logger: log });
   try {
     const client = new TestClient(steward.url);
@@ -165,41 +110,6 @@ async function benchOne(sim: Simulator, label: string, database: Database): Prom
   return results;
 }
 
-/**
- * Adds `count` accounts with a realistic mix (deactivated, locked, guests, bots, admins; last seen from minutes
- * to a year ago or never). The simulator's own seeding also generates device keys for the security report,
- * which at this scale takes minutes and is not what this scenario measures.
- */
-function addAccounts(sim: Simulator, count: number): void {
-  const now = sim.clock.now();
-  const first = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "lena", "mateo", "noor", "oskar", "priya"];
-  const last = ["smith", "garcia", "nguyen", "muller", "rossi", "kowalski", "tanaka", "okafor", "silva", "dubois", "kim", "patel"];
-  let x = 12345;
-  const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  for (let i = 0; i < count; i++) {
-    const f = first[i % first.length];
-    const l = last[Math.floor(i / first.length) % last.length];
-    const created = now - Math.floor(rnd() * 730) * 86_400_000 - Math.floor(rnd() * 86_400_000);
-    const seen = rnd() < 0.15 ? null : Math.max(created, now - Math.floor(rnd() * 400 * 86_400_000));
-    const r = rnd();
-    addUser(
-      sim.state,
-      {
-        localpart: `${f}.${l}${i}`,
-        displayname: `${f[0].toUpperCase()}${f.slice(1)} ${l[0].toUpperCase()}${l.slice(1)}`,
-        creation_ts: created,
-        last_seen_ts: seen,
-        deactivated: r < 0.07,
-        locked: r >= 0.07 && r < 0.075,
-        is_guest: r >= 0.075 && r < 0.08,
-        user_type: r >= 0.08 && r < 0.085 ? "bot" : null,
-        admin: r >= 0.085 && r < 0.0852,
-      },
-      now,
-    );
-  }
-}
-
 export default async function run(): Promise<BenchResult[]> {
   let t = performance.now();
   const sim = await startSimulator({ users: 5, seed: 1 });
@@ -207,7 +117,7 @@ export default async function run(): Promise<BenchResult[]> {
   console.log(`  simulator seeded with ${sim.state.users.size} users in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const results: BenchResult[] = [];
   try {
-    for (const { label, database, drop } of await benchDatabases()) {
+    for (const { label, database, drop } of await benchDatabases("uc")) {
       t = performance.now();
       try {
         results.push(...(await benchOne(sim, label, database)));
