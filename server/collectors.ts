@@ -7,6 +7,7 @@ import type { StewardContext } from "../app/context.server";
 import { collectorStatus, intervalSeconds, nextDueAt, runCollector, type CollectorDefinition, type RunTrigger } from "../app/services/collector.server";
 import { COLLECTORS } from "../app/services/collectors.server";
 import { collectorToken } from "../app/services/collector-token.server";
+import { startTokenRepair } from "./token-repair";
 
 const TICK_MS = 5_000;
 
@@ -68,6 +69,8 @@ export async function attachCollectors(ctx: StewardContext, definitions: Collect
   const abort = new AbortController();
   const scheduler = createCollectorControl(ctx, abort, definitions);
   ctx.collectors = scheduler.control;
+  // Start-up repair of token issues a killed process left half-done (not a collector: it runs on every replica).
+  const stopTokenRepair = startTokenRepair(ctx);
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   if (ctx.config.collectorsEnabled) {
@@ -86,5 +89,6 @@ export async function attachCollectors(ctx: StewardContext, definitions: Collect
     if (timer) clearTimeout(timer);
     await ticking;
     await scheduler.drain();
+    await stopTokenRepair();
   };
 }

@@ -9,7 +9,7 @@ import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
 import { InviteShare } from "~/components/tokens/InviteShare";
-import { HazardBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
+import { HazardBadge, IssuingBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { TokenHistoryChart } from "~/components/tokens/TokenHistoryChart";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
 import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
@@ -110,7 +110,8 @@ export default function TokenPage() {
         <Link to="/tokens">← Tokens</Link>
       </p>
       <h1>
-        Token <code data-testid="token-name">{t.token}</code> <TokenStateBadge state={t.state} /> <OriginBadge origin={t.origin} onHomeserver={t.onHomeserver} />{" "}
+        Token <code data-testid="token-name">{t.token}</code> {t.issuing ? <IssuingBadge /> : <TokenStateBadge state={t.state} />}{" "}
+        <OriginBadge origin={t.origin} onHomeserver={t.onHomeserver} />{" "}
         {t.hazard ? <HazardBadge /> : null}
         {t.asOf !== null ? (
           <span className="muted small" data-testid="as-of">
@@ -127,7 +128,8 @@ export default function TokenPage() {
       ) : null}
       {params.get("warning") === "record" ? (
         <div className="alert warn" role="alert">
-          The token was created on the homeserver, but Steward could not save who it is for. Adopt it below.
+          The token was created on the homeserver, but Steward could not confirm its record yet. Who it is for is saved; Steward confirms the
+          record by itself within a few minutes.
         </div>
       ) : null}
       {errors.form && actionData?.intent !== "revoke" ? (

@@ -8,7 +8,7 @@ import { Pager } from "~/components/Pager";
 import { StoredDataBanner } from "~/components/StoredDataBanner";
 import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
-import { HazardBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
+import { HazardBadge, IssuingBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
 import { requireAdmin, withHomeserver } from "~/services/guard.server";
 import { filterTokens, TOKENS_UNAVAILABLE } from "~/services/tokens.server";
@@ -129,7 +129,7 @@ export default function TokensPage() {
                       <OriginBadge origin={t.origin} onHomeserver={t.onHomeserver} /> {t.hazard ? <HazardBadge /> : null}
                     </td>
                     <td>
-                      <TokenStateBadge state={t.state} />
+                      {t.issuing ? <IssuingBadge /> : <TokenStateBadge state={t.state} />}
                       {t.asOf !== null ? (
                         <div className="muted small" data-testid="as-of">
                           as of <Time value={t.asOf} />

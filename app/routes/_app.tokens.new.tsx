@@ -7,7 +7,7 @@ import { Field } from "~/components/Field";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
 import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
 import { parseIssueForm, type FieldErrors } from "~/services/token-rules.server";
-import { issueToken } from "~/services/tokens.server";
+import { issueToken } from "~/services/token-issue.server";
 
 export const meta: MetaFunction = () => [{ title: "Issue a token · Steward" }];
 

@@ -1,9 +1,10 @@
 /** The audit log: every mutating action and every sign-in attempt, newest first. */
-import { and, count, desc, eq, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { auditEvents } from "../../db/schema";
 
-export type AuditOutcome = "ok" | "error" | "refused";
+/** "pending": written before an action reaches the homeserver, settled to one of the others (beginAudit/settleAudit). */
+export type AuditOutcome = "ok" | "error" | "refused" | "pending";
 
 export interface AuditEntry {
   actor: string;
@@ -25,6 +26,36 @@ export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
     detail: entry.detail ?? null,
     requestId: entry.requestId ?? null,
   });
+}
+
+/** A `pending` entry written ahead of an action (see decision 009); returns its id for settleAudit. */
+export async function beginAudit(db: Db, entry: Omit<AuditEntry, "outcome">): Promise<number> {
+  const [row] = await db
+    .insert(auditEvents)
+    .values({
+      at: entry.at ?? new Date(),
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target ?? null,
+      outcome: "pending",
+      detail: entry.detail ?? null,
+      requestId: entry.requestId ?? null,
+    })
+    .returning({ id: auditEvents.id });
+  return row.id;
+}
+
+/**
+ * Settles a pending entry in place (its detail gains `patch`). Only a still-pending entry changes, so whoever
+ * settles first wins — the action itself or a repair on another replica — and a second settle returns false.
+ */
+export async function settleAudit(db: Db, id: number, outcome: Exclude<AuditOutcome, "pending">, patch: Record<string, unknown> = {}): Promise<boolean> {
+  const rows = await db
+    .update(auditEvents)
+    .set({ outcome, detail: sql`coalesce(${auditEvents.detail}, '{}'::jsonb) || ${JSON.stringify(patch)}::jsonb` })
+    .where(and(eq(auditEvents.id, id), eq(auditEvents.outcome, "pending")))
+    .returning({ id: auditEvents.id });
+  return rows.length > 0;
 }
 
 export interface AuditPageQuery {

@@ -18,6 +18,7 @@ export async function tokenGauges(db: Db, now: Date): Promise<GaugeFamily[]> {
   let hazards = 0;
   let completed = 0;
   for (const r of rows) {
+    if (r.issuePendingSince) continue; // written ahead of an issue: not known to exist yet (decision 009)
     const c = { usesAllowed: r.usesAllowed, pending: r.pending, completed: r.completed, expiryTime: r.expiryTime };
     counts[r.revokedAt ? "revoked" : tokenState(c, now.getTime())]++;
     if (!r.revokedAt && isZeroUsesHazard(c)) hazards++;

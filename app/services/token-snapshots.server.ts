@@ -9,6 +9,7 @@ import type { RegistrationToken } from "../homeserver/index";
 import { isHomeserverError } from "../homeserver/errors";
 import type { CollectorDefinition } from "./collector.server";
 import { reconcileTokenRecords } from "./tokens.server";
+import { repairPendingIssues } from "./token-issue-journal.server";
 
 /** The UTC calendar day of a moment, as PostgreSQL's `date` text. */
 export function utcDay(at: Date): string {
@@ -63,6 +64,8 @@ export const tokensCollector: CollectorDefinition = {
       throw e;
     }
     const now = ctx.now();
+    // Issues a killed process left pending are settled from this list first (decision 009).
+    await repairPendingIssues({ db: ctx.db, hs: ctx.hs, now: () => now, live: tokens });
     await reconcileTokenRecords(ctx.db, tokens, now);
     await snapshotTokenCounters(ctx.db, tokens, now);
     await ctx.progress(tokens.length, tokens.length);

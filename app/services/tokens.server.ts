@@ -1,7 +1,8 @@
 /**
  * Registration tokens: the homeserver's tokens joined with Steward's record of them (issued by/for, note,
- * revoked). Writes go to the homeserver first, then to the record; listing reconciles the two, so a lost record
- * write shows up as "created outside Steward" rather than a token nobody can see. Every change is audited.
+ * revoked). Edits and revocations go to the homeserver first, then to the record; listing reconciles the two, so a
+ * lost record write shows up as "created outside Steward" rather than a token nobody can see. Issuing writes ahead
+ * (token-issue.server.ts); listing settles issues a killed process left pending. Every change is audited.
  */
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
@@ -9,6 +10,7 @@ import { registrationTokenRecords } from "../../db/schema";
 import type { HomeserverClient, RegistrationToken } from "../homeserver/index";
 import { describeHomeserverError, isHomeserverError } from "../homeserver/errors";
 import { recordAudit } from "./audit.server";
+import { repairPendingIssues } from "./token-issue-journal.server";
 import {
   isZeroUsesHazard,
   tokenState,
@@ -50,6 +52,8 @@ export interface TokenView {
   adoptedBy: string | null;
   revokedAt: number | null;
   revokedBy: string | null;
+  /** Written ahead, not yet confirmed by the homeserver (an issue in flight, or one a repair will settle). */
+  issuing: boolean;
   /**
    * null when the homeserver answered for this page (state and counters are live). Otherwise the row comes from
    * Steward's record while the homeserver is unavailable: state and counters are as of this time (its last sync).
@@ -72,7 +76,8 @@ export function toView(rec: TokenRecord | undefined, live: RegistrationToken | u
   const c = live ? countersOf(live) : { usesAllowed: rec?.usesAllowed ?? null, pending: rec?.pending ?? 0, completed: rec?.completed ?? 0, expiryTime: rec?.expiryTime ?? null };
   return {
     token: live?.token ?? rec!.token,
-    state: live ? tokenState(c, now) : "revoked",
+    // Not on the homeserver: revoked, unless written ahead of an issue (then the requested state, shown as issuing).
+    state: live || isPending(rec) ? tokenState(c, now) : "revoked",
     hazard: live ? isZeroUsesHazard(c) : false,
     onHomeserver: Boolean(live),
     ...c,
@@ -85,6 +90,7 @@ export function toView(rec: TokenRecord | undefined, live: RegistrationToken | u
     adoptedBy: rec?.adoptedBy ?? null,
     revokedAt: rec?.revokedAt?.getTime() ?? null,
     revokedBy: rec?.revokedBy ?? null,
+    issuing: isPending(rec),
     asOf: null,
   };
 }
@@ -100,7 +106,7 @@ export function storedView(rec: TokenRecord, now: number): TokenView {
     ...toView(rec, undefined, now),
     state: gone ? "revoked" : tokenState(c, now),
     hazard: !gone && isZeroUsesHazard(c),
-    onHomeserver: !gone,
+    onHomeserver: !gone && !isPending(rec),
     asOf: (rec.syncedAt ?? rec.createdAt).getTime(),
   };
 }
@@ -112,6 +118,9 @@ function outsideRecord(t: RegistrationToken, now: Date) {
     adoptedBy: null, adoptedAt: null, revokedAt: null, revokedBy: null, ...countersOf(t), syncedAt: now,
   };
 }
+
+/** A record written ahead of an issue: only settling (or the repair) may change it; reconcile leaves it alone. */
+const isPending = (r: TokenRecord | undefined) => Boolean(r?.issuePendingSince);
 
 const sameCounters = (r: TokenRecord, t: RegistrationToken) =>
   r.usesAllowed === t.usesAllowed && r.pending === t.pending && r.completed === t.completed && r.expiryTime === t.expiryTime;
@@ -127,6 +136,8 @@ export async function reconcileTokenRecords(db: Db, live: RegistrationToken[], n
   const unchanged: string[] = [];
   for (const t of live) {
     const rec = records.get(t.token);
+    // Its requested uses and expiry tell the repair whether the homeserver's token is ours: not overwritten here.
+    if (isPending(rec)) continue;
     const counters = { ...countersOf(t), syncedAt: now };
     if (!rec || rec.revokedAt) {
       const fresh = outsideRecord(t, now);
@@ -150,7 +161,7 @@ export async function reconcileTokenRecords(db: Db, live: RegistrationToken[], n
     for (const name of unchanged) records.set(name, { ...records.get(name)!, syncedAt: now });
   }
   for (const rec of records.values()) {
-    if (rec.revokedAt || liveNames.has(rec.token)) continue;
+    if (rec.revokedAt || liveNames.has(rec.token) || isPending(rec)) continue;
     const gone = { revokedAt: now, revokedBy: DELETED_OUTSIDE };
     await db.update(registrationTokenRecords).set(gone).where(eq(registrationTokenRecords.token, rec.token));
     records.set(rec.token, { ...rec, ...gone });
@@ -162,6 +173,8 @@ export async function reconcileTokenRecords(db: Db, live: RegistrationToken[], n
 export async function listTokens(deps: TokenDeps): Promise<TokenView[]> {
   const now = clock(deps);
   const live = await deps.hs.tokens.list();
+  // Settles issues a killed process left pending, from this very list (no extra requests).
+  await repairPendingIssues({ db: deps.db, hs: deps.hs, now: () => now, live });
   const records = await reconcileTokenRecords(deps.db, live, now);
   const byName = new Map(live.map((t) => [t.token, t]));
   return [...records.values()]
@@ -194,8 +207,8 @@ export async function getToken(deps: TokenDeps, token: string): Promise<TokenVie
   }
   let [rec] = await deps.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, token));
   // Always written when live: it also confirms `synced_at` (what the page shows while the homeserver is away).
-  if (live) rec = (await reconcileTokenRecordsFor(deps.db, live, now)) ?? rec;
-  if (!live && rec && !rec.revokedAt) {
+  if (live && !isPending(rec)) rec = (await reconcileTokenRecordsFor(deps.db, live, now)) ?? rec;
+  if (!live && rec && !rec.revokedAt && !isPending(rec)) {
     await deps.db.update(registrationTokenRecords).set({ revokedAt: now, revokedBy: DELETED_OUTSIDE }).where(eq(registrationTokenRecords.token, token));
     rec = { ...rec, revokedAt: now, revokedBy: DELETED_OUTSIDE };
   }
@@ -223,55 +236,6 @@ export type WriteResult<T> = { ok: true; value: T; warning?: string } | { ok: fa
 function failure(e: unknown): FieldErrors {
   if (isHomeserverError(e, "unrecognized")) return { form: TOKENS_UNAVAILABLE };
   return { form: describeHomeserverError(e) };
-}
-
-/** Issues a token on the homeserver, then records who it is for. */
-export async function issueToken(deps: TokenDeps, input: IssueInput, actor: string): Promise<WriteResult<TokenView>> {
-  const { db, hs, requestId } = deps;
-  const audit = (outcome: "ok" | "error" | "refused", target: string | null, detail: Record<string, unknown>) =>
-    recordAudit(db, { actor, action: "token.create", target, outcome, detail, requestId });
-  let created: RegistrationToken;
-  try {
-    created = await hs.tokens.create({
-      ...(input.token ? { token: input.token } : { length: input.length }),
-      usesAllowed: input.usesAllowed,
-      expiryTime: input.expiryTime,
-    });
-  } catch (e) {
-    // A chosen text that is taken: tell it apart by asking, not by reading Synapse's (rewordable) message.
-    if (input.token && isHomeserverError(e, "invalid_param") && (await exists(hs, input.token))) {
-      await audit("refused", input.token, { reason: "duplicate" });
-      return { ok: false, errors: { token: "A token with this text already exists. Choose another, or leave it empty to generate one." } };
-    }
-    await audit("error", input.token ?? null, { error: describeHomeserverError(e) });
-    return { ok: false, errors: failure(e) };
-  }
-  const now = clock(deps);
-  const record = {
-    token: created.token, origin: "steward", issuedBy: actor, issuedFor: input.issuedFor, note: input.note, createdAt: now,
-    adoptedBy: null, adoptedAt: null, revokedAt: null, revokedBy: null, ...countersOf(created), syncedAt: now,
-  };
-  try {
-    await db.insert(registrationTokenRecords).values(record).onConflictDoUpdate({ target: registrationTokenRecords.token, set: record });
-    await audit("ok", created.token, { issuedFor: input.issuedFor, usesAllowed: input.usesAllowed, expiryTime: input.expiryTime });
-  } catch (e) {
-    // The token exists on the homeserver: the next list shows it (as created outside Steward) for adoption.
-    return {
-      ok: true,
-      value: toView(undefined, created, now.getTime()),
-      warning: `The token was created on the homeserver, but Steward could not save its record (${(e as Error).message.slice(0, 200)}). It will appear in the list as “created outside Steward”; adopt it there.`,
-    };
-  }
-  return { ok: true, value: toView(record as TokenRecord, created, now.getTime()) };
-}
-
-async function exists(hs: HomeserverClient, token: string): Promise<boolean> {
-  try {
-    await hs.tokens.get(token);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Changes uses and/or expiry on the homeserver, then refreshes the record. */

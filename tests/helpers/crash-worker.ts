@@ -6,7 +6,7 @@
  */
 import { openDatabase } from "../../db/client";
 import { createHomeserverClient } from "../../app/homeserver/index";
-import { issueToken } from "../../app/services/tokens.server";
+import { issueToken } from "../../app/services/token-issue.server";
 import { runPostureScan } from "../../app/services/posture-scan.server";
 import { postureSettings } from "../../app/services/posture-settings.server";
 import { sendNudges } from "../../app/services/nudge.server";

@@ -1,6 +1,7 @@
 /**
  * Crash safety: a process killed with SIGKILL in the middle of a token issue, a posture scan or a nudge batch leaves
- * nothing the next run does not repair. The service runs in a child process (tests/helpers/crash-worker.ts) on the
+ * nothing the next run does not repair (a token issue: the record and a pending audit entry are written ahead of
+ * the homeserver call, and settled by the start-up repair or the next look at the tokens — decision 009). The service runs in a child process (tests/helpers/crash-worker.ts) on the
  * same database as this test (PostgreSQL, or an embedded data directory whose lock the next opener takes over);
  * a proxy in front of the simulator lets the homeserver do the work and then holds the answer, and the child is
  * killed right there — the worst moment: done on the homeserver, unknown to Steward.
@@ -9,11 +10,17 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { and, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { openDatabase, type Database } from "../../db/client";
-import { postureNudges, postureScans, postureUsers, registrationTokenRecords } from "../../db/schema";
+import { auditEvents, postureNudges, postureScans, postureUsers, registrationTokenRecords } from "../../db/schema";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { listTokens } from "../../app/services/tokens.server";
+import { ISSUE_GRACE_MS } from "../../app/services/token-issue-journal.server";
+import { loadConfig } from "../../app/config.server";
+import { createStewardContext } from "../../app/context.server";
+import { createLogger } from "../../app/services/log.server";
+import { MetricsRegistry } from "../../app/services/metrics.server";
+import { repairTokenIssues } from "../../server/token-repair";
 import { runPostureScan } from "../../app/services/posture-scan.server";
 import { postureSettings } from "../../app/services/posture-settings.server";
 import { sendNudges } from "../../app/services/nudge.server";
@@ -76,21 +83,69 @@ async function killMidway(job: string, args: Record<string, unknown>, held: Prom
 }
 
 const hs = () => createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
+const afterGrace = () => new Date(Date.now() + ISSUE_GRACE_MS + 1_000);
+const audits = (d: Database, token: string) =>
+  d.db.select().from(auditEvents).where(and(eq(auditEvents.action, "token.create"), eq(auditEvents.target, token))).orderBy(asc(auditEvents.id));
+/** What a restarted Steward has at start-up: its database, and the collectors' admin token for the homeserver. */
+const contextFor = (d: Database) =>
+  createStewardContext(
+    loadConfig({ NODE_ENV: "test", HOMESERVER_URL: sim.url, HOMESERVER_ADMIN_TOKEN: sim.adminToken, SESSION_SECRET: "test-secret-test-secret-test-secret-0123456789", STEWARD_DATA_DIR: dataDir }),
+    d,
+    createLogger("error", { service: "crash-test" }, () => {}),
+    new MetricsRegistry(),
+  );
 
 describe("SIGKILL mid-way", () => {
-  it("a token issue: the token created on the homeserver shows up in Steward's list at the next look", async () => {
+  it("a token issue: written ahead, the record and its pending audit entry survive; the start-up repair settles them and the token shows with its recipient", async () => {
     const before = new Set(sim.state.registrationTokens.keys());
     const held = proxy.hold((m, p) => m === "POST" && p === "/_synapse/admin/v1/registration_tokens/new");
     await killMidway("issue", { issuedFor: "Crash victim", actor: ADMIN }, held);
     const created = [...sim.state.registrationTokens.keys()].filter((t) => !before.has(t));
     expect(created).toHaveLength(1); // the homeserver did create it
+    const token = created[0];
     await withDb(async (d) => {
-      expect(await d.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, created[0]))).toEqual([]);
-      const list = await listTokens({ db: d.db, hs: hs() });
-      const shown = list.find((t) => t.token === created[0]);
-      // Not lost: listed (as created outside Steward, ready to adopt) and recorded from now on.
-      expect(shown).toMatchObject({ onHomeserver: true, origin: "outside", state: "valid" });
-      expect((await d.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, created[0]))).length).toBe(1);
+      const [rec] = await d.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, token));
+      expect(rec).toMatchObject({ origin: "steward", issuedBy: ADMIN, issuedFor: "Crash victim" });
+      expect(rec.issuePendingSince).toBeInstanceOf(Date);
+      const [pending] = await audits(d, token);
+      expect(pending).toMatchObject({ id: rec.issueAuditId, actor: ADMIN, outcome: "pending" });
+
+      // Within the grace period the issue might still be in flight: a look shows it as being issued, for its recipient.
+      const early = (await listTokens({ db: d.db, hs: hs() })).find((t) => t.token === token);
+      expect(early).toMatchObject({ issuing: true, issuedFor: "Crash victim" });
+
+      // The next start, once the grace period has passed (the clock is moved, not waited for).
+      const result = await repairTokenIssues(contextFor(d), afterGrace());
+      expect(result).toMatchObject({ recovered: [token], interrupted: [] });
+      const settled = await audits(d, token);
+      expect(settled).toHaveLength(1); // the pending entry itself, settled; no second one
+      expect(settled[0]).toMatchObject({ id: pending.id, outcome: "ok", detail: { issuedFor: "Crash victim", recovered: true } });
+      const shown = (await listTokens({ db: d.db, hs: hs() })).find((t) => t.token === token);
+      expect(shown).toMatchObject({ onHomeserver: true, origin: "steward", issuedBy: ADMIN, issuedFor: "Crash victim", state: "valid", issuing: false });
+      const [after] = await d.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, token));
+      expect(after).toMatchObject({ issuePendingSince: null, issueAuditId: null, usesAllowed: 1 });
+    });
+  }, 120_000);
+
+  it("a token issue the homeserver never carried out: the next look settles the entry as interrupted and shows no token", async () => {
+    const before = new Set(sim.state.registrationTokens.keys());
+    // The create never reaches the homeserver (connection dropped); Steward then asks whether the token exists, and
+    // dies waiting for the answer — after the write-ahead, before anything settled it.
+    sim.injectFault({ kind: "drop", method: "POST", path: "/_synapse/admin/v1/registration_tokens/new", times: 1 });
+    const held = proxy.hold((m, p) => m === "GET" && p.startsWith("/_synapse/admin/v1/registration_tokens/"), 2);
+    await killMidway("issue", { issuedFor: "Never issued", actor: ADMIN }, held);
+    sim.clearFaults();
+    expect([...sim.state.registrationTokens.keys()].filter((t) => !before.has(t))).toEqual([]);
+    await withDb(async (d) => {
+      const [rec] = await d.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.issuedFor, "Never issued"));
+      expect(rec.issuePendingSince).toBeInstanceOf(Date);
+      expect(await audits(d, rec.token)).toMatchObject([{ id: rec.issueAuditId, outcome: "pending" }]);
+      const list = await listTokens({ db: d.db, hs: hs(), now: afterGrace });
+      expect(list.find((t) => t.token === rec.token)).toBeUndefined();
+      expect(await d.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, rec.token))).toEqual([]);
+      const settled = await audits(d, rec.token);
+      expect(settled).toHaveLength(1);
+      expect(settled[0]).toMatchObject({ id: rec.issueAuditId, outcome: "error", detail: { issuedFor: "Never issued", interrupted: true } });
     });
   }, 120_000);
 

@@ -25,3 +25,12 @@ export function HazardBadge() {
     </span>
   );
 }
+
+/** Written ahead of an issue and not yet confirmed by the homeserver (in flight, or settled by the next repair). */
+export function IssuingBadge() {
+  return (
+    <span className="badge info" data-testid="token-state" title="Steward has asked the homeserver for this token and not yet heard back.">
+      being issued
+    </span>
+  );
+}
