@@ -151,8 +151,9 @@ describe("SIGKILL mid-way", () => {
 
   it("a posture scan: the next run resumes where the dead one stopped and completes", async () => {
     const batchSize = 8;
-    // The third page of users (the next page is fetched while one is scanned): the first page is stored.
-    const held = proxy.hold((m, p) => m === "GET" && /^\/_synapse\/admin\/v[23]\/users$/.test(p), 3);
+    // Pages overlap: page N+2's list is asked for once page N is written (and page N+1 is queued). Holding the
+    // fourth list request kills the scan after the first page is stored and before the last one is.
+    const held = proxy.hold((m, p) => m === "GET" && /^\/_synapse\/admin\/v[23]\/users$/.test(p), 4);
     await killMidway("scan", { batchSize }, held);
     await withDb(async (d) => {
       const [open] = await d.db.select().from(postureScans).where(eq(postureScans.status, "running"));
