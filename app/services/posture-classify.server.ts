@@ -53,10 +53,15 @@ export interface UserFacts {
   backupSource: BackupSource;
 }
 
+/** Checks one signature: `obj.signatures[signer][keyId]` by `publicKeyBase64`. */
+export type Verify = (obj: Record<string, unknown>, signer: string, keyId: string, publicKeyBase64: string) => boolean;
+
 export interface ClassifyOptions {
   now: number;
   staleDays: number;
   appservicePattern?: RegExp | null;
+  /** Default: verifySignature on this thread. The scan passes results it computed ahead (signatureChecks). */
+  verify?: Verify;
 }
 
 export interface PostureVerdict {
@@ -96,14 +101,31 @@ const singleKey = (k: CrossSigningKeyJson | undefined): string | undefined => {
   return values.length === 1 && typeof values[0] === "string" ? values[0] : undefined;
 };
 
+/**
+ * Every signature classifyUser may check for this user: the self-signing key by the master key, and each device
+ * by the self-signing key. Known from the key query alone, so a scan can verify them ahead (on another thread)
+ * while the user's devices and account data are fetched.
+ */
+export function signatureChecks(userId: string, keys: KeysFacts): Array<{ obj: Record<string, unknown>; signer: string; keyId: string; publicKeyBase64: string }> {
+  if (!keys.visible) return [];
+  const mk = singleKey(keys.master);
+  const ssk = singleKey(keys.selfSigning);
+  if (!mk || !ssk) return [];
+  const checks = [{ obj: keys.selfSigning as unknown as Record<string, unknown>, signer: userId, keyId: `ed25519:${mk}`, publicKeyBase64: mk }];
+  for (const dk of Object.values(keys.deviceKeys)) {
+    checks.push({ obj: dk as unknown as Record<string, unknown>, signer: userId, keyId: `ed25519:${ssk}`, publicKeyBase64: ssk });
+  }
+  return checks;
+}
+
 /** The self-signing public key if cross-signing is set up and sound, else a reason. */
-export function crossSigningOf(userId: string, keys: KeysFacts): { status: CheckStatus; ssk?: string; note?: string } {
+export function crossSigningOf(userId: string, keys: KeysFacts, verify: Verify = verifySignature): { status: CheckStatus; ssk?: string; note?: string } {
   if (!keys.visible) return { status: "unknown", note: keys.reason ?? "keys/query did not return this user" };
   const mk = singleKey(keys.master);
   if (!mk) return { status: "missing", note: keys.master ? "master key is malformed" : undefined };
   const ssk = singleKey(keys.selfSigning);
   if (!ssk) return { status: "missing", note: "master key published but no self-signing key" };
-  if (!verifySignature(keys.selfSigning as unknown as Record<string, unknown>, userId, `ed25519:${mk}`, mk)) {
+  if (!verify(keys.selfSigning as unknown as Record<string, unknown>, userId, `ed25519:${mk}`, mk)) {
     return { status: "missing", note: "self-signing key is not validly signed by the master key" };
   }
   return { status: "ok", ssk };
@@ -146,7 +168,8 @@ export function combine(statuses: CheckStatus[]): CheckStatus {
 export function classifyUser(f: UserFacts, o: ClassifyOptions): PostureVerdict {
   const { userId } = f.user;
   const notes: Record<string, string> = {};
-  const cs = crossSigningOf(userId, f.keys);
+  const verify = o.verify ?? verifySignature;
+  const cs = crossSigningOf(userId, f.keys, verify);
   if (cs.note) notes.cross_signing = cs.note;
 
   const deviceList: PostureDevice[] = [];
@@ -160,7 +183,7 @@ export function classifyUser(f: UserFacts, o: ClassifyOptions): PostureVerdict {
     if (!f.keys.visible) state = "unknown";
     else if (!dk) state = "no_keys";
     else if (cs.status !== "ok") state = "keys_only";
-    else if (verifySignature(dk as unknown as Record<string, unknown>, userId, `ed25519:${cs.ssk}`, cs.ssk!)) state = "cross_signed";
+    else if (verify(dk as unknown as Record<string, unknown>, userId, `ed25519:${cs.ssk}`, cs.ssk!)) state = "cross_signed";
     else state = "unverified";
     const isStale = d.lastSeenTs !== null && o.now - d.lastSeenTs > o.staleDays * DAY_MS;
     if (state === "cross_signed") crossSigned++;

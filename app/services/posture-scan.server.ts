@@ -16,7 +16,9 @@ import { describeHomeserverError, isHomeserverError } from "../homeserver/errors
 import type { Logger } from "./log.server";
 import { recordAudit } from "./audit.server";
 import { backupViaLoginAs, describeDbError, openSynapseBackupReader, type SynapseBackupReader } from "./posture-backup.server";
-import { classifyUser, type BackupFact, type BackupSource, type KeysFacts, type PostureVerdict } from "./posture-classify.server";
+import { classifyUser, signatureChecks, type BackupFact, type BackupSource, type KeysFacts, type PostureVerdict, type Verify } from "./posture-classify.server";
+import { verifySignature } from "./canonical-json.server";
+import { SignatureVerifier } from "./signature-worker.server";
 import type { PostureSettings } from "./posture-settings.server";
 import { finishScan, startOrResumeScan, writePage } from "./posture-store.server";
 
@@ -57,6 +59,7 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
   const { db, hs, settings } = deps;
   const log = deps.log;
   const limiter = new Limiter(settings.concurrency);
+  const verifier = new SignatureVerifier();
   let requests = 0;
   /** One homeserver call under the limiter, counted in the scan total and in its page's counter. */
   const call = <T>(fn: () => Promise<T>, page?: { requests: number }, priority = false) =>
@@ -108,6 +111,9 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
 
     const scanUser = async (user: UserSummary, batch: Batch, limited: boolean, dbBackups: ((id: string) => BackupFact) | null): Promise<PostureVerdict> => {
       const keyFacts = keysFactsFor(batch.keys, user.userId, limited);
+      // The user's signatures are checked on the verifier's thread while its devices and account data are fetched.
+      const checks = signatureChecks(user.userId, keyFacts);
+      const verified = checks.length ? verifier.verifyAll(checks) : Promise.resolve([] as boolean[]);
       const [devices, accountData] = user.deactivated
         ? // Deactivation deletes devices and account data (§8): nothing to fetch.
           [{ value: [], error: undefined }, { value: {}, error: undefined }]
@@ -115,6 +121,11 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
             settle(() => call(() => hs.devices.list(user.userId), batch.counter).then((r) => r.devices)),
             settle(() => call(() => hs.accountData.get(user.userId), batch.counter).then((r) => r.global)),
           ]);
+      const results = await verified;
+      const verify: Verify = (obj, signer, keyId, pub) => {
+        const i = checks.findIndex((c) => c.obj === obj && c.signer === signer && c.keyId === keyId && c.publicKeyBase64 === pub);
+        return i >= 0 ? results[i] : verifySignature(obj, signer, keyId, pub);
+      };
       let backup: BackupFact | undefined;
       if (dbBackups) backup = dbBackups(user.userId);
       else if (loginAsAvailable && !user.deactivated && user.userId !== requester) {
@@ -144,7 +155,7 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
           backup,
           backupSource: backup?.source ?? "account_data",
         },
-        { now: deps.now().getTime(), staleDays: settings.staleDays, appservicePattern: settings.appservicePattern },
+        { now: deps.now().getTime(), staleDays: settings.staleDays, appservicePattern: settings.appservicePattern, verify },
       );
       if (user.deactivated) verdict.notes.deactivated = "Deactivated: Synapse deleted the devices, account data and key backups; cross-signing keys remain.";
       return verdict;
@@ -205,6 +216,7 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
   } finally {
     limiter.close();
     await Promise.allSettled([...outstanding]);
+    await verifier.close();
     await ownedReader?.close().catch(() => {});
   }
 }

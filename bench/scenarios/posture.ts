@@ -14,6 +14,7 @@
  * When run with POSTURE_BENCH_CHILD=1 this file is the child: it scans and prints one JSON line.
  */
 import { spawn } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import fs from "node:fs";
@@ -71,9 +72,15 @@ async function child(): Promise<void> {
   const { postureSettings } = await import("../../app/services/posture-settings.server");
   const { database, drop } = await scratchDatabase("scan");
   const hs = createHomeserverClient({ baseUrl: process.env.SIM_URL!, accessToken: process.env.SIM_TOKEN!, timeoutMs: 60_000 });
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
   const started = performance.now();
   const r = await runPostureScan({ db: database.db, hs, now: () => new Date(), settings: postureSettings({}, process.env) });
   const ms = performance.now() - started;
+  lag.disable();
+  if (process.env.POSTURE_BENCH_VERBOSE) {
+    console.error(`  scanner event-loop delay: mean ${(lag.mean / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`);
+  }
   await drop();
   process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
 }
