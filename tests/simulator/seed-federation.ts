@@ -1,7 +1,7 @@
 // Federation state of the simulator: remote destinations (with their rooms) and our own discovery documents and
 // signing key. Destinations are seeded in every retry state *relative to the simulator clock at start*, like
 // the recorded server (federation.json): healthy, idle (never sent), backing off, retry due, dead (7-day cap).
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { Prng } from "./seed";
 import type { SimState } from "./state";
 
@@ -48,7 +48,11 @@ const MIN = 60_000;
 export const MAX_RETRY_INTERVAL = 7 * DAY;
 
 function newSigningKey(): SimSigningKey {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  // DER out, KeyObjects re-imported: a KeyObject straight from generateKeyPairSync can deadlock Node 20 when exported
+  // while the generation job is garbage-collected (see newKey in seed-posture.ts).
+  const pair = generateKeyPairSync("ed25519", { publicKeyEncoding: { type: "spki", format: "der" }, privateKeyEncoding: { type: "pkcs8", format: "der" } });
+  const publicKey = createPublicKey({ key: pair.publicKey, format: "der", type: "spki" });
+  const privateKey = createPrivateKey({ key: pair.privateKey, format: "der", type: "pkcs8" });
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
   let id = "a_";
   for (let i = 0; i < 4; i++) id += alphabet[Math.floor(Math.random() * alphabet.length)];
