@@ -7,7 +7,7 @@
 // - cross-signing only and backup only: NO account data at all;
 // - deactivated: devices, device keys, account data and backups gone, cross-signing keys kept.
 // Key material is random per run (like the recorded server); the *assignment* of postures follows the seed.
-import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
 import { Prng } from "./seed";
 import { accountDataOf, listDevices, type SimState } from "./state";
 
@@ -97,19 +97,21 @@ export function simCanonicalJson(v: unknown): string {
 const unpadded = (b: Buffer) => b.toString("base64").replace(/=+$/, "");
 
 /**
- * A fresh ed25519 key pair; returns the public key (unpadded base64). The pair comes out DER-encoded and the
- * private key is re-imported: exporting a just-generated KeyObject (e.g. as JWK) can deadlock Node 20 when a garbage
- * collection during the export finalises the key-generation job that shares the key's lock (seen as a simulator
- * that hung, main thread in futex_wait under KeyObjectHandle::ExportJWK → ~KeyGenJob, while seeding 10,000 users).
+ * A fresh ed25519 key pair; returns the public key (unpadded base64). The public key comes out DER-encoded from the
+ * generation itself: exporting a just-generated KeyObject (as JWK) can deadlock Node 20 when a garbage collection
+ * during the export finalises the generation job that shares the key's lock (seen as a simulator that hung — main
+ * thread in futex_wait under KeyObjectHandle::ExportJWK → ~KeyGenJob — while seeding 10,000 users). Re-importing a
+ * DER private key instead would cost ~0.4 ms a key in OpenSSL 3's decoders.
  */
 function newKey(state: SimState): string {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519", {
-    publicKeyEncoding: { type: "spki", format: "der" },
-    privateKeyEncoding: { type: "pkcs8", format: "der" },
-  });
+  // (Node allows encoding only the public half; its typings know only both-or-neither.)
+  const { publicKey, privateKey } = (generateKeyPairSync as unknown as (t: "ed25519", o: object) => { publicKey: Buffer; privateKey: KeyObject })(
+    "ed25519",
+    { publicKeyEncoding: { type: "spki", format: "der" } },
+  );
   // An ed25519 SPKI is a fixed 12-byte header followed by the 32 raw key bytes.
   const pub = unpadded(publicKey.subarray(publicKey.length - 32));
-  state.posture.privateKeys.set(pub, createPrivateKey({ key: privateKey, format: "der", type: "pkcs8" }));
+  state.posture.privateKeys.set(pub, privateKey);
   return pub;
 }
 
