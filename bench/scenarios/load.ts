@@ -20,6 +20,8 @@
  *   them wait in the generator, and the wait counts in their latency.
  * - When the target is missed, LOAD_BENCH_PROBES (6) short runs of LOAD_BENCH_PROBE_SECONDS (15) bisect for the
  *   highest rate that meets it, so the report says what the machine does sustain.
+ * - Before the run, the server's CPU time per page is measured one request at a time (it bounds the rate one
+ *   process can serve).
  * - LOAD_BENCH_CPU_PROF=<dir> runs the server with `--cpu-prof` into that directory (for finding what dominates).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -41,6 +43,7 @@ const SECONDS = Number(process.env.LOAD_BENCH_SECONDS ?? 60);
 const WARMUP_SECONDS = Number(process.env.LOAD_BENCH_WARMUP_SECONDS ?? 5);
 const TIMEOUT_MS = Number(process.env.LOAD_BENCH_TIMEOUT_MS ?? 10_000);
 const CONNECTIONS = Number(process.env.LOAD_BENCH_CONNECTIONS ?? 128);
+const PER_PAGE = 40;
 const USERS = Number(process.env.LOAD_BENCH_USERS ?? 100_000);
 const DESTINATIONS = 10_000;
 const P99_TARGET_MS = 250;
@@ -156,6 +159,20 @@ async function checkPages(client: TestClient): Promise<void> {
   }
 }
 
+/**
+ * Server CPU per page, one request at a time (PER_PAGE of each, cycling its variants): what a page costs the
+ * server's process, and so how many of them one process can serve.
+ */
+async function cpuPerPage(client: TestClient, pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const page of PAGES) {
+    const before = cpuSeconds(pid);
+    for (let i = 0; i < PER_PAGE; i++) await (await client.get(page.urls[i % page.urls.length], HEADERS)).arrayBuffer();
+    out.push(((cpuSeconds(pid) - before) * 1000) / PER_PAGE);
+  }
+  return out;
+}
+
 /** Request i: the pages in turn, each cycling through its variants. */
 const mixed = (i: number): [string, number] => {
   const p = i % PAGES.length;
@@ -237,10 +254,11 @@ async function benchOne(label: "PGlite" | "PostgreSQL", baseUrl: string | undefi
     if (signIn.status !== 302 || !session) throw new Error(`sign-in failed (${signIn.status})`);
     const cookie = `steward_session=${session}`;
     await checkPages(client);
+    const pid = server.child.pid!;
+    const perPage = await cpuPerPage(client, pid);
 
     await new Promise((r) => setTimeout(r, 2_000)); // let the checks' garbage settle before the stream starts
     const loadBefore = os.loadavg()[0];
-    const pid = server.child.pid!;
     const cpu0 = { server: cpuSeconds(pid), self: process.cpuUsage(), machine: machineBusySeconds() };
     t = performance.now();
     const s = await load(server.url, cookie, RATE, SECONDS, WARMUP_SECONDS);
@@ -249,7 +267,7 @@ async function benchOne(label: "PGlite" | "PostgreSQL", baseUrl: string | undefi
     const cpu = { server: cpuSeconds(pid) - cpu0.server, self: (self.user + self.system) / 1e6, machine: machineBusySeconds() - cpu0.machine };
     const loadAfter = os.loadavg()[0];
     const peakRss = procStatus(pid, "VmHWM");
-    const results = summarize(label, s, { wallS, cpu, loadBefore, loadAfter, peakRss, seeded });
+    const results = summarize(label, s, { wallS, cpu, loadBefore, loadAfter, peakRss, seeded, perPage });
     if (!meetsTarget(s, RATE) && PROBES > 0) {
       console.log(`  ${label}: target missed at ${RATE}/s; looking for the highest rate that meets it`);
       const cap = await capacity(server.url, pid, cookie, RATE);
@@ -272,11 +290,11 @@ async function benchOne(label: "PGlite" | "PostgreSQL", baseUrl: string | undefi
 function summarize(
   label: string,
   s: RunStats,
-  m: { wallS: number; cpu: { server: number; self: number; machine: number }; loadBefore: number; loadAfter: number; peakRss: number; seeded: string },
+  m: { wallS: number; cpu: { server: number; self: number; machine: number }; loadBefore: number; loadAfter: number; peakRss: number; seeded: string; perPage: number[] },
 ): BenchResult[] {
   const cores = os.cpus().length;
   const busy = `CPU during the run: server process ${((m.cpu.server / m.wallS) * 100).toFixed(0)} % of a core, load generator ${((m.cpu.self / m.wallS) * 100).toFixed(0)} %, whole machine ${((m.cpu.machine / m.wallS / cores) * 100).toFixed(0)} % of ${cores} cores`;
-  const load = `load average ${m.loadBefore.toFixed(1)} before, ${m.loadAfter.toFixed(1)} after`;
+  const load = `load average ${m.loadBefore.toFixed(1)} before the run, ${m.loadAfter.toFixed(1)} at its end (its own processes included)`;
   const results: BenchResult[] = [
     { name: `${label}: latency p50`, value: s.p50, unit: "ms", note: `${s.ok + s.errors} requests at ${RATE}/s for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up; ${m.seeded}` },
     { name: `${label}: latency p95`, value: s.p95, unit: "ms" },
@@ -287,7 +305,7 @@ function summarize(
   ];
   PAGES.forEach((pg, i) => {
     const xs = s.byPage[i];
-    results.push({ name: `${label}: p99 ${pg.name} (${pg.urls.length} variants)`, value: percentile(xs, 99), unit: "ms", note: `median ${percentile(xs, 50).toFixed(1)} ms` });
+    results.push({ name: `${label}: p99 ${pg.name} (${pg.urls.length} variants)`, value: percentile(xs, 99), unit: "ms", note: `median ${percentile(xs, 50).toFixed(1)} ms; server CPU ${m.perPage[i].toFixed(1)} ms per page (${PER_PAGE} one at a time, before the run)` });
   });
   results.push({ name: `${label}: server peak RSS`, value: m.peakRss, unit: "MB", note: `${busy}; ${load}` });
   return results;
