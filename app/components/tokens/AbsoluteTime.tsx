@@ -3,12 +3,12 @@
  * next to the shared relative <Time>.
  */
 import { useEffect, useState } from "react";
-import { Time } from "~/components/Time";
+import { Time, formatAbsolute } from "~/components/Time";
 
 export function AbsoluteTime({ ms }: { ms: number }) {
   const [zone, setZone] = useState<string | undefined>("UTC");
   useEffect(() => setZone(undefined), []);
-  const text = new Date(ms).toLocaleString("en-GB", { timeZone: zone, dateStyle: "medium", timeStyle: "short" }) + (zone ? " UTC" : "");
+  const text = formatAbsolute(ms, zone) + (zone ? " UTC" : "");
   return <span className="muted small">{text}</span>;
 }
 
