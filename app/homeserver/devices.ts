@@ -1,7 +1,7 @@
 /** Device admin API (reference §2 "Devices"). No paging; hidden cross-signing pseudo-devices are left out. */
 import { z } from "zod";
 import type { HomeserverHttp } from "./http";
-import { boolOr, finiteNumber, isPlainRecord, msTimestamp, nullableString, withFastPath } from "./parse";
+import { MAX_DATE_MS, boolOr, finiteNumber, isPlainRecord, msTimestamp, nullableString, withFastPath } from "./parse";
 
 export interface Device {
   deviceId: string;
@@ -43,7 +43,6 @@ const listSchema = z.object({ devices: z.array(deviceSchema), total: finiteNumbe
   total: r.total ?? r.devices.length,
 }));
 
-const MAX_DATE_MS = 8.64e15;
 const str = (v: unknown): string | null | undefined => (v === null || v === undefined ? null : typeof v === "string" ? v : undefined);
 
 /** One device the usual way, or null (then zod decides). Mirrors deviceSchema field by field. */

@@ -16,7 +16,7 @@ import { z } from "zod";
 export const finiteNumber = z.number().finite();
 
 /** The range of a JavaScript Date (±8.64e15 ms): a timestamp outside it cannot be displayed or stored. */
-const MAX_DATE_MS = 8.64e15;
+export const MAX_DATE_MS = 8.64e15;
 const msNumber = finiteNumber.min(-MAX_DATE_MS).max(MAX_DATE_MS);
 
 /** true/false or 0/1. */

@@ -58,18 +58,39 @@ export function ed25519PublicKey(base64: string): crypto.KeyObject | null {
 }
 
 /**
+ * What checking `obj.signatures[signer][keyId]` by `publicKeyBase64` needs: the signed bytes, the 64-byte signature
+ * and the 32-byte raw key; null when the check cannot pass (missing or malformed signature or key, or an object
+ * that has no canonical form). Shared by the in-thread check and the worker-thread verifier.
+ */
+export function signatureInputs(
+  obj: Record<string, unknown>,
+  signer: string,
+  keyId: string,
+  publicKeyBase64: string,
+): { data: Buffer; sig: Buffer; rawKey: Buffer } | null {
+  const sigs = obj.signatures as Record<string, Record<string, unknown>> | undefined;
+  const sig = sigs?.[signer]?.[keyId];
+  if (typeof sig !== "string") return null;
+  const sigBytes = decodeBase64(sig);
+  const rawKey = decodeBase64(publicKeyBase64);
+  if (!sigBytes || sigBytes.length !== 64 || !rawKey || rawKey.length !== 32) return null;
+  try {
+    return { data: signedBytes(obj), sig: sigBytes, rawKey };
+  } catch {
+    return null; // not canonicalisable (e.g. a float): cannot carry a valid signature
+  }
+}
+
+/**
  * Does `obj.signatures[signer][keyId]` hold a valid ed25519 signature of `obj` by `publicKeyBase64`?
  * False for a missing, malformed or wrong signature — never throws on hostile input.
  */
 export function verifySignature(obj: Record<string, unknown>, signer: string, keyId: string, publicKeyBase64: string): boolean {
-  const sigs = obj.signatures as Record<string, Record<string, unknown>> | undefined;
-  const sig = sigs?.[signer]?.[keyId];
-  if (typeof sig !== "string") return false;
-  const key = ed25519PublicKey(publicKeyBase64);
-  const sigBytes = decodeBase64(sig);
-  if (!key || !sigBytes || sigBytes.length !== 64) return false;
+  const inputs = signatureInputs(obj, signer, keyId, publicKeyBase64);
+  const key = inputs && ed25519PublicKey(publicKeyBase64);
+  if (!inputs || !key) return false;
   try {
-    return crypto.verify(null, signedBytes(obj), key, sigBytes);
+    return crypto.verify(null, inputs.data, key, inputs.sig);
   } catch {
     return false;
   }

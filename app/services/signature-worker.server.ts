@@ -11,7 +11,7 @@
  * Any worker failure falls back to verifying on this thread: a check is never skipped.
  */
 import { Worker } from "node:worker_threads";
-import { decodeBase64, signedBytes, verifySignature } from "./canonical-json.server";
+import { signatureInputs, verifySignature } from "./canonical-json.server";
 
 /** One check: does `obj.signatures[signer][keyId]` verify with `publicKeyBase64`? */
 export interface SignatureCheck {
@@ -119,19 +119,8 @@ export class SignatureVerifier {
   }
 }
 
-/** The bytes the worker needs, or null when the check cannot pass (no or malformed signature or key). */
+/** The bytes the worker needs, or null when the check cannot pass. */
 function prepare(c: SignatureCheck): Job | null {
-  const sigs = c.obj.signatures as Record<string, Record<string, unknown>> | undefined;
-  const sig = sigs?.[c.signer]?.[c.keyId];
-  if (typeof sig !== "string") return null;
-  const sigBytes = decodeBase64(sig);
-  const raw = decodeBase64(c.publicKeyBase64);
-  if (!sigBytes || sigBytes.length !== 64 || !raw || raw.length !== 32) return null;
-  let data: Buffer;
-  try {
-    data = signedBytes(c.obj);
-  } catch {
-    return null; // not canonicalisable (e.g. a float): cannot carry a valid signature
-  }
-  return { data, sig: sigBytes, x: raw.toString("base64url") };
+  const inputs = signatureInputs(c.obj, c.signer, c.keyId, c.publicKeyBase64);
+  return inputs && { data: inputs.data, sig: inputs.sig, x: inputs.rawKey.toString("base64url") };
 }

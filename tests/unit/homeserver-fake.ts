@@ -4,6 +4,8 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { expect } from "vitest";
+import { HomeserverError } from "~/homeserver/errors";
 
 export interface SeenRequest {
   method: string;
@@ -91,3 +93,14 @@ export async function closedPortUrl(): Promise<string> {
 }
 
 export const TOKEN = "syt_c2VjcmV0_TOPSECRETtokenValue_1a2b3c";
+
+/** The HomeserverError a call fails with (the test fails if it succeeds or throws anything else). */
+export async function homeserverFailure(p: Promise<unknown>): Promise<HomeserverError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(HomeserverError);
+    return e as HomeserverError;
+  }
+  throw new Error("expected the call to fail");
+}

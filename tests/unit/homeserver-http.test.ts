@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HomeserverHttp, type RequestEvent } from "~/homeserver/http";
 import { HomeserverError, describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
 import { createHomeserverClient } from "~/homeserver";
-import { TOKEN, closedPortUrl, recordingSleep, startFake, type FakeServer, type Handler } from "./homeserver-fake";
+import { TOKEN, closedPortUrl, homeserverFailure, recordingSleep, startFake, type FakeServer, type Handler } from "./homeserver-fake";
 
 let fake: FakeServer | undefined;
 afterEach(async () => {
@@ -25,15 +25,6 @@ async function setup(handler: Handler, extra: Partial<ConstructorParameters<type
   return { http, fake, waits: rec.waits, events };
 }
 
-async function failure(p: Promise<unknown>): Promise<HomeserverError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(HomeserverError);
-    return e as HomeserverError;
-  }
-  throw new Error("expected the call to fail");
-}
 
 function expectNoToken(e: unknown) {
   expect(JSON.stringify(e)).not.toContain(TOKEN);
@@ -109,7 +100,7 @@ describe("retries", () => {
       json: { errcode: "M_LIMIT_EXCEEDED", error: "Too Many Requests", retry_after_ms: 90_000 },
       headers: { "retry-after": "90" },
     }));
-    const e = await failure(http.get("/x"));
+    const e = await homeserverFailure(http.get("/x"));
     expect(e.kind).toBe("rate_limited");
     expect(e.retryAfterMs).toBe(90_000);
     expect(waits).toEqual([]);
@@ -121,7 +112,7 @@ describe("retries", () => {
     const { http, waits, fake } = await setup(() => ({ status: 429, json: { errcode: "M_LIMIT_EXCEEDED", retry_after_ms: 10 } }), {
       maxRetries: 2,
     });
-    const e = await failure(http.get("/x"));
+    const e = await homeserverFailure(http.get("/x"));
     expect(e.kind).toBe("rate_limited");
     expect(fake.requests).toHaveLength(3);
     expect(waits).toEqual([10, 10]);
@@ -129,7 +120,7 @@ describe("retries", () => {
 
   it("retries 5xx for GET with exponential backoff, not for POST", async () => {
     const { http, waits, fake, events } = await setup(() => ({ status: 502, text: "<html>Bad Gateway</html>" }));
-    const e = await failure(http.get("/x"));
+    const e = await homeserverFailure(http.get("/x"));
     expect(e.kind).toBe("server_error");
     expect(e.status).toBe(502);
     expect(fake.requests).toHaveLength(4);
@@ -138,7 +129,7 @@ describe("retries", () => {
     expect(events.map((x) => x.attempt)).toEqual([0, 1, 2, 3]);
 
     const before = fake.requests.length;
-    const e2 = await failure(http.post("/x", { body: {} }));
+    const e2 = await homeserverFailure(http.post("/x", { body: {} }));
     expect(e2.kind).toBe("server_error");
     expect(fake.requests.length - before).toBe(1);
   });
@@ -150,7 +141,7 @@ describe("retries", () => {
 
   it("does not retry client errors", async () => {
     const { http, fake } = await setup(() => ({ status: 404, json: { errcode: "M_NOT_FOUND", error: "User not found" } }));
-    const e = await failure(http.get("/x"));
+    const e = await homeserverFailure(http.get("/x"));
     expect(e.kind).toBe("not_found");
     expect(fake.requests).toHaveLength(1);
   });
@@ -159,13 +150,13 @@ describe("retries", () => {
 describe("transport failures", () => {
   it("a server that never answers → timeout (retried for GET, not for POST)", async () => {
     const { http, fake, events } = await setup(() => ({ hang: true }), { timeoutMs: 80, maxRetries: 1 });
-    const e = await failure(http.get("/slow"));
+    const e = await homeserverFailure(http.get("/slow"));
     expect(e.kind).toBe("timeout");
     expect(e.timeoutMs).toBe(80);
     expect(e.status).toBeNull();
     expect(fake.requests).toHaveLength(2);
     expect(events[0].status).toBe("error");
-    const e2 = await failure(http.post("/slow", { body: {} }));
+    const e2 = await homeserverFailure(http.post("/slow", { body: {} }));
     expect(e2.kind).toBe("timeout");
     expect(fake.requests).toHaveLength(3);
     expectNoToken(e2);
@@ -175,7 +166,7 @@ describe("transport failures", () => {
     const url = await closedPortUrl();
     const { waits } = recordingSleep();
     const http = new HomeserverHttp({ baseUrl: url, accessToken: TOKEN, maxRetries: 0, sleep: async (ms) => void waits.push(ms) });
-    const e = await failure(http.get("/_matrix/client/versions"));
+    const e = await homeserverFailure(http.get("/_matrix/client/versions"));
     expect(e.kind).toBe("unreachable");
     expect(e.networkCode).toBe("ECONNREFUSED");
     expect(describeHomeserverError(e)).toBe(`The homeserver could not be reached at ${url} (connection refused).`);
@@ -204,7 +195,7 @@ describe("error mapping", () => {
   ];
   it.each(cases)("%i %j → %s", async (status, json, kind) => {
     const { http } = await setup(() => ({ status, json }), { maxRetries: 0 });
-    const e = await failure(http.get("/_synapse/admin/v2/users/{userId}", { params: { userId: "@u:hs" } }));
+    const e = await homeserverFailure(http.get("/_synapse/admin/v2/users/{userId}", { params: { userId: "@u:hs" } }));
     expect(e.kind).toBe(kind);
     expect(e.status).toBe(status);
     expect(e.endpoint).toBe("/_synapse/admin/v2/users/{userId}");
@@ -218,7 +209,7 @@ describe("error mapping", () => {
 
   it("maps by errcode, not message text", async () => {
     const { http } = await setup(() => ({ status: 403, json: { errcode: "M_FORBIDDEN", error: "User ID already taken." } }));
-    expect((await failure(http.get("/x"))).kind).toBe("forbidden");
+    expect((await homeserverFailure(http.get("/x"))).kind).toBe("forbidden");
   });
 
   it("an HTML 404 from a proxy → not_matrix; a 200 with garbage → not_matrix", async () => {
@@ -227,16 +218,16 @@ describe("error mapping", () => {
         ? { status: 404, text: "<html><body>No Such Resource</body></html>", headers: { "content-type": "text/html; charset=utf-8" } }
         : { status: 200, text: "garbage{", headers: { "content-type": "application/json" } },
     );
-    const e = await failure(http.get("/html"));
+    const e = await homeserverFailure(http.get("/html"));
     expect(e.kind).toBe("not_matrix");
     expect(e.contentType).toBe("text/html; charset=utf-8");
     expect(describeHomeserverError(e)).toContain("not a Matrix homeserver response");
-    expect((await failure(http.get("/garbage"))).kind).toBe("not_matrix");
+    expect((await homeserverFailure(http.get("/garbage"))).kind).toBe("not_matrix");
   });
 
   it("a JSON body of the wrong shape → unexpected naming the endpoint, without values", async () => {
     const { http } = await setup(() => ({ json: { user_id: 5, access_token: TOKEN } }));
-    const e = await failure(
+    const e = await homeserverFailure(
       http.get("/_matrix/client/v3/account/whoami", {
         parse: (j) => {
           if (typeof (j as { user_id: unknown }).user_id !== "string") throw new Error(`bad ${JSON.stringify(j)}`);
@@ -253,7 +244,7 @@ describe("error mapping", () => {
     const { http, fake } = await setup((req) =>
       req.path === "/moved" ? { status: 301, headers: { location: "https://other.example/x?access_token=leak" } } : { json: {} },
     );
-    const e = await failure(http.get("/moved"));
+    const e = await homeserverFailure(http.get("/moved"));
     expect(e.kind).toBe("unexpected");
     expect(e.serverMessage).toBe("Redirected to https://other.example/x?access_token=%3Credacted%3E");
     expect(describeHomeserverError(e)).toContain("redirect");
@@ -267,12 +258,12 @@ describe("the access token never leaks", () => {
       status: 400,
       json: { errcode: "M_UNKNOWN", error: `bad token ${TOKEN}`, access_token: TOKEN, nested: { x: [TOKEN] } },
     }));
-    const e = await failure(http.get("/x"));
+    const e = await homeserverFailure(http.get("/x"));
     expectNoToken(e);
     expect(e.serverMessage).toBe("bad token <redacted>");
 
     const http2 = new HomeserverHttp({ baseUrl: `${fake!.url}/?access_token=${TOKEN}`, accessToken: TOKEN, maxRetries: 0 });
-    const e2 = await failure(http2.get("/x"));
+    const e2 = await homeserverFailure(http2.get("/x"));
     expectNoToken(e2);
   });
 
@@ -282,6 +273,6 @@ describe("the access token never leaks", () => {
       if (req.path === "/429") return { status: 429, json: { errcode: "M_LIMIT_EXCEEDED", retry_after_ms: 999_999 } };
       return { hang: true };
     }, { timeoutMs: 50, maxRetries: 0 });
-    for (const p of ["/401", "/429", "/hang"]) expectNoToken(await failure(http.get(p)));
+    for (const p of ["/401", "/429", "/hang"]) expectNoToken(await homeserverFailure(http.get(p)));
   });
 });

@@ -4,8 +4,8 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HomeserverHttp } from "~/homeserver/http";
-import { HomeserverError } from "~/homeserver/errors";
 import { nodeRequest } from "~/homeserver/transport";
+import { homeserverFailure } from "./homeserver-fake";
 
 let server: http.Server | undefined;
 const sockets = new Set<Socket>();
@@ -29,15 +29,6 @@ async function serve(handler: http.RequestListener): Promise<{ url: string; conn
 
 const client = (url: string, timeoutMs = 2000) => new HomeserverHttp({ baseUrl: url, accessToken: "t0ken", maxRetries: 0, timeoutMs });
 
-async function failure(p: Promise<unknown>): Promise<HomeserverError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(HomeserverError);
-    return e as HomeserverError;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("homeserver transport", () => {
   it("reuses one connection for sequential reads and opens a fresh one for each write", async () => {
@@ -73,7 +64,7 @@ describe("homeserver transport", () => {
       res.write('{"users": [');
       setTimeout(() => res.socket?.destroy(), 20);
     });
-    const e = await failure(client(url).get("/cut"));
+    const e = await homeserverFailure(client(url).get("/cut"));
     expect(e.kind).toBe("unreachable");
   });
 
@@ -82,7 +73,7 @@ describe("homeserver transport", () => {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.write('{"a":');
     });
-    const e = await failure(client(url, 150).get("/stall"));
+    const e = await homeserverFailure(client(url, 150).get("/stall"));
     expect(e.kind).toBe("timeout");
     expect(e.timeoutMs).toBe(150);
   });
