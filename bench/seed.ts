@@ -203,3 +203,15 @@ export async function seedPostureScan(database: Database, rows: number, now: Dat
   await db.execute(sql`analyze posture_users`);
   return scan.id;
 }
+
+/** The /federation filter and sort variants both the federation and the load scenarios request. */
+export const FEDERATION_PAGE_URLS = [
+  "/federation",
+  "/federation?state=dead",
+  "/federation?q=example.net&sort=failing_since",
+  "/federation?sort=next_retry&dir=desc&page=3",
+  "/federation?state=backing_off&sort=interval",
+  "/federation?sort=state&dir=desc&page=40",
+  "/federation?q=hs01&sort=state",
+  "/federation?sort=destination&page=150",
+];

@@ -17,7 +17,7 @@ import { startSimulator } from "../../tests/simulator/index";
 import { seedManyDestinations } from "../../tests/simulator/seed-federation";
 import { TestClient } from "../../tests/helpers/http";
 import { percentile, type BenchResult } from "../types";
-import { openScratchPostgres } from "../seed";
+import { FEDERATION_PAGE_URLS, openScratchPostgres } from "../seed";
 
 const COUNT = Number(process.env.FED_BENCH_DESTINATIONS ?? 10_000);
 const PAGE_REQUESTS = Number(process.env.FED_BENCH_REQUESTS ?? 100);
@@ -66,16 +66,7 @@ export default async function run(): Promise<BenchResult[]> {
       const c = new TestClient(steward.url);
       const signIn = await c.signIn("admin", "admin", sim.url);
       if (signIn.status !== 302) throw new Error(`sign-in failed (${signIn.status})`);
-      const urls = [
-        "/federation",
-        "/federation?state=dead",
-        "/federation?q=example.net&sort=failing_since",
-        "/federation?sort=next_retry&dir=desc&page=3",
-        "/federation?state=backing_off&sort=interval",
-        "/federation?sort=state&dir=desc&page=40",
-        "/federation?q=hs01&sort=state",
-        "/federation?sort=destination&page=150",
-      ];
+      const urls = FEDERATION_PAGE_URLS;
       for (const u of urls) await (await c.get(u)).text(); // warm-up
       const times: number[] = [];
       for (let i = 0; i < PAGE_REQUESTS; i++) {

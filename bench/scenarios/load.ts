@@ -34,7 +34,7 @@ import { openDatabase } from "../../db/client";
 import { startSimulator, type Simulator } from "../../tests/simulator/index";
 import { TestClient } from "../../tests/helpers/http";
 import { percentile, type BenchResult } from "../types";
-import { collectAccounts, collectDestinations, createScratchPostgres, seedCountHistory, seedPostureScan } from "../seed";
+import { FEDERATION_PAGE_URLS, collectAccounts, collectDestinations, createScratchPostgres, seedCountHistory, seedPostureScan } from "../seed";
 import { cpuSeconds, generate, machineBusySeconds, procStatus, stats, type RunStats } from "../load-generator";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -71,16 +71,7 @@ const PAGES: Array<{ name: string; urls: string[] }> = [
   },
   {
     name: "federation",
-    urls: [
-      "/federation",
-      "/federation?state=dead",
-      "/federation?q=example.net&sort=failing_since",
-      "/federation?sort=next_retry&dir=desc&page=3",
-      "/federation?state=backing_off&sort=interval",
-      "/federation?sort=state&dir=desc&page=40",
-      "/federation?q=hs01&sort=state",
-      "/federation?sort=destination&page=150",
-    ],
+    urls: FEDERATION_PAGE_URLS,
   },
   {
     name: "security",
