@@ -18,7 +18,10 @@ export interface Config {
   publicBaseUrl: string;
   port: number;
   host: string;
-  /** Trust X-Forwarded-Proto/For from a reverse proxy. */
+  /**
+   * Trust X-Forwarded-Proto/For/Host from a reverse proxy: Proto for Secure cookies, For for per-address rate
+   * limits, Host for the same-origin check of form posts (app/services/origin.server.ts).
+   */
   trustProxy: boolean;
   /** Bearer token required by /metrics when set. */
   metricsToken?: string;
