@@ -34,6 +34,8 @@ export interface Config {
   sessionMaxHours: number;
   /** How often a session's token is re-confirmed as an admin's with the homeserver. */
   sessionReverifySeconds: number;
+  /** How long a rendered page may be served again while its data is unchanged (0 = no page cache; decision 010). */
+  pageCacheSeconds: number;
   /** Homeserver request timeout. */
   homeserverTimeoutMs: number;
   /** Collector intervals, in seconds (0 disables the schedule; "refresh now" still works). */
@@ -43,6 +45,42 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** Optional read-only connection to Synapse's own database (exact key-backup state). */
   synapseDatabaseUrl?: string;
+  /** The security posture scan's knobs (POSTURE_*). */
+  posture: PostureConfig;
+  /** Where the federation self-check looks instead of the real server (STEWARD_SELF_CHECK_*; tests and development). */
+  selfCheck: SelfCheckConfig;
+}
+
+export interface PostureConfig {
+  /** Homeserver requests in flight at once. */
+  concurrency: number;
+  /** Users per users-list page and per keys/query. */
+  batchSize: number;
+  /** A device not seen for this many days is stale. */
+  staleDays: number;
+  /** Exact backup state via short-lived login-as tokens (opt-in: it is impersonation, and every use is audited). */
+  backupViaLoginAs: boolean;
+  /** Users matching this are appservice users (the user list does not say). */
+  appservicePattern: RegExp | null;
+  /** An unfinished scan younger than this is resumed; older ones are abandoned. */
+  resumeWithinMs: number;
+}
+
+/** What an unset POSTURE_* variable means (also what tests scan with). */
+export const POSTURE_DEFAULTS: Readonly<PostureConfig> = Object.freeze({
+  concurrency: 8,
+  batchSize: 200,
+  staleDays: 90,
+  backupViaLoginAs: false,
+  appservicePattern: null,
+  resumeWithinMs: 24 * 3_600_000,
+});
+
+export interface SelfCheckConfig {
+  /** Fetch the well-known files from this origin instead of https://<server name>. */
+  wellKnownOrigin?: string;
+  /** "http" speaks plain http to the federation address (the TLS check is skipped). */
+  federationScheme: "https" | "http";
 }
 
 export class ConfigError extends Error {
@@ -95,6 +133,39 @@ function parseBool(name: string, value: string | undefined, fallback: boolean, p
   if (["0", "false", "no", "off"].includes(v)) return false;
   problems.push(`${name} must be true or false (got ${shown(value)}).`);
   return fallback;
+}
+
+function parseRegExp(name: string, value: string | undefined, problems: string[]): RegExp | null {
+  if (value === undefined || value.trim() === "") return null;
+  try {
+    return new RegExp(value.trim());
+  } catch {
+    problems.push(`${name} is not a valid regular expression (got ${shown(value)}).`);
+    return null;
+  }
+}
+
+function parsePosture(env: Env, problems: string[]): PostureConfig {
+  const d = POSTURE_DEFAULTS;
+  const hour = 3_600_000;
+  return {
+    concurrency: parseInteger("POSTURE_CONCURRENCY", env.POSTURE_CONCURRENCY, d.concurrency, 1, 64, problems),
+    batchSize: parseInteger("POSTURE_BATCH_SIZE", env.POSTURE_BATCH_SIZE, d.batchSize, 1, 1000, problems),
+    staleDays: parseInteger("POSTURE_STALE_DAYS", env.POSTURE_STALE_DAYS, d.staleDays, 1, 3650, problems),
+    backupViaLoginAs: parseBool("POSTURE_BACKUP_VIA_LOGIN_AS", env.POSTURE_BACKUP_VIA_LOGIN_AS, d.backupViaLoginAs, problems),
+    appservicePattern: parseRegExp("POSTURE_APPSERVICE_USERS", env.POSTURE_APPSERVICE_USERS, problems),
+    resumeWithinMs: parseInteger("POSTURE_RESUME_WITHIN_HOURS", env.POSTURE_RESUME_WITHIN_HOURS, d.resumeWithinMs / hour, 0, 24 * 30, problems) * hour,
+  };
+}
+
+function parseSelfCheck(env: Env, problems: string[]): SelfCheckConfig {
+  // Only the origin counts (a path given with it is dropped): the well-known paths are fixed.
+  const origin = parseUrl("STEWARD_SELF_CHECK_ORIGIN", env.STEWARD_SELF_CHECK_ORIGIN, problems);
+  const scheme = (env.STEWARD_SELF_CHECK_FEDERATION_SCHEME?.trim() || "https").toLowerCase();
+  if (scheme !== "https" && scheme !== "http") {
+    problems.push(`STEWARD_SELF_CHECK_FEDERATION_SCHEME must be https or http (got ${shown(env.STEWARD_SELF_CHECK_FEDERATION_SCHEME)}).`);
+  }
+  return { wellKnownOrigin: origin ? new URL(origin).origin : undefined, federationScheme: scheme === "http" ? "http" : "https" };
 }
 
 /** In development the secret is generated once and kept in the data directory, so sessions survive restarts. */
@@ -156,11 +227,14 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleMinutes: parseInteger("SESSION_IDLE_MINUTES", env.SESSION_IDLE_MINUTES, 12 * 60, 1, 30 * 24 * 60, problems),
     sessionMaxHours: parseInteger("SESSION_MAX_HOURS", env.SESSION_MAX_HOURS, 7 * 24, 1, 365 * 24, problems),
     sessionReverifySeconds: parseInteger("SESSION_REVERIFY_SECONDS", env.SESSION_REVERIFY_SECONDS, 60, 0, 3600, problems),
+    pageCacheSeconds: parseInteger("PAGE_CACHE_SECONDS", env.PAGE_CACHE_SECONDS, 10, 0, 300, problems),
     homeserverTimeoutMs: parseInteger("HOMESERVER_TIMEOUT_MS", env.HOMESERVER_TIMEOUT_MS, 10_000, 100, 600_000, problems),
     collectIntervals,
     collectorsEnabled: parseBool("COLLECTORS_ENABLED", env.COLLECTORS_ENABLED, true, problems),
     logLevel: logLevel as Config["logLevel"],
     synapseDatabaseUrl,
+    posture: parsePosture(env, problems),
+    selfCheck: parseSelfCheck(env, problems),
   };
   if (problems.length) throw new ConfigError(problems);
   if (!config.sessionSecret) {

@@ -26,7 +26,7 @@ export const selfCheckCollector: CollectorDefinition = {
   async run(ctx) {
     // The server to check is the one whose admin token we hold.
     const me = await ctx.hs.auth.whoami();
-    const env = defaultSelfCheckEnv(serverNameOf(me.userId), { homeserverUrl: ctx.hs.http.baseUrl });
+    const env = defaultSelfCheckEnv(serverNameOf(me.userId), ctx.config.selfCheck, { homeserverUrl: ctx.hs.http.baseUrl });
     const report = await runSelfCheck({ ...env, now: () => ctx.now().getTime() });
     await saveSelfCheck(ctx.db, report, "collector");
     const failed = report.results.filter((r) => r.status === "fail").length;

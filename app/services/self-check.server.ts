@@ -2,13 +2,14 @@
  * The self-check of our own server (/federation/self-check): runs every check from Steward's backend like the
  * public federation tester, stores each run (history), and answers "what is failing now" for the overview.
  *
- * Where "the server" is comes from the server name (the admin's user id); two settings redirect it for tests
- * and development, where only loopback is reachable (documented in the README, "Federation"):
+ * Where "the server" is comes from the server name (the admin's user id); two settings (read by loadConfig into
+ * `config.selfCheck`) redirect it for tests and development, where only loopback is reachable (README, "Federation"):
  *   STEWARD_SELF_CHECK_ORIGIN=http://127.0.0.1:8008  fetch https://<server name>/.well-known/... from here
  *   STEWARD_SELF_CHECK_FEDERATION_SCHEME=http        speak plain http to the federation address (no TLS check)
  */
 import { desc } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import type { Config } from "../config.server";
 import { selfCheckRuns } from "../../db/schema";
 import { createHomeserverClient, type HomeserverClient } from "../homeserver/index";
 import { originForServerName } from "../homeserver/discovery";
@@ -48,22 +49,12 @@ export interface SelfCheckReport {
   results: CheckResult[];
 }
 
-/** Reads the documented overrides; anything unparsable is ignored with the default kept. */
-export function selfCheckOverrides(env: Record<string, string | undefined> = process.env): Pick<SelfCheckEnv, "wellKnownOrigin" | "federationScheme"> {
-  let wellKnownOrigin: string | undefined;
-  const raw = env.STEWARD_SELF_CHECK_ORIGIN?.trim();
-  if (raw) {
-    try {
-      const u = new URL(raw);
-      if (u.protocol === "http:" || u.protocol === "https:") wellKnownOrigin = u.origin;
-    } catch {
-      /* ignored: the default (https://<server name>) applies */
-    }
-  }
-  return { wellKnownOrigin, federationScheme: env.STEWARD_SELF_CHECK_FEDERATION_SCHEME?.trim() === "http" ? "http" : "https" };
-}
-
-export function defaultSelfCheckEnv(serverName: string, opts: { homeserverUrl?: string; timeoutMs?: number } = {}): SelfCheckEnv {
+/** `overrides` is the configuration's `selfCheck` (STEWARD_SELF_CHECK_*): the real server unless redirected. */
+export function defaultSelfCheckEnv(
+  serverName: string,
+  overrides: Config["selfCheck"],
+  opts: { homeserverUrl?: string; timeoutMs?: number } = {},
+): SelfCheckEnv {
   return {
     serverName,
     homeserverUrl: opts.homeserverUrl,
@@ -71,7 +62,8 @@ export function defaultSelfCheckEnv(serverName: string, opts: { homeserverUrl?: 
     timeoutMs: opts.timeoutMs ?? 5000,
     resolveSrv: systemSrvResolver(),
     inspectTls: inspectCertificate,
-    ...selfCheckOverrides(),
+    wellKnownOrigin: overrides.wellKnownOrigin,
+    federationScheme: overrides.federationScheme,
   };
 }
 

@@ -69,13 +69,16 @@ async function scratchDatabase(tag: string): Promise<{ database: Database; drop(
 
 async function child(): Promise<void> {
   const { runPostureScan } = await import("../../app/services/posture-scan.server");
-  const { postureSettings } = await import("../../app/services/posture-settings.server");
+  const { loadConfig } = await import("../../app/config.server");
+  // The scan's knobs as Steward reads them (POSTURE_CONCURRENCY etc. may be set for a run); nothing else of the env.
+  const postureEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("POSTURE_")));
+  const settings = loadConfig({ ...postureEnv, NODE_ENV: "test", SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123" }).posture;
   const { database, drop } = await scratchDatabase("scan");
   const hs = createHomeserverClient({ baseUrl: process.env.SIM_URL!, accessToken: process.env.SIM_TOKEN!, timeoutMs: 60_000 });
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
   const started = performance.now();
-  const r = await runPostureScan({ db: database.db, hs, now: () => new Date(), settings: postureSettings({}, process.env) });
+  const r = await runPostureScan({ db: database.db, hs, now: () => new Date(), settings });
   const ms = performance.now() - started;
   lag.disable();
   if (process.env.POSTURE_BENCH_VERBOSE) {

@@ -22,10 +22,8 @@ describe.skipIf(!haveChromium)("federation in a browser", () => {
   beforeAll(async () => {
     sim = await startSimulator({ users: 4, seed: 5 });
     // "Our server" is the simulator: its well-known delegates federation to itself over plain http.
-    process.env.STEWARD_SELF_CHECK_ORIGIN = sim.url;
-    process.env.STEWARD_SELF_CHECK_FEDERATION_SCHEME = "http";
     sim.state.federation.serverWellKnown = { "m.server": new URL(sim.url).host };
-    steward = await startTestSteward({ homeserverUrl: sim.url });
+    steward = await startTestSteward({ homeserverUrl: sim.url, env: { STEWARD_SELF_CHECK_ORIGIN: sim.url, STEWARD_SELF_CHECK_FEDERATION_SCHEME: "http" } });
     // Three collections an hour apart give the chart some history (one destination recovers in between).
     const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
     const t0 = Date.now() - 2 * 3600_000;
@@ -44,8 +42,6 @@ describe.skipIf(!haveChromium)("federation in a browser", () => {
     await page.waitForURL(steward.url + "/");
   });
   afterAll(async () => {
-    delete process.env.STEWARD_SELF_CHECK_ORIGIN;
-    delete process.env.STEWARD_SELF_CHECK_FEDERATION_SCHEME;
     await closeBrowser?.();
     await steward?.close();
     await sim?.close();

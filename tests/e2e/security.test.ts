@@ -10,7 +10,7 @@ import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { runPostureScan } from "../../app/services/posture-scan.server";
-import { postureSettings } from "../../app/services/posture-settings.server";
+import { POSTURE_DEFAULTS } from "../../app/config.server";
 import { postureUsers } from "../../db/schema";
 
 describe.skipIf(!haveChromium)("security report in a browser", () => {
@@ -25,7 +25,7 @@ describe.skipIf(!haveChromium)("security report in a browser", () => {
     steward = await startTestSteward({ homeserverUrl: sim.url });
     // Three scans a few hours apart give the chart some history; one user secures their account in between.
     const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
-    const settings = postureSettings({}, {});
+    const settings = POSTURE_DEFAULTS;
     const t0 = Date.now() - 12 * 3600_000;
     await runPostureScan({ db: steward.database.db, hs, now: () => new Date(t0), settings });
     await runPostureScan({ db: steward.database.db, hs, now: () => new Date(t0 + 6 * 3600_000), settings });

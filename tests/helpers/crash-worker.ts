@@ -8,7 +8,7 @@ import { openDatabase } from "../../db/client";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { issueToken } from "../../app/services/token-issue.server";
 import { runPostureScan } from "../../app/services/posture-scan.server";
-import { postureSettings } from "../../app/services/posture-settings.server";
+import { POSTURE_DEFAULTS } from "../../app/config.server";
 import { sendNudges } from "../../app/services/nudge.server";
 
 const say = (msg: string, fields: Record<string, unknown> = {}) => process.stdout.write(JSON.stringify({ msg, ...fields }) + "\n");
@@ -24,7 +24,7 @@ async function main() {
   if (job === "issue") {
     result = await issueToken({ db: database.db, hs }, { length: 16, usesAllowed: 1, expiryTime: null, issuedFor: String(args.issuedFor), note: null }, String(args.actor));
   } else if (job === "scan") {
-    const settings = { ...postureSettings({ synapseDatabaseUrl: undefined, adminContact: undefined }, {}), batchSize: Number(args.batchSize), concurrency: 1 };
+    const settings = { ...POSTURE_DEFAULTS, batchSize: Number(args.batchSize), concurrency: 1 };
     result = await runPostureScan({ db: database.db, hs, now: () => new Date(), settings });
   } else if (job === "nudge") {
     result = await sendNudges(database.db, hs, {

@@ -16,13 +16,12 @@ import { auditEvents, postureNudges, postureScans, postureUsers, registrationTok
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { listTokens } from "../../app/services/tokens.server";
 import { ISSUE_GRACE_MS } from "../../app/services/token-issue-journal.server";
-import { loadConfig } from "../../app/config.server";
+import { loadConfig, POSTURE_DEFAULTS } from "../../app/config.server";
 import { createStewardContext } from "../../app/context.server";
 import { createLogger } from "../../app/services/log.server";
 import { MetricsRegistry } from "../../app/services/metrics.server";
 import { repairTokenIssues } from "../../server/token-repair";
 import { runPostureScan } from "../../app/services/posture-scan.server";
-import { postureSettings } from "../../app/services/posture-settings.server";
 import { sendNudges } from "../../app/services/nudge.server";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { createTestDb, usingPostgres, type TestDatabase } from "../helpers/db";
@@ -161,7 +160,7 @@ describe("SIGKILL mid-way", () => {
       const stored = await d.db.select().from(postureUsers).where(eq(postureUsers.scanId, open.id));
       expect(stored.length).toBeGreaterThan(0);
       expect(stored.length).toBeLessThan(sim.state.users.size);
-      const settings = { ...postureSettings({}, {}), batchSize, concurrency: 2 };
+      const settings = { ...POSTURE_DEFAULTS, batchSize, concurrency: 2 };
       const resumed = await runPostureScan({ db: d.db, hs: hs(), now: () => new Date(), settings });
       expect(resumed).toMatchObject({ scanId: open.id, resumed: true, status: "complete" });
       const all = await d.db.select().from(postureUsers).where(eq(postureUsers.scanId, open.id));

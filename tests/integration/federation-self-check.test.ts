@@ -8,9 +8,10 @@ import net from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { createTestDb, type TestDatabase } from "../helpers/db";
-import { currentSelfCheckProblems, runSelfCheck, saveSelfCheck, selfCheckHistory, selfCheckOverrides, type SelfCheckEnv } from "../../app/services/self-check.server";
+import { currentSelfCheckProblems, runSelfCheck, saveSelfCheck, selfCheckHistory, defaultSelfCheckEnv, type SelfCheckEnv } from "../../app/services/self-check.server";
 import type { CheckId, CheckResult } from "../../app/services/self-check-checks.server";
 import type { SrvRecord } from "../../app/services/self-check-resolve.server";
+import { loadConfig } from "../../app/config.server";
 
 let sim: Simulator;
 let port: number;
@@ -169,8 +170,11 @@ describe("self-check", () => {
     }
   });
 
-  it("reads the documented overrides from the environment", () => {
-    expect(selfCheckOverrides({ STEWARD_SELF_CHECK_ORIGIN: "http://127.0.0.1:8008/x", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "http" })).toEqual({ wellKnownOrigin: "http://127.0.0.1:8008", federationScheme: "http" });
-    expect(selfCheckOverrides({ STEWARD_SELF_CHECK_ORIGIN: "not a url" })).toEqual({ wellKnownOrigin: undefined, federationScheme: "https" });
+  it("takes the documented overrides from the configuration (loadConfig reads STEWARD_SELF_CHECK_*)", () => {
+    const config = (env: Record<string, string>) => loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), ...env });
+    const redirected = config({ STEWARD_SELF_CHECK_ORIGIN: "http://127.0.0.1:8008/x", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "http" });
+    expect(defaultSelfCheckEnv("example.org", redirected.selfCheck)).toMatchObject({ serverName: "example.org", wellKnownOrigin: "http://127.0.0.1:8008", federationScheme: "http" });
+    const real = defaultSelfCheckEnv("example.org", config({}).selfCheck);
+    expect([real.wellKnownOrigin, real.federationScheme]).toEqual([undefined, "https"]);
   });
 });

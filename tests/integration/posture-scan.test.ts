@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
 import { createHomeserverClient, type HomeserverClient } from "../../app/homeserver/index";
 import { runPostureScan } from "../../app/services/posture-scan.server";
-import { postureSettings, type PostureSettings } from "../../app/services/posture-settings.server";
+import type { PostureSettings } from "../../app/services/posture-settings.server";
+import { POSTURE_DEFAULTS } from "../../app/config.server";
 import { synapseBackupReaderFrom } from "../../app/services/posture-backup.server";
 import { auditEvents, postureScans, postureUsers } from "../../db/schema";
 import { createTestDb, usingPostgres, type TestDatabase } from "../helpers/db";
@@ -19,7 +20,7 @@ import { listDevices } from "../simulator/state";
 let sim: Simulator;
 let hs: HomeserverClient;
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
-const settings = (over: Partial<PostureSettings> = {}): PostureSettings => ({ ...postureSettings({}, {}), ...over });
+const settings = (over: Partial<PostureSettings> = {}): PostureSettings => ({ ...POSTURE_DEFAULTS, ...over });
 
 beforeAll(async () => {
   sim = await startSimulator({ users: 60, seed: 7, now: () => NOW });

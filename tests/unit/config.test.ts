@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../app/config.server";
+import { ConfigError, loadConfig, POSTURE_DEFAULTS } from "../../app/config.server";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "steward-config-"));
 
@@ -61,5 +61,64 @@ describe("configuration", () => {
       host: "0.0.0.0",
     });
     expect(c.collectIntervals.federation).toBe(60);
+  });
+
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), ...env });
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+
+  it("reads the posture scan's settings, with the documented defaults", () => {
+    const defaults = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40) }).posture;
+    expect(defaults).toEqual({ concurrency: 8, batchSize: 200, staleDays: 90, backupViaLoginAs: false, appservicePattern: null, resumeWithinMs: 24 * 3_600_000 });
+    expect(defaults).toEqual(POSTURE_DEFAULTS);
+    const set = loadConfig({
+      NODE_ENV: "test",
+      SESSION_SECRET: "s".repeat(40),
+      POSTURE_CONCURRENCY: "16",
+      POSTURE_BATCH_SIZE: " 500 ",
+      POSTURE_STALE_DAYS: "30",
+      POSTURE_BACKUP_VIA_LOGIN_AS: "yes",
+      POSTURE_APPSERVICE_USERS: "^@(telegram|whatsapp)_",
+      POSTURE_RESUME_WITHIN_HOURS: "0",
+    }).posture;
+    expect(set).toMatchObject({ concurrency: 16, batchSize: 500, staleDays: 30, backupViaLoginAs: true, resumeWithinMs: 0 });
+    expect(set.appservicePattern?.test("@telegram_123:example.org")).toBe(true);
+    expect(set.appservicePattern?.test("@alice:example.org")).toBe(false);
+  });
+
+  it("refuses bad posture settings, one message each", () => {
+    const problems = problemsOf({
+      POSTURE_CONCURRENCY: "0",
+      POSTURE_BATCH_SIZE: "lots",
+      POSTURE_STALE_DAYS: "3651",
+      POSTURE_BACKUP_VIA_LOGIN_AS: "maybe",
+      POSTURE_APPSERVICE_USERS: "(",
+      POSTURE_RESUME_WITHIN_HOURS: "1.5",
+    });
+    expect(problems).toEqual([
+      'POSTURE_CONCURRENCY must be a whole number from 1 to 64 (got "0").',
+      'POSTURE_BATCH_SIZE must be a whole number from 1 to 1000 (got "lots").',
+      'POSTURE_STALE_DAYS must be a whole number from 1 to 3650 (got "3651").',
+      'POSTURE_BACKUP_VIA_LOGIN_AS must be true or false (got "maybe").',
+      'POSTURE_APPSERVICE_USERS is not a valid regular expression (got "(").',
+      'POSTURE_RESUME_WITHIN_HOURS must be a whole number from 0 to 720 (got "1.5").',
+    ]);
+  });
+
+  it("reads the self-check overrides: the real server by default, an origin and plain http when set", () => {
+    expect(loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40) }).selfCheck).toEqual({ wellKnownOrigin: undefined, federationScheme: "https" });
+    const set = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), STEWARD_SELF_CHECK_ORIGIN: " http://127.0.0.1:8008/x/ ", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "http" });
+    expect(set.selfCheck).toEqual({ wellKnownOrigin: "http://127.0.0.1:8008", federationScheme: "http" });
+    expect(problemsOf({ STEWARD_SELF_CHECK_ORIGIN: "not a url", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "tls" })).toEqual([
+      'STEWARD_SELF_CHECK_ORIGIN is not a valid URL (got "not a url").',
+      'STEWARD_SELF_CHECK_FEDERATION_SCHEME must be https or http (got "tls").',
+    ]);
+    expect(problemsOf({ STEWARD_SELF_CHECK_ORIGIN: "ftp://example.org" })).toEqual(['STEWARD_SELF_CHECK_ORIGIN must start with http:// or https:// (got "ftp://example.org").']);
   });
 });

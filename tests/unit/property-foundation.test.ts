@@ -158,6 +158,14 @@ describe("loadConfig", () => {
     COLLECT_USER_COUNTS_SECONDS: { valid: ["0", "604800"], invalid: ["604801"] },
     COLLECT_FEDERATION_SECONDS: { valid: ["60"], invalid: ["-60"] },
     COLLECT_POSTURE_SECONDS: { valid: ["2592000"], invalid: ["2592001"] },
+    POSTURE_CONCURRENCY: { valid: ["1", "64"], invalid: ["0", "65", "2.5"] },
+    POSTURE_BATCH_SIZE: { valid: ["1", "1000"], invalid: ["0", "1001"] },
+    POSTURE_STALE_DAYS: { valid: ["1", "3650"], invalid: ["0", "3651"] },
+    POSTURE_BACKUP_VIA_LOGIN_AS: { valid: ["true", "off"], invalid: ["sometimes"] },
+    POSTURE_APPSERVICE_USERS: { valid: ["^@(telegram|whatsapp)_", " ^@bridge_ "], invalid: ["(", "[a-", "a**"] },
+    POSTURE_RESUME_WITHIN_HOURS: { valid: ["0", "720"], invalid: ["721", "-1"] },
+    STEWARD_SELF_CHECK_ORIGIN: { valid: ["http://127.0.0.1:8008", "https://example.org/x"], invalid: ["127.0.0.1:8008", "ftp://x"] },
+    STEWARD_SELF_CHECK_FEDERATION_SCHEME: { valid: ["http", " HTTPS "], invalid: ["ftp", "tls"] },
   };
   type Choice = { kind: "valid" | "invalid" | "arbitrary" | "unset"; value?: string };
   const choice = (v: { valid: string[]; invalid: string[] }): fc.Arbitrary<Choice> =>
