@@ -9,6 +9,7 @@ import { timingStorage } from "../db/client";
 import type { Logger } from "./services/log.server";
 import type { MetricsRegistry } from "./services/metrics.server";
 import { createHomeserverClient, type HomeserverClient } from "./homeserver/index";
+import type { PageCache, PageCacheSlot } from "./services/page-cache.server";
 
 /** Background work (collectors) the web layer can start and observe; set by server.ts when collectors exist. */
 export interface CollectorControl {
@@ -33,6 +34,8 @@ export interface StewardContext {
    */
   sessionChecks: Map<string, number>;
   collectors?: CollectorControl;
+  /** Rendered pages kept until page data changes (decision 010); absent when the server runs without it. */
+  pageCache?: PageCache;
   /** Set when the process is shutting down (readiness goes false). */
   shuttingDown: boolean;
 }
@@ -45,6 +48,10 @@ declare module "@remix-run/node" {
     /** True when the request arrived over https (directly or, with TRUST_PROXY, via the proxy). */
     secure: boolean;
     clientIp: string;
+    /** This response's Content-Security-Policy nonce (made per request, before the page cache looks). */
+    cspNonce?: string;
+    /** Present when this request's page may be stored by the page cache; loaders mark it (allowPageCache). */
+    pageCache?: PageCacheSlot;
   }
 }
 

@@ -13,6 +13,10 @@ import { NonceProvider } from "./components/nonce";
 
 const ABORT_DELAY = 10_000;
 
+function newCspNonce(): string {
+  return crypto.randomBytes(16).toString("base64");
+}
+
 function addStandardHeaders(headers: Headers, context: AppLoadContext | undefined) {
   if (context?.timing) {
     const t = context.timing;
@@ -40,7 +44,8 @@ export default function handleRequest(
   if (responseStatusCode === 503 && !responseHeaders.has("Retry-After")) responseHeaders.set("Retry-After", "10");
   // Remix inlines its route manifest and hydration data as scripts: a fresh nonce per response lets exactly those
   // run, with no 'unsafe-inline' for scripts. (Inline style attributes, e.g. progress bars, still need styles.)
-  const nonce = crypto.randomBytes(16).toString("base64");
+  // The server makes it per request (the page cache puts a fresh one into every stored page it serves).
+  const nonce = loadContext?.cspNonce ?? newCspNonce();
   responseHeaders.set(
     "Content-Security-Policy",
     `default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'nonce-${nonce}'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'`,

@@ -44,7 +44,59 @@ export interface Database {
    * in-process mutex on PGlite, where there is one process anyway). Returns undefined when the lock is held elsewhere.
    */
   tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  /**
+   * Follows changes to page data (migration 0009: triggers NOTIFY `steward_data_changed` after each committed
+   * change, from any process). The first call starts listening; later calls share it.
+   */
+  watchDataChanges(): Promise<DataChangeFeed>;
   close(): Promise<void>;
+}
+
+/** Committed changes to Steward's page data, as they happen (the rendered-page cache's invalidation, decision 010). */
+export interface DataChangeFeed {
+  /**
+   * True while every change is being delivered. False while the listening connection is down (PostgreSQL restart,
+   * network): changes may then be missed, so nothing may be served on the strength of "no change since".
+   */
+  readonly live: boolean;
+  /** Called after every committed change, and whenever `live` changes. Returns an unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /**
+   * Resolves once every change committed before the call has reached the listeners: read-after-write for a change
+   * made by another connection or process (on PostgreSQL, a round trip on the listening connection, which carries
+   * the notifications in order ahead of its answer). Rejects when the feed is not live.
+   */
+  sync(): Promise<void>;
+}
+
+export const DATA_CHANGED_CHANNEL = "steward_data_changed";
+
+/** A feed whose listeners are told of changes and of `live` flipping. */
+function createFeed(sync: () => Promise<void>) {
+  const listeners = new Set<() => void>();
+  const feed = {
+    live: false,
+    sync,
+    subscribe(listener: () => void) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    emit() {
+      for (const l of listeners) {
+        try {
+          l();
+        } catch {
+          /* one listener's failure must not starve the others */
+        }
+      }
+    },
+    setLive(live: boolean) {
+      if (feed.live === live) return;
+      feed.live = live;
+      feed.emit();
+    },
+  };
+  return feed;
 }
 
 function timed<A extends unknown[], R>(fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
@@ -94,9 +146,20 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const origQuery = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
   (pool as unknown as { query: unknown }).query = timed(origQuery);
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  let watching: Promise<DataChangeFeed> | undefined;
+  let stopWatching: (() => Promise<void>) | undefined;
   return {
     db,
     kind: "postgres",
+    watchDataChanges() {
+      watching ??= (async () => {
+        const w = watchPostgres(url);
+        stopWatching = w.stop;
+        await w.ready;
+        return w.feed;
+      })();
+      return watching;
+    },
     async ping() {
       await pool.query("select 1");
     },
@@ -119,6 +182,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       }
     },
     async close() {
+      await stopWatching?.();
       if (!lockPool.ended) await lockPool.end();
       if (!pool.ended) await pool.end();
     },
@@ -143,9 +207,22 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   (pglite as unknown as { query: unknown }).query = timed(origQuery);
   const db = drizzlePglite({ client: pglite, schema }) as unknown as Db;
   const held = new Set<string>();
+  let watching: Promise<DataChangeFeed> | undefined;
   return {
     db,
     kind: "pglite",
+    watchDataChanges() {
+      // One process owns the embedded database, and PGlite delivers a notification as soon as the committing
+      // query returns: the feed is live from the start and never drops.
+      watching ??= (async () => {
+        // A notification is delivered before the committing query returns: nothing can be in flight.
+        const feed = createFeed(async () => {});
+        await pglite.listen(DATA_CHANGED_CHANNEL, () => feed.emit());
+        feed.live = true;
+        return feed;
+      })();
+      return watching;
+    },
     async ping() {
       await db.execute(sql`select 1`);
     },
@@ -166,6 +243,76 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
         if (!pglite.closed) await pglite.close();
       } finally {
         lock?.release();
+      }
+    },
+  };
+}
+
+/**
+ * LISTEN on a connection of its own (a pooled one would be handed to queries). When it drops, the feed goes
+ * not-live at once and reconnects with backoff (1 s doubling to 30 s); coming back live tells listeners too, since
+ * changes in the gap were missed.
+ */
+function watchPostgres(url: string): { feed: DataChangeFeed; ready: Promise<void>; stop(): Promise<void> } {
+  let client: pg.Client | undefined;
+  const feed = createFeed(async () => {
+    const c = client;
+    if (!c || !feed.live) throw new Error("The database's change notifications are not being received.");
+    await c.query("select 1");
+  });
+  let stopped = false;
+  let retryMs = 1_000;
+  let timer: NodeJS.Timeout | undefined;
+  let firstAttempt: (() => void) | undefined;
+  const ready = new Promise<void>((resolve) => (firstAttempt = resolve));
+  const connect = async () => {
+    timer = undefined;
+    if (stopped) return;
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, application_name: "steward-data-changes" });
+    client = c;
+    let lost = false;
+    const onLost = () => {
+      if (lost) return;
+      lost = true;
+      feed.setLive(false);
+      c.removeAllListeners("notification");
+      void c.end().catch(() => {});
+      if (!stopped) timer = setTimeout(() => void connect(), retryMs);
+      retryMs = Math.min(retryMs * 2, 30_000);
+    };
+    c.on("error", onLost);
+    c.on("end", onLost);
+    c.on("notification", (n) => {
+      if (n.channel === DATA_CHANGED_CHANNEL) feed.emit();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${DATA_CHANGED_CHANNEL}`);
+      if (stopped) return void c.end().catch(() => {});
+      retryMs = 1_000;
+      feed.setLive(true);
+    } catch {
+      onLost();
+    } finally {
+      firstAttempt?.();
+      firstAttempt = undefined;
+    }
+  };
+  void connect();
+  return {
+    feed,
+    ready,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      feed.setLive(false);
+      const c = client;
+      client = undefined;
+      if (c) {
+        c.removeAllListeners("end");
+        c.removeAllListeners("error");
+        c.on("error", () => {});
+        await c.end().catch(() => {});
       }
     },
   };

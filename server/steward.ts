@@ -11,12 +11,14 @@ import express from "express";
 import compression from "compression";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
-import { openDatabase, timingStorage, type Database, type TimingStore } from "../db/client";
+import { openDatabase, timingStorage, type Database, type DataChangeFeed, type TimingStore } from "../db/client";
 import type { Config } from "../app/config.server";
 import { createStewardContext, type StewardContext } from "../app/context.server";
 import { createLogger, type Logger } from "../app/services/log.server";
 import { MetricsRegistry } from "../app/services/metrics.server";
 import { originAllowed } from "../app/services/origin.server";
+import { PageCache } from "../app/services/page-cache.server";
+import { cspNonceMiddleware, pageCacheMiddleware } from "./page-cache";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -69,6 +71,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   }
   const metrics = new MetricsRegistry();
   const context = createStewardContext(config, database, log, metrics);
+  const pageCache = await startPageCache(context);
 
   const app = express();
   app.disable("x-powered-by");
@@ -106,6 +109,9 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
     res.status(403).type("text/plain").send("Cross-site request refused.");
   });
 
+  app.use(cspNonceMiddleware);
+  if (pageCache) app.use(pageCacheMiddleware(context, pageCache.cache, pageCache.feed));
+
   app.all(
     "*",
     createRequestHandler({
@@ -117,6 +123,8 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
         timing: res.locals.timing as TimingStore,
         secure: req.secure,
         clientIp: req.ip ?? req.socket.remoteAddress ?? "unknown",
+        cspNonce: res.locals.cspNonce as string,
+        pageCache: res.locals.pageCache,
       }),
     }),
   );
@@ -154,6 +162,29 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
       return closing;
     },
   };
+}
+
+/**
+ * The rendered-page cache (decision 010), fed by the database's change notifications. Without a live feed it
+ * serves nothing; when the feed cannot start at all, the server runs without it rather than not at all.
+ */
+async function startPageCache(context: StewardContext): Promise<{ cache: PageCache; feed: DataChangeFeed } | undefined> {
+  const seconds = context.config.pageCacheSeconds;
+  if (seconds <= 0) return undefined;
+  const cache = new PageCache({ ttlMs: seconds * 1000, maxBytes: 64 * 1024 * 1024 });
+  let feed: DataChangeFeed;
+  try {
+    feed = await context.database.watchDataChanges();
+    cache.setLive(feed.live);
+    // Every change, and every drop or return of the feed, empties the store; setLive does both.
+    feed.subscribe(() => cache.setLive(feed.live));
+  } catch (e) {
+    context.log.warn("page cache off: the database's change notifications are unavailable", { error: (e as Error).message });
+    return undefined;
+  }
+  context.metrics.gauge("steward_page_cache_entries", "Rendered pages held by the page cache.", async () => [{ labels: {}, value: cache.size }]);
+  context.pageCache = cache;
+  return { cache, feed };
 }
 
 /** Metrics label for a path without ids (keeps the label set small). */

@@ -12,6 +12,7 @@ import { LatestCounts } from "~/components/users/LatestCounts";
 import { requireAdmin } from "~/services/guard.server";
 import { loadOverview } from "~/services/overview.server";
 import { RANGE_LABELS, RANGES } from "~/components/charts/ranges";
+import { allowPageCache } from "~/services/page-cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Overview · Steward" }];
 
@@ -21,6 +22,8 @@ export async function loader(args: LoaderFunctionArgs) {
   const { steward } = await requireAdmin(args);
   const { range } = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
   const data = await loadOverview({ db: steward.db, config: steward.config, now: new Date() }, range);
+  // Steward's database only: the rendered page may be served again until the data changes (decision 010).
+  allowPageCache(args.context);
   return json(data, { headers: { "Cache-Control": "no-store" } });
 }
 

@@ -15,6 +15,7 @@ import { collectorStatus } from "~/services/collector.server";
 import { countDestinations, latestSnapshotAt, listDestinations, stateHistory, type DestinationSort } from "~/services/federation.server";
 import { requireAdmin } from "~/services/guard.server";
 import { selfCheckHistory } from "~/services/self-check.server";
+import { allowPageCache } from "~/services/page-cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Federation · Steward" }];
 
@@ -48,6 +49,8 @@ export async function loader(args: LoaderFunctionArgs) {
     selfCheckHistory(db, 1),
   ]);
   const lastRun = status?.lastRun;
+  // Steward's database only: the rendered page may be served again until the data changes (decision 010).
+  allowPageCache(args.context);
   return json({
     now,
     counts,

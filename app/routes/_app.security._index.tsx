@@ -14,6 +14,7 @@ import { collectorStatus } from "~/services/collector.server";
 import { requireAdmin } from "~/services/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture-query.server";
 import { postureReportData } from "~/services/posture-report.server";
+import { allowPageCache } from "~/services/page-cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
 
@@ -23,6 +24,8 @@ export async function loader(args: LoaderFunctionArgs) {
   const { query, errors, form } = parsePostureQuery(new URL(args.request.url).searchParams);
   const [{ scan, running, history, counts, list }, [status]] = await Promise.all([postureReportData(db, query), collectorStatus(db, ["posture"])]);
   const lastRun = status?.lastRun;
+  // Steward's database only: the rendered page may be served again until the data changes (decision 010).
+  allowPageCache(args.context);
   return json(
     {
       scan: scan

@@ -12,6 +12,7 @@ import { DEFAULT_DIR, FILTER_LABELS, USER_FILTERS, USER_SORTS, type UserSort } f
 import { collectorFreshness } from "~/services/freshness.server";
 import { requireAdmin } from "~/services/guard.server";
 import { listStoredUsers } from "~/services/users.server";
+import { allowPageCache } from "~/services/page-cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
 
@@ -40,6 +41,8 @@ export async function loader(args: LoaderFunctionArgs) {
     listStoredUsers(steward.db, { search: q.q || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize: PAGE_SIZE }, now),
     collectorFreshness(steward.db, steward.config, "user-counts", now),
   ]);
+  // Steward's database only: the rendered page may be served again until the data changes (decision 010).
+  allowPageCache(args.context);
   return json(
     {
       ...list,

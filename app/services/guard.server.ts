@@ -102,6 +102,22 @@ async function requireAdminOnce(args: Args): Promise<AdminRequest> {
 }
 
 /**
+ * The session a stored page may be served to without rendering (decision 010): the same session check a page's
+ * loader makes (cookie, idle and absolute expiry, touch), but only when the homeserver re-check is not due — then
+ * the full page path runs, which makes it. Null means "render normally" (which also answers the signed-out case);
+ * a database error propagates to the caller, which renders normally too (a plain 503).
+ */
+export async function sessionForStoredPage(steward: StewardContext, cookieHeader: string | undefined): Promise<AdminSession | null> {
+  const cookie = parseCookies(cookieHeader ?? null)[SESSION_COOKIE];
+  if (!cookie) return null;
+  const session = await readSession(steward.db, sessionSettings(steward), cookie);
+  if (!session) return null;
+  const last = steward.sessionChecks.get(session.idHash) ?? 0;
+  if (Date.now() - last >= steward.config.sessionReverifySeconds * 1000) return null;
+  return session;
+}
+
+/**
  * A token revoked on the homeserver, or an account that lost admin rights, must not keep working in Steward until
  * the session expires. At most once a minute per session, ask the homeserver (quickly, no retries). When the
  * homeserver is down, pages keep working from Steward's database: only a definite "no" ends the session.

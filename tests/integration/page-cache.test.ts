@@ -1,0 +1,203 @@
+/**
+ * The rendered-page cache through the real server (decision 010): a signed-in page is served again from the store
+ * only to its own session, with a fresh CSP nonce, never after a change to the data it shows (whichever connection
+ * or process made it), never past the session's end or a due homeserver re-check, and never for pages that read
+ * the homeserver live. On PostgreSQL, a dropped notification connection turns the store off until it is back.
+ */
+import os from "node:os";
+import pg from "pg";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../simulator/index";
+import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { TestClient } from "../helpers/http";
+import { usingPostgres } from "../helpers/db";
+import { loadConfig } from "../../app/config.server";
+import { createLogger } from "../../app/services/log.server";
+import { runCollector } from "../../app/services/collector.server";
+import { userCountsCollector } from "../../app/services/collectors/user-counts.server";
+import { createHomeserverClient } from "../../app/homeserver/index";
+import { homeserverUsers } from "../../db/schema/index";
+
+let sim: Simulator;
+let steward: TestSteward;
+let client: TestClient;
+const HTML = { Accept: "text/html,application/xhtml+xml" };
+
+beforeAll(async () => {
+  sim = await startSimulator({ users: 30, seed: 7 });
+  steward = await startTestSteward({ homeserverUrl: sim.url });
+  const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+  const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
+  expect((await runCollector({ database: steward.database, config, log: createLogger("error") }, userCountsCollector, hs, "cli")).status).toBe("ok");
+  client = await signedIn();
+});
+afterAll(async () => {
+  await steward?.close();
+  await sim?.close();
+});
+
+async function signedIn(): Promise<TestClient> {
+  const c = new TestClient(steward.url);
+  expect((await c.postForm("/login", { homeserver: sim.url, mode: "token", accessToken: sim.adminToken })).status).toBe(302);
+  return c;
+}
+
+async function load(c: TestClient, path: string) {
+  const res = await c.get(path, HTML);
+  const body = await res.text();
+  const csp = res.headers.get("content-security-policy") ?? "";
+  const nonce = /'nonce-([^']+)'/.exec(csp)?.[1] ?? "";
+  return { res, body, status: res.status, cache: res.headers.get("x-page-cache"), nonce };
+}
+
+/** A stored user whose display name the test can change directly in Steward's database. */
+function someUser() {
+  const u = [...sim.state.users.values()].find((x) => !x.deactivated && x.name.includes("a"))!;
+  return u.name;
+}
+
+describe("serving a stored page", () => {
+  it("renders once, then serves the same page with a fresh nonce in the header and every script", async () => {
+    const path = "/users?q=a&sort=created";
+    const first = await load(client, path);
+    expect(first.status).toBe(200);
+    expect(first.cache).toBe("miss");
+    const second = await load(client, path);
+    expect(second.status).toBe(200);
+    expect(second.cache).toBe("hit");
+    expect(second.nonce).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
+    expect(second.nonce).not.toBe(first.nonce);
+    // Every script carries this response's nonce, none the old one; otherwise the bytes are the same page.
+    const scriptNonces = [...second.body.matchAll(/<script[^>]* nonce="([^"]+)"/g)].map((m) => m[1]);
+    expect(scriptNonces.length).toBeGreaterThan(0);
+    expect(new Set(scriptNonces)).toEqual(new Set([second.nonce]));
+    expect(second.body).not.toContain(first.nonce);
+    expect(second.body.replaceAll(second.nonce, "")).toBe(first.body.replaceAll(first.nonce, ""));
+    // Per-response headers are this response's own.
+    expect(second.res.headers.get("x-request-id")).not.toBe(first.res.headers.get("x-request-id"));
+    expect(second.res.headers.get("cache-control")).toBe(first.res.headers.get("cache-control"));
+  });
+
+  it("shows a change made in the database at once, whichever connection made it", async () => {
+    const userId = someUser();
+    const path = `/users?q=${encodeURIComponent(userId.slice(1, 5))}`;
+    await load(client, path);
+    expect((await load(client, path)).cache).toBe("hit");
+
+    // Through Steward's own database handle (another pooled connection on PostgreSQL).
+    await steward.database.db.update(homeserverUsers).set({ displayname: "Renamed Once" }).where(eq(homeserverUsers.userId, userId));
+    const afterOwn = await load(client, path);
+    expect(afterOwn.cache).toBe("miss");
+    expect(afterOwn.body).toContain("Renamed Once");
+    expect((await load(client, path)).cache).toBe("hit");
+
+    if (usingPostgres) {
+      // From another process's connection, as `npm run collect` from cron or a second replica would write.
+      const other = new pg.Client({ connectionString: steward.database.url });
+      await other.connect();
+      try {
+        await other.query("update homeserver_users set displayname = 'Renamed Twice' where user_id = $1", [userId]);
+      } finally {
+        await other.end();
+      }
+      const afterOther = await load(client, path);
+      expect(afterOther.cache).toBe("miss");
+      expect(afterOther.body).toContain("Renamed Twice");
+    }
+  });
+
+  it("does not empty the store for a statement that changed nothing", async () => {
+    const path = "/users?q=zzz-nobody";
+    await load(client, path);
+    expect((await load(client, path)).cache).toBe("hit");
+    await steward.database.db.update(homeserverUsers).set({ displayname: "nobody" }).where(eq(homeserverUsers.userId, "@no-such-user:nowhere"));
+    expect((await load(client, path)).cache).toBe("hit");
+  });
+
+  it("keeps each session's pages to itself", async () => {
+    const path = "/federation";
+    await load(client, path);
+    expect((await load(client, path)).cache).toBe("hit");
+    const other = await signedIn();
+    const theirs = await load(other, path);
+    expect(theirs.cache).toBe("miss");
+    // The shell carries each session's own CSRF token.
+    const token = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1];
+    expect(token(theirs.body)).toBeTruthy();
+    expect(token(theirs.body)).not.toBe(token((await load(client, path)).body));
+  });
+
+  it("renders normally once the homeserver re-check is due, and sends a signed-out browser to sign in", async () => {
+    const c = await signedIn();
+    const path = "/security";
+    await load(c, path);
+    expect((await load(c, path)).cache).toBe("hit");
+    // The re-check is due (as after a minute): the full path runs and asks the homeserver.
+    steward.context.sessionChecks.clear();
+    const whoamiBefore = sim.requestLog.length;
+    const due = await load(c, path);
+    expect(due.cache).toBe("miss");
+    expect(sim.requestLog.slice(whoamiBefore).some((r) => r.path.startsWith("/_synapse/admin/v2/users/"))).toBe(true);
+
+    // Signed out: the stored page is never served to the old cookie.
+    const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const csrf = await c.csrfToken("/");
+    expect((await c.postForm("/logout", { csrf })).status).toBe(302);
+    const replay = await fetch(steward.url + path, { headers: { ...HTML, Cookie: cookie }, redirect: "manual" });
+    expect(replay.status).toBe(302);
+    expect(replay.headers.get("location")).toMatch(/^\/login/);
+  });
+
+  it("never stores a page that reads the homeserver live, nor answers that are not whole documents", async () => {
+    const detail = `/users/${encodeURIComponent(someUser())}`;
+    expect((await load(client, detail)).cache).toBe("miss");
+    expect((await load(client, detail)).cache).toBe("miss");
+    expect((await load(client, "/tokens")).cache).toBe("miss");
+    expect((await load(client, "/tokens")).cache).toBe("miss");
+    // A Remix data request (client-side navigation) and a non-HTML request skip the store entirely.
+    const data = await client.get("/users?q=a&_data=routes%2F_app.users._index", { Accept: "*/*" });
+    expect(data.status).toBe(200);
+    expect(data.headers.get("x-page-cache")).toBeNull();
+  });
+});
+
+describe.runIf(usingPostgres)("when the change notifications stop (PostgreSQL)", () => {
+  it("serves nothing from the store until the listening connection is back", async () => {
+    const path = "/users?q=b";
+    await load(client, path);
+    expect((await load(client, path)).cache).toBe("hit");
+    const admin = new pg.Client({ connectionString: steward.database.url });
+    await admin.connect();
+    try {
+      const killed = await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'steward-data-changes' and datname = current_database()");
+      expect(killed.rowCount).toBe(1);
+    } finally {
+      await admin.end();
+    }
+    await expect.poll(() => steward.context.pageCache!.enabled).toBe(false);
+    expect((await load(client, path)).cache).toBeNull();
+    // Reconnects by itself (after about a second) and starts empty.
+    await expect.poll(() => steward.context.pageCache!.enabled, { timeout: 10_000 }).toBe(true);
+    expect((await load(client, path)).cache).toBe("miss");
+    expect((await load(client, path)).cache).toBe("hit");
+  });
+});
+
+describe("turned off", () => {
+  it("PAGE_CACHE_SECONDS=0 renders every page", async () => {
+    const off = await startTestSteward({ homeserverUrl: sim.url, env: { PAGE_CACHE_SECONDS: "0" } });
+    try {
+      const c = new TestClient(off.url);
+      expect((await c.postForm("/login", { homeserver: sim.url, mode: "token", accessToken: sim.adminToken })).status).toBe(302);
+      for (let i = 0; i < 2; i++) {
+        const r = await c.get("/users", HTML);
+        expect(r.status).toBe(200);
+        expect(r.headers.get("x-page-cache")).toBeNull();
+      }
+      expect(off.context.pageCache).toBeUndefined();
+    } finally {
+      await off.close();
+    }
+  });
+});

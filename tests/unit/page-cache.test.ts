@@ -1,0 +1,79 @@
+/**
+ * The rendered-page cache's store (decision 010), with an injected clock: what it serves, for how long, and what
+ * empties it. The HTTP behaviour (session checks, nonces, change notifications) is in
+ * tests/integration/page-cache.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { PageCache, joinWithNonce, splitAtNonce, type CachedPage } from "../../app/services/page-cache.server";
+
+function page(body: string, nonce = "N0NCE"): CachedPage {
+  return { status: 200, headers: [["content-type", "text/html"]], parts: splitAtNonce(body, nonce) };
+}
+
+function liveCache(opts: { ttlMs?: number; maxBytes?: number } = {}) {
+  let now = 1_000;
+  const cache = new PageCache({ ttlMs: opts.ttlMs ?? 10_000, maxBytes: opts.maxBytes ?? 1_000_000, now: () => now });
+  cache.setLive(true);
+  return { cache, advance: (ms: number) => (now += ms) };
+}
+
+describe("PageCache", () => {
+  it("serves a stored page until its time is up", () => {
+    const { cache, advance } = liveCache({ ttlMs: 10_000 });
+    expect(cache.store("k", cache.currentGeneration, page("<p>hello</p>"))).toBe(true);
+    advance(9_999);
+    expect(cache.lookup("k")?.parts).toEqual(["<p>hello</p>"]);
+    advance(1);
+    expect(cache.lookup("k")).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it("forgets everything when data changes, and refuses a page rendered before the change", () => {
+    const { cache } = liveCache();
+    const before = cache.currentGeneration;
+    cache.store("a", before, page("a"));
+    cache.dataChanged();
+    expect(cache.lookup("a")).toBeUndefined();
+    // Rendered from data read before the change, finished after it: never stored.
+    expect(cache.store("b", before, page("b"))).toBe(false);
+    expect(cache.lookup("b")).toBeUndefined();
+    expect(cache.store("b", cache.currentGeneration, page("b"))).toBe(true);
+    expect(cache.lookup("b")).toBeDefined();
+  });
+
+  it("serves and stores nothing while the change feed is not live, and starts empty when it returns", () => {
+    const { cache } = liveCache();
+    cache.store("a", cache.currentGeneration, page("a"));
+    cache.setLive(false);
+    expect(cache.enabled).toBe(false);
+    expect(cache.lookup("a")).toBeUndefined();
+    expect(cache.store("a", cache.currentGeneration, page("a"))).toBe(false);
+    cache.setLive(true);
+    expect(cache.lookup("a")).toBeUndefined();
+  });
+
+  it("is off with a zero time", () => {
+    const { cache } = liveCache({ ttlMs: 0 });
+    expect(cache.enabled).toBe(false);
+    expect(cache.store("a", cache.currentGeneration, page("a"))).toBe(false);
+  });
+
+  it("keeps within its size by dropping the least recently used page", () => {
+    // Each page: 100 characters (200 bytes as UTF-16) + 512 bytes of bookkeeping = 712; room for four.
+    const { cache } = liveCache({ maxBytes: 712 * 4 });
+    const g = cache.currentGeneration;
+    for (const k of ["a", "b", "c", "d"]) expect(cache.store(k, g, page(k.repeat(100)))).toBe(true);
+    expect(cache.lookup("a")).toBeDefined(); // a is now the most recently used
+    cache.store("e", g, page("e".repeat(100)));
+    expect(cache.lookup("b")).toBeUndefined();
+    expect(["a", "c", "d", "e"].map((k) => cache.lookup(k) !== undefined)).toEqual([true, true, true, true]);
+    // A page bigger than a quarter of the whole store is not kept at all.
+    expect(cache.store("huge", g, page("x".repeat(400)))).toBe(false);
+  });
+
+  it("puts a fresh nonce wherever the rendered one was", () => {
+    const stored = page(`<script nonce="N0NCE">a</script><p>N0NCE</p><script nonce="N0NCE"></script>`);
+    expect(stored.parts).toHaveLength(4);
+    expect(joinWithNonce(stored, "fresh+/=")).toBe(`<script nonce="fresh+/=">a</script><p>fresh+/=</p><script nonce="fresh+/="></script>`);
+  });
+});
