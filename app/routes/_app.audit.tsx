@@ -23,7 +23,14 @@ export async function loader(args: LoaderFunctionArgs) {
   return json({ ...result, rows: result.rows.map((r) => ({ ...r, at: r.at.toISOString() })), filter: { action: q.action ?? "", actor: q.actor ?? "" } });
 }
 
-const OUTCOME_BADGE: Record<string, string> = { ok: "ok", error: "bad", refused: "warn" };
+const OUTCOME_BADGE: Record<string, string> = { ok: "ok", error: "bad", refused: "warn", pending: "pending" };
+
+/**
+ * A `pending` entry was written before its action reached the homeserver (decision 009) and is settled in place to
+ * ok or error; one that stays pending is an action still running or one a crash interrupted, which the next repair
+ * (start-up, the token list, the tokens collector, the next issue) settles. Said in words, not only in a colour.
+ */
+const PENDING_NOTE = "In progress, or interrupted and awaiting repair: Steward settles it to ok or error once it knows the outcome.";
 
 export default function AuditPage() {
   const data = useLoaderData<typeof loader>();
@@ -67,7 +74,10 @@ export default function AuditPage() {
                 <td className="mono">{r.action}</td>
                 <td className="mono">{r.target ?? ""}</td>
                 <td>
-                  <span className={`badge ${OUTCOME_BADGE[r.outcome] ?? ""}`}>{r.outcome}</span>
+                  <span className={`badge ${OUTCOME_BADGE[r.outcome] ?? ""}`} title={r.outcome === "pending" ? PENDING_NOTE : undefined}>
+                    {r.outcome}
+                  </span>
+                  {r.outcome === "pending" ? <div className="muted small">in progress or awaiting repair</div> : null}
                 </td>
                 <td className="mono small">{r.detail ? JSON.stringify(r.detail) : ""}</td>
               </tr>
