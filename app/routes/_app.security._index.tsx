@@ -22,7 +22,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const { steward } = await requireAdmin(args);
   const db = steward.db;
   const { query, errors, form } = parsePostureQuery(new URL(args.request.url).searchParams);
-  const [{ scan, running, history, counts, list }, [status]] = await Promise.all([postureReportData(db, query), collectorStatus(db, ["posture"])]);
+  const [{ scan, running, history, counts, list }, [status]] = await Promise.all([postureReportData(db, query, steward.database.kind), collectorStatus(db, ["posture"])]);
   const lastRun = status?.lastRun;
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
   allowPageCache(args.context);

@@ -38,7 +38,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const now = new Date();
   const dir = q.dir ?? DEFAULT_DIR[q.sort];
   const [list, freshness] = await Promise.all([
-    listStoredUsers(steward.db, { search: q.q || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize: PAGE_SIZE }, now),
+    listStoredUsers(steward.db, { search: q.q || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize: PAGE_SIZE }, now, steward.database.kind),
     collectorFreshness(steward.db, steward.config, "user-counts", now),
   ]);
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).

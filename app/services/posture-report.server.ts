@@ -4,10 +4,11 @@
  * posture, and keyset-paged batches for the exports.
  */
 import { and, asc, desc, eq, gt, inArray, like as like_, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import type { Database, Db } from "../../db/client";
 import { postureScans, postureUsers, type PostureSummary } from "../../db/schema";
 import { nudgesOf } from "./nudge.server";
 import { CHECKS, type CheckName, type CheckStatus } from "./posture-classify.server";
+import { pageAndTotal } from "./page-total.server";
 
 export const EXTRA_CATEGORIES = ["deactivated", "bot", "support", "appservice"] as const;
 export type ExtraCategory = (typeof EXTRA_CATEGORIES)[number];
@@ -117,20 +118,17 @@ function totalFromSummary(scan: PostureScan | undefined, q: PostureFilter): numb
   return n;
 }
 
-export async function listPostureUsers(db: Db, scanId: number, q: PostureListQuery, scan?: PostureScan): Promise<{ rows: PostureUserRow[]; total: number }> {
+/** `kind` decides how the page and its count are run, not what they answer (page-total.server.ts). */
+export async function listPostureUsers(db: Db, scanId: number, q: PostureListQuery, scan: PostureScan | undefined, kind: Database["kind"]): Promise<{ rows: PostureUserRow[]; total: number }> {
   const where = whereOf(scanId, q);
   const known = totalFromSummary(scan, q);
   const order = { user: postureUsers.userId, devices: postureUsers.devices, unverified: postureUsers.unverifiedDevices, stale: postureUsers.staleDevices }[q.sort];
   const by = q.dir === "desc" ? desc(order) : asc(order);
   const page = () => db.select().from(postureUsers).where(where).orderBy(by, asc(postureUsers.userId)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
-  const rows = await page();
-  if (known !== null) return { rows, total: known };
-  // A page that is not full already tells the total (a search for someone finds a few rows): count only when it
-  // is full, or empty past the start. A substring search reads every row of the scan, and so does its count.
-  const offset = (q.page - 1) * q.pageSize;
-  if (rows.length < q.pageSize && (rows.length > 0 || offset === 0)) return { rows, total: offset + rows.length };
-  const [{ total }] = await db.select({ total: sql<number>`count(*)::int` }).from(postureUsers).where(where);
-  return { rows, total: Number(total) };
+  if (known !== null) return { rows: await page(), total: known };
+  // A substring search reads every row of the scan, and so does its count.
+  const count = () => db.select({ total: sql<number>`count(*)::int` }).from(postureUsers).where(where).then(([r]) => Number(r.total));
+  return pageAndTotal(kind, { offset: (q.page - 1) * q.pageSize, pageSize: q.pageSize }, page, count);
 }
 
 /** Every user id matching the filter (for "nudge everyone in this filter"), in user-id order. */
@@ -208,9 +206,9 @@ export async function userPosture(db: Db, userId: string): Promise<{ row: Postur
 }
 
 /** Everything the /security page reads, in one place (the route and the benchmark both call it). */
-export async function postureReportData(db: Db, query: PostureListQuery) {
+export async function postureReportData(db: Db, query: PostureListQuery, kind: Database["kind"]) {
   const [scan, running, history] = await Promise.all([latestCompleteScan(db), runningScan(db), postureHistory(db)]);
-  const [counts, list] = scan ? await Promise.all([scopeCounts(db, scan, query.include), listPostureUsers(db, scan.id, query, scan)]) : [null, { rows: [], total: 0 }];
+  const [counts, list] = scan ? await Promise.all([scopeCounts(db, scan, query.include), listPostureUsers(db, scan.id, query, scan, kind)]) : [null, { rows: [], total: 0 }];
   return { scan, running, history, counts, list };
 }
 

@@ -6,10 +6,11 @@
  * whatever its size, instead of 15 parameters per user.
  */
 import { and, asc, count as count_, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import type { Database, Db } from "../../db/client";
 import { homeserverUsers, type StoredUser } from "../../db/schema";
 import type { UserSummary } from "../homeserver/index";
 import type { UserFilter, UserSort } from "../components/users/filters";
+import { pageAndTotal } from "./page-total.server";
 
 /** PostgreSQL text cannot hold NUL; homeserver text is untrusted and may contain it. */
 export function pgSafeText(s: string | null): string | null {
@@ -109,7 +110,8 @@ function filterCondition(q: UserListQuery, now: Date): SQL | undefined {
   }
 }
 
-export async function listStoredUsers(db: Db, q: UserListQuery, now: Date): Promise<UserListResult> {
+/** `kind` decides how the page and its count are run, not what they answer (page-total.server.ts). */
+export async function listStoredUsers(db: Db, q: UserListQuery, now: Date, kind: Database["kind"]): Promise<UserListResult> {
   const u = homeserverUsers;
   const conditions: SQL[] = [];
   const term = q.search?.trim().toLowerCase();
@@ -131,17 +133,11 @@ export async function listStoredUsers(db: Db, q: UserListQuery, now: Date): Prom
           : [direction(u.userId)];
   const offset = (q.page - 1) * q.pageSize;
   const count = () => db.select({ total: count_() }).from(u).where(where).then(([r]) => Number(r.total));
-  const page = async (): Promise<[StoredUser[], number]> => {
-    const rows = await db.select().from(u).where(where).orderBy(...order).limit(q.pageSize).offset(offset);
-    // A page that is not full already tells the total: count only when it is full, or empty past the start. A
-    // substring search reads every row and so does its count, so a specific search (a page or less of matches)
-    // costs one scan instead of two. (A window count in the same query would cost less for a few thousand
-    // matches, but spills to disk for broad terms.)
-    if (rows.length === q.pageSize || (rows.length === 0 && offset > 0)) return [rows, await count()];
-    return [rows, offset + rows.length];
-  };
-  const [[rows, matched], anyStored] = await Promise.all([
-    page(),
+  const page = () => db.select().from(u).where(where).orderBy(...order).limit(q.pageSize).offset(offset);
+  // A separate count, not a window count in the page's query: that would cost less for a few thousand matches,
+  // but spills to disk for broad terms.
+  const [{ rows, total: matched }, anyStored] = await Promise.all([
+    pageAndTotal(kind, { offset, pageSize: q.pageSize }, page, count),
     // Whether anything is stored at all: a one-row probe, not a count of every row.
     where ? db.select({ one: sql<number>`1` }).from(u).limit(1) : Promise.resolve([{ one: 1 }]),
   ]);

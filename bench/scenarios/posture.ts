@@ -225,7 +225,7 @@ async function reportLoader(rows: number): Promise<BenchResult[]> {
     for (let i = 0; i < 120; i++) {
       const { query } = parsePostureQuery(new URLSearchParams(queries[i % queries.length]));
       const t = performance.now();
-      await postureReportData(db, query);
+      await postureReportData(db, query, database.kind);
       const ms = performance.now() - t;
       if (i >= 12) times.push(ms); // the first rounds warm caches and plans
       if (i >= 12) perMix.set(queries[i % queries.length], [...(perMix.get(queries[i % queries.length]) ?? []), ms]);
