@@ -72,7 +72,13 @@ export function pageCacheMiddleware(steward: StewardContext, cache: PageCache, f
           const t = res.locals.timing as { dbMs: number } | undefined;
           res.setHeader("Server-Timing", `db;desc="Steward database";dur=${(t?.dbMs ?? 0).toFixed(1)}, cache;desc="Stored page"`);
           res.setHeader("X-Page-Cache", "hit");
-          res.end(joinWithNonce(stored, nonce));
+          res.setHeader("Vary", "Accept-Encoding");
+          // Compressed here from parts deflated once (the compression middleware leaves an encoded body alone).
+          const gzip = req.acceptsEncodings("gzip") === "gzip";
+          const body = gzip ? cache.gzipped(stored, nonce) : joinWithNonce(stored, nonce);
+          if (gzip) res.setHeader("Content-Encoding", "gzip");
+          res.setHeader("Content-Length", body.length);
+          res.end(body);
         },
         // The session could not be checked or the feed synced (database down): render normally, which answers
         // with the plain 503 when the database is really gone.
@@ -118,7 +124,7 @@ function miss(steward: StewardContext, res: Response, next: NextFunction, cache:
       const text = Array.isArray(value) ? value.join(", ") : String(value);
       headers.push([name, text.replaceAll(nonce, NONCE_MARK)]);
     }
-    cache.store(key, generation, { status: 200, headers, parts: splitAtNonce(Buffer.concat(chunks).toString("utf8"), nonce) });
+    cache.store(key, generation, { status: 200, headers, parts: splitAtNonce(Buffer.concat(chunks), nonce) });
   });
   next();
 }

@@ -78,7 +78,10 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   app.set("trust proxy", config.trustProxy);
   app.use(compression());
   app.use("/build", express.static(path.join(ROOT, "public", "build"), { immutable: true, maxAge: "1y" }));
-  app.use(express.static(path.join(ROOT, "public"), { maxAge: "1h", index: false }));
+  // Files in public/ all have an extension; asking the disk about every page path (a stat per request) was a
+  // visible share of serving a stored page.
+  const publicFiles = express.static(path.join(ROOT, "public"), { maxAge: "1h", index: false });
+  app.use((req, res, next) => (path.extname(req.path) ? publicFiles(req, res, next) : next()));
   // Browsers ask for /favicon.ico whatever the page says; answer with the real icon rather than a Remix 404.
   app.get("/favicon.ico", (_req, res) => res.redirect(301, "/favicon.svg"));
 

@@ -4,8 +4,20 @@
  */
 import crypto from "node:crypto";
 
+/**
+ * Derived once per secret and purpose: every signed-in request decrypts its session's token, and HKDF per request
+ * was a visible share of serving a stored page (load benchmark). One secret per process, so this stays tiny.
+ */
+const derivedKeys = new Map<string, Buffer>();
 function deriveKey(secret: string, purpose: string): Buffer {
-  return Buffer.from(crypto.hkdfSync("sha256", Buffer.from(secret, "utf8"), Buffer.alloc(0), Buffer.from(purpose, "utf8"), 32));
+  const id = `${purpose}\n${secret}`;
+  let key = derivedKeys.get(id);
+  if (!key) {
+    key = Buffer.from(crypto.hkdfSync("sha256", Buffer.from(secret, "utf8"), Buffer.alloc(0), Buffer.from(purpose, "utf8"), 32));
+    if (derivedKeys.size > 16) derivedKeys.clear();
+    derivedKeys.set(id, key);
+  }
+  return key;
 }
 
 const TAG_BYTES = 16;

@@ -9,6 +9,7 @@
  * its loader said it may be (`allowPageCache`) and nothing changed while it was being rendered.
  */
 import type { AppLoadContext } from "@remix-run/node";
+import { gzipTemplate, gzipWithNonce, type GzipTemplate } from "./page-cache-gzip.server";
 
 export interface PageCacheOptions {
   /** How long a stored page may be served, at most (0 turns the cache off). */
@@ -22,15 +23,22 @@ export interface CachedPage {
   status: number;
   /** Response headers to replay, without per-response ones; `{nonce}` marks where the nonce goes. */
   headers: Array<[string, string]>;
-  /** The body cut at every occurrence of the response's nonce. */
-  parts: string[];
+  /** The body (UTF-8) cut at every occurrence of the response's nonce. */
+  parts: Buffer[];
 }
 
 interface Entry extends CachedPage {
+  key: string;
   generation: number;
   storedAt: number;
   bytes: number;
+  /** Made at the first answer that accepts gzip (many pages are never asked for twice). */
+  gzip?: GzipTemplate;
+  /** When a request past the page's time set out to render its replacement. */
+  refreshingSince?: number;
 }
+
+const REFRESH_RETRY_MS = 2_000;
 
 /** What a loader marks while its request is being rendered (see allowPageCache). */
 export interface PageCacheSlot {
@@ -79,12 +87,38 @@ export class PageCache {
     this.bytes = 0;
   }
 
+  /** The stored page compressed with `nonce` (its compressed parts made once, on first use). */
+  gzipped(page: CachedPage, nonce: string): Buffer {
+    const entry = page as Entry;
+    if (!entry.gzip) {
+      entry.gzip = gzipTemplate(entry.parts);
+      const extra = entry.gzip.deflated.reduce((n, d) => n + d.length, 0);
+      entry.bytes += extra;
+      // Still held (not dropped while this answer was being made): the store's total grows with it.
+      if (this.entries.get(entry.key) === entry) this.bytes += extra;
+    }
+    return gzipWithNonce(entry.gzip, nonce);
+  }
+
+  /**
+   * The page stored under `key`, if it may be served. Past its time (data unchanged), the first caller gets
+   * undefined and renders a fresh one, while callers meanwhile still get the old page: the pages stored together
+   * (after a change) all come due together, and re-rendering them all at once stalled every answer behind them
+   * (load benchmark). A refresh that stored nothing is retried after REFRESH_RETRY_MS; past twice its time a page
+   * is never served.
+   */
   lookup(key: string): CachedPage | undefined {
     if (!this.enabled) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (entry.generation !== this.generation || this.now() - entry.storedAt >= this.opts.ttlMs) {
+    const now = this.now();
+    const age = now - entry.storedAt;
+    if (entry.generation !== this.generation || age >= 2 * this.opts.ttlMs) {
       this.drop(key, entry);
+      return undefined;
+    }
+    if (age >= this.opts.ttlMs && (entry.refreshingSince === undefined || now - entry.refreshingSince >= REFRESH_RETRY_MS)) {
+      entry.refreshingSince = now;
       return undefined;
     }
     // Least recently used order: a hit moves to the end.
@@ -96,7 +130,7 @@ export class PageCache {
   /** Keeps a page rendered from data of `generation`; refused when data changed since, or the page is too big. */
   store(key: string, generation: number, page: CachedPage): boolean {
     if (!this.enabled || generation !== this.generation) return false;
-    const bytes = page.parts.reduce((n, p) => n + p.length * 2, 0) + 512;
+    const bytes = page.parts.reduce((n, p) => n + p.length, 0) + 512;
     if (bytes > this.opts.maxBytes / 4) return false;
     const old = this.entries.get(key);
     if (old) this.drop(key, old);
@@ -104,7 +138,7 @@ export class PageCache {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
       this.drop(oldestKey, oldest);
     }
-    this.entries.set(key, { ...page, generation, storedAt: this.now(), bytes });
+    this.entries.set(key, { ...page, key, generation, storedAt: this.now(), bytes });
     this.bytes += bytes;
     this.stats.stores++;
     return true;
@@ -121,13 +155,28 @@ export class PageCache {
 }
 
 /** Cuts a rendered body at its nonce, for storing. */
-export function splitAtNonce(body: string, nonce: string): string[] {
-  return nonce ? body.split(nonce) : [body];
+export function splitAtNonce(body: Buffer, nonce: string): Buffer[] {
+  if (!nonce) return [body];
+  const mark = Buffer.from(nonce, "utf8");
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let at = body.indexOf(mark, from); at >= 0; at = body.indexOf(mark, from)) {
+    parts.push(body.subarray(from, at));
+    from = at + mark.length;
+  }
+  parts.push(body.subarray(from));
+  return parts;
 }
 
 /** The stored body with a fresh nonce put back in. */
-export function joinWithNonce(page: CachedPage, nonce: string): string {
-  return page.parts.join(nonce);
+export function joinWithNonce(page: CachedPage, nonce: string): Buffer {
+  const mark = Buffer.from(nonce, "utf8");
+  const pieces: Buffer[] = [];
+  page.parts.forEach((p, i) => {
+    if (i > 0) pieces.push(mark);
+    pieces.push(p);
+  });
+  return Buffer.concat(pieces);
 }
 
 /**

@@ -152,14 +152,21 @@ async function checkPages(client: TestClient): Promise<void> {
 
 /**
  * Server CPU per page, one request at a time (PER_PAGE of each, cycling its variants): what a page costs the
- * server's process, and so how many of them one process can serve.
+ * server's process, and so how many of them one process can serve. Twice: rendered (an Accept header naming no
+ * HTML, which the page cache does not answer: the cost of every first request after a data change), and as the
+ * stream asks for it (from the page cache once stored; decision 010).
  */
-async function cpuPerPage(client: TestClient, pid: number): Promise<number[]> {
-  const out: number[] = [];
-  for (const page of PAGES) {
+async function cpuPerPage(client: TestClient, pid: number): Promise<Array<{ rendered: number; stream: number }>> {
+  const out: Array<{ rendered: number; stream: number }> = [];
+  const measure = async (urls: string[], headers: Record<string, string>) => {
     const before = cpuSeconds(pid);
-    for (let i = 0; i < PER_PAGE; i++) await (await client.get(page.urls[i % page.urls.length], HEADERS)).arrayBuffer();
-    out.push(((cpuSeconds(pid) - before) * 1000) / PER_PAGE);
+    for (let i = 0; i < PER_PAGE; i++) await (await client.get(urls[i % urls.length], headers)).arrayBuffer();
+    return ((cpuSeconds(pid) - before) * 1000) / PER_PAGE;
+  };
+  for (const page of PAGES) {
+    const rendered = await measure(page.urls, { ...HEADERS, Accept: "*/*" });
+    const stream = await measure(page.urls, HEADERS);
+    out.push({ rendered, stream });
   }
   return out;
 }
@@ -281,7 +288,7 @@ async function benchOne(label: "PGlite" | "PostgreSQL", baseUrl: string | undefi
 function summarize(
   label: string,
   s: RunStats,
-  m: { wallS: number; cpu: { server: number; self: number; machine: number }; loadBefore: number; loadAfter: number; peakRss: number; seeded: string; perPage: number[] },
+  m: { wallS: number; cpu: { server: number; self: number; machine: number }; loadBefore: number; loadAfter: number; peakRss: number; seeded: string; perPage: Array<{ rendered: number; stream: number }> },
 ): BenchResult[] {
   const cores = os.cpus().length;
   const busy = `CPU during the run: server process ${((m.cpu.server / m.wallS) * 100).toFixed(0)} % of a core, load generator ${((m.cpu.self / m.wallS) * 100).toFixed(0)} %, whole machine ${((m.cpu.machine / m.wallS / cores) * 100).toFixed(0)} % of ${cores} cores`;
@@ -296,7 +303,7 @@ function summarize(
   ];
   PAGES.forEach((pg, i) => {
     const xs = s.byPage[i];
-    results.push({ name: `${label}: p99 ${pg.name} (${pg.urls.length} variants)`, value: percentile(xs, 99), unit: "ms", note: `median ${percentile(xs, 50).toFixed(1)} ms; server CPU ${m.perPage[i].toFixed(1)} ms per page (${PER_PAGE} one at a time, before the run)` });
+    results.push({ name: `${label}: p99 ${pg.name} (${pg.urls.length} variants)`, value: percentile(xs, 99), unit: "ms", note: `median ${percentile(xs, 50).toFixed(1)} ms; server CPU per page (${PER_PAGE} one at a time, before the run): ${m.perPage[i].stream.toFixed(1)} ms as the stream asks (page cache), ${m.perPage[i].rendered.toFixed(1)} ms rendered` });
   });
   results.push({ name: `${label}: server peak RSS`, value: m.peakRss, unit: "MB", note: `${busy}; ${load}` });
   return results;
@@ -305,8 +312,10 @@ function summarize(
 export default async function run(): Promise<BenchResult[]> {
   if (!fs.existsSync(path.join(root, "build", "server.js"))) throw new Error("run npm run build first");
   const results: BenchResult[] = [];
-  const runs: Array<["PGlite" | "PostgreSQL", string | undefined]> = [["PGlite", undefined]];
-  if (process.env.BENCH_DATABASE_URL) runs.push(["PostgreSQL", process.env.BENCH_DATABASE_URL]);
+  // LOAD_BENCH_ONLY=postgres|pglite runs one of them (for investigating; the report is made with both).
+  const only = process.env.LOAD_BENCH_ONLY;
+  const runs: Array<["PGlite" | "PostgreSQL", string | undefined]> = only === "postgres" ? [] : [["PGlite", undefined]];
+  if (process.env.BENCH_DATABASE_URL && only !== "pglite") runs.push(["PostgreSQL", process.env.BENCH_DATABASE_URL]);
   for (const [label, url] of runs) {
     const t = performance.now();
     results.push(...(await benchOne(label, url)));

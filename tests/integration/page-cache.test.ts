@@ -74,6 +74,15 @@ describe("serving a stored page", () => {
     expect(new Set(scriptNonces)).toEqual(new Set([second.nonce]));
     expect(second.body).not.toContain(first.nonce);
     expect(second.body.replaceAll(second.nonce, "")).toBe(first.body.replaceAll(first.nonce, ""));
+    // Compressed for a client that takes gzip (fetch does, and decoded it above), plain for one that does not.
+    expect(second.res.headers.get("content-encoding")).toBe("gzip");
+    const plain = await client.get(path, { ...HTML, "Accept-Encoding": "identity" });
+    expect(plain.headers.get("x-page-cache")).toBe("hit");
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    const plainNonce = /'nonce-([^']+)'/.exec(plain.headers.get("content-security-policy") ?? "")?.[1] ?? "";
+    const plainBody = await plain.text();
+    expect(plainBody.replaceAll(plainNonce, "")).toBe(first.body.replaceAll(first.nonce, ""));
+    expect(Number(plain.headers.get("content-length"))).toBe(Buffer.byteLength(plainBody));
     // Per-response headers are this response's own.
     expect(second.res.headers.get("x-request-id")).not.toBe(first.res.headers.get("x-request-id"));
     expect(second.res.headers.get("cache-control")).toBe(first.res.headers.get("cache-control"));

@@ -3,12 +3,14 @@
  * empties it. The HTTP behaviour (session checks, nonces, change notifications) is in
  * tests/integration/page-cache.test.ts.
  */
+import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { PageCache, joinWithNonce, splitAtNonce, type CachedPage } from "../../app/services/page-cache.server";
 
 function page(body: string, nonce = "N0NCE"): CachedPage {
-  return { status: 200, headers: [["content-type", "text/html"]], parts: splitAtNonce(body, nonce) };
+  return { status: 200, headers: [["content-type", "text/html"]], parts: splitAtNonce(Buffer.from(body), nonce) };
 }
+const text = (p: CachedPage | undefined) => p?.parts.map((b) => b.toString());
 
 function liveCache(opts: { ttlMs?: number; maxBytes?: number } = {}) {
   let now = 1_000;
@@ -18,11 +20,31 @@ function liveCache(opts: { ttlMs?: number; maxBytes?: number } = {}) {
 }
 
 describe("PageCache", () => {
-  it("serves a stored page until its time is up", () => {
+  it("serves a stored page until its time is up, then lets one caller render it again while others get the old one", () => {
     const { cache, advance } = liveCache({ ttlMs: 10_000 });
     expect(cache.store("k", cache.currentGeneration, page("<p>hello</p>"))).toBe(true);
     advance(9_999);
-    expect(cache.lookup("k")?.parts).toEqual(["<p>hello</p>"]);
+    expect(text(cache.lookup("k"))).toEqual(["<p>hello</p>"]);
+    advance(1);
+    expect(cache.lookup("k")).toBeUndefined(); // this caller renders
+    expect(text(cache.lookup("k"))).toEqual(["<p>hello</p>"]); // the others, meanwhile
+    advance(1_999);
+    expect(cache.lookup("k")).toBeDefined();
+    advance(1); // the refresh stored nothing within 2 s: the next caller tries again
+    expect(cache.lookup("k")).toBeUndefined();
+    expect(cache.lookup("k")).toBeDefined();
+    cache.store("k", cache.currentGeneration, page("<p>again</p>"));
+    expect(text(cache.lookup("k"))).toEqual(["<p>again</p>"]);
+  });
+
+  it("never serves a page twice its time old", () => {
+    const { cache, advance } = liveCache({ ttlMs: 10_000 });
+    cache.store("k", cache.currentGeneration, page("old"));
+    advance(10_000);
+    expect(cache.lookup("k")).toBeUndefined();
+    advance(9_999);
+    expect(cache.lookup("k")).toBeUndefined(); // no refresh came in 2 s: this caller tries
+    expect(cache.lookup("k")).toBeDefined();
     advance(1);
     expect(cache.lookup("k")).toBeUndefined();
     expect(cache.size).toBe(0);
@@ -59,8 +81,8 @@ describe("PageCache", () => {
   });
 
   it("keeps within its size by dropping the least recently used page", () => {
-    // Each page: 100 characters (200 bytes as UTF-16) + 512 bytes of bookkeeping = 712; room for four.
-    const { cache } = liveCache({ maxBytes: 712 * 4 });
+    // Each page: 100 bytes + 512 bytes of bookkeeping = 612; room for four.
+    const { cache } = liveCache({ maxBytes: 612 * 4 });
     const g = cache.currentGeneration;
     for (const k of ["a", "b", "c", "d"]) expect(cache.store(k, g, page(k.repeat(100)))).toBe(true);
     expect(cache.lookup("a")).toBeDefined(); // a is now the most recently used
@@ -71,9 +93,21 @@ describe("PageCache", () => {
     expect(cache.store("huge", g, page("x".repeat(400)))).toBe(false);
   });
 
+  it("gzips a stored page with the nonce it is given, and counts the compressed copy in its size", () => {
+    const { cache } = liveCache();
+    const g = cache.currentGeneration;
+    cache.store("k", g, page(`<script nonce="N0NCE"></script>${"<tr><td>row</td></tr>".repeat(500)}`));
+    const stored = cache.lookup("k")!;
+    const one = zlib.gunzipSync(cache.gzipped(stored, "first")).toString();
+    const two = zlib.gunzipSync(cache.gzipped(stored, "second")).toString();
+    expect(one).toBe(joinWithNonce(stored, "first").toString());
+    expect(two).toBe(one.replace("first", "second"));
+    expect(two).toContain(`<script nonce="second">`);
+  });
+
   it("puts a fresh nonce wherever the rendered one was", () => {
     const stored = page(`<script nonce="N0NCE">a</script><p>N0NCE</p><script nonce="N0NCE"></script>`);
     expect(stored.parts).toHaveLength(4);
-    expect(joinWithNonce(stored, "fresh+/=")).toBe(`<script nonce="fresh+/=">a</script><p>fresh+/=</p><script nonce="fresh+/="></script>`);
+    expect(joinWithNonce(stored, "fresh+/=").toString()).toBe(`<script nonce="fresh+/=">a</script><p>fresh+/=</p><script nonce="fresh+/="></script>`);
   });
 });
