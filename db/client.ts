@@ -156,6 +156,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
         const w = watchPostgres(url);
         stopWatching = w.stop;
         await w.ready;
+        await proveDelivery(w.feed, (payload) => pool.query("select pg_notify($1, $2)", [DATA_CHANGED_CHANNEL, payload]));
         return w.feed;
       })();
       return watching;
@@ -246,6 +247,26 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
       }
     },
   };
+}
+
+/**
+ * A notification sent from the query pool must reach the listening connection. Behind a transaction-pooling proxy
+ * (PgBouncer's default mode) LISTEN succeeds but notifications never arrive: a cache trusting that feed would
+ * serve old pages for ever, so such a feed is refused.
+ */
+export async function proveDelivery(feed: DataChangeFeed, send: (payload: string) => Promise<unknown>): Promise<void> {
+  if (!feed.live) throw new Error("The database's change notifications could not be listened to.");
+  let seen = false;
+  const unsubscribe = feed.subscribe(() => (seen = true));
+  try {
+    await send("delivery-check");
+    await feed.sync();
+    const deadline = Date.now() + 3_000;
+    while (!seen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    unsubscribe();
+  }
+  if (!seen) throw new Error("A change notification sent by this process did not arrive (a transaction-pooling proxy between Steward and PostgreSQL?).");
 }
 
 /**

@@ -17,6 +17,8 @@ export interface PageCacheOptions {
   /** Upper bound on the stored bodies' total size; the least recently used pages go first. */
   maxBytes: number;
   now?: () => number;
+  /** In [0, 1): spreads pages' refresh times (tests fix it). */
+  random?: () => number;
 }
 
 export interface CachedPage {
@@ -31,6 +33,8 @@ interface Entry extends CachedPage {
   key: string;
   generation: number;
   storedAt: number;
+  /** When it is due for a refresh: between half and all of ttlMs after it was stored. */
+  dueAt: number;
   bytes: number;
   /** Made at the first answer that accepts gzip (many pages are never asked for twice). */
   gzip?: GzipTemplate;
@@ -55,10 +59,12 @@ export class PageCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
   private readonly now: () => number;
+  private readonly random: () => number;
   readonly stats: PageCacheStats = { hits: 0, misses: 0, stores: 0, invalidations: 0 };
 
   constructor(private readonly opts: PageCacheOptions) {
     this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
   }
 
   get enabled(): boolean {
@@ -101,11 +107,11 @@ export class PageCache {
   }
 
   /**
-   * The page stored under `key`, if it may be served. Past its time (data unchanged), the first caller gets
-   * undefined and renders a fresh one, while callers meanwhile still get the old page: the pages stored together
-   * (after a change) all come due together, and re-rendering them all at once stalled every answer behind them
-   * (load benchmark). A refresh that stored nothing is retried after REFRESH_RETRY_MS; past twice its time a page
-   * is never served.
+   * The page stored under `key`, if it may be served. Once due (data unchanged), the first caller gets undefined
+   * and renders a fresh one, while callers meanwhile still get the old page; due times are spread over the second
+   * half of ttlMs. Pages stored together (after a change) otherwise come due together, and re-rendering them all at
+   * once stalled every answer behind them (load benchmark). A refresh that stored nothing is retried after
+   * REFRESH_RETRY_MS; past twice ttlMs a page is never served.
    */
   lookup(key: string): CachedPage | undefined {
     if (!this.enabled) return undefined;
@@ -117,7 +123,7 @@ export class PageCache {
       this.drop(key, entry);
       return undefined;
     }
-    if (age >= this.opts.ttlMs && (entry.refreshingSince === undefined || now - entry.refreshingSince >= REFRESH_RETRY_MS)) {
+    if (now >= entry.dueAt && (entry.refreshingSince === undefined || now - entry.refreshingSince >= REFRESH_RETRY_MS)) {
       entry.refreshingSince = now;
       return undefined;
     }
@@ -138,7 +144,10 @@ export class PageCache {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
       this.drop(oldestKey, oldest);
     }
-    this.entries.set(key, { ...page, key, generation, storedAt: this.now(), bytes });
+    // Pages stored together (after a change, or at start) would otherwise all come due together.
+    const now = this.now();
+    const dueAt = now + this.opts.ttlMs * (1 - this.random() / 2);
+    this.entries.set(key, { ...page, key, generation, storedAt: now, dueAt, bytes });
     this.bytes += bytes;
     this.stats.stores++;
     return true;

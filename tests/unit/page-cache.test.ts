@@ -12,9 +12,10 @@ function page(body: string, nonce = "N0NCE"): CachedPage {
 }
 const text = (p: CachedPage | undefined) => p?.parts.map((b) => b.toString());
 
-function liveCache(opts: { ttlMs?: number; maxBytes?: number } = {}) {
+function liveCache(opts: { ttlMs?: number; maxBytes?: number; random?: () => number } = {}) {
   let now = 1_000;
-  const cache = new PageCache({ ttlMs: opts.ttlMs ?? 10_000, maxBytes: opts.maxBytes ?? 1_000_000, now: () => now });
+  // random 0: every page is due after the whole ttlMs (the spread is tested on its own).
+  const cache = new PageCache({ ttlMs: opts.ttlMs ?? 10_000, maxBytes: opts.maxBytes ?? 1_000_000, now: () => now, random: opts.random ?? (() => 0) });
   cache.setLive(true);
   return { cache, advance: (ms: number) => (now += ms) };
 }
@@ -35,6 +36,23 @@ describe("PageCache", () => {
     expect(cache.lookup("k")).toBeDefined();
     cache.store("k", cache.currentGeneration, page("<p>again</p>"));
     expect(text(cache.lookup("k"))).toEqual(["<p>again</p>"]);
+  });
+
+  it("spreads the due times of pages stored together over the second half of their time", () => {
+    // due = stored + ttl × (1 − random/2)
+    const draws = [0.6, 0.8, 0.999];
+    const { cache, advance } = liveCache({ ttlMs: 10_000, random: () => draws.shift()! });
+    const g = cache.currentGeneration;
+    for (const k of ["a", "b", "c"]) cache.store(k, g, page(k));
+    const due = () => ["a", "b", "c"].filter((k) => cache.lookup(k) === undefined);
+    advance(5_004);
+    expect(due()).toEqual([]);
+    advance(1);
+    expect(due()).toEqual(["c"]); // 5,005 ms
+    advance(995);
+    expect(due()).toEqual(["b"]); // 6,000 (c is being refreshed: others get the old page meanwhile)
+    advance(1_000);
+    expect(due()).toEqual(["a"]); // 7,000
   });
 
   it("never serves a page twice its time old", () => {

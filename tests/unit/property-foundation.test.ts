@@ -154,6 +154,7 @@ describe("loadConfig", () => {
     SESSION_IDLE_MINUTES: { valid: ["1", "43200"], invalid: ["0", "43201", "1.5", "-5"] },
     SESSION_MAX_HOURS: { valid: ["1", "8760"], invalid: ["0", "8761"] },
     SESSION_REVERIFY_SECONDS: { valid: ["0", "3600"], invalid: ["3601", "-1"] },
+    PAGE_CACHE_SECONDS: { valid: ["0", "10", "300"], invalid: ["301", "-1", "2.5"] },
     HOMESERVER_TIMEOUT_MS: { valid: ["100", "600000"], invalid: ["99", "600001", "1e400"] },
     COLLECT_USER_COUNTS_SECONDS: { valid: ["0", "604800"], invalid: ["604801"] },
     COLLECT_FEDERATION_SECONDS: { valid: ["60"], invalid: ["-60"] },
