@@ -7,7 +7,7 @@
  */
 import { HomeserverError, kindForStatus, type HomeserverErrorInit } from "./errors";
 import { describeParseFailure } from "./parse";
-import { nodeRequest, type TransportResponse } from "./transport";
+import { nodeRequest, TransportTimeout, type TransportResponse } from "./transport";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 type QueryScalar = string | number | boolean;
@@ -276,24 +276,26 @@ export class HomeserverHttp {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(o.body);
     }
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    // Never follow a redirect with the token attached; unauthenticated discovery may follow them (fetch does).
+    const follow = !auth;
+    const viaFetch = Boolean(this.#opts.fetch) || follow;
+    // fetch is bounded by an AbortSignal; nodeRequest by its own timer (cheaper per request).
+    const controller = viaFetch ? new AbortController() : undefined;
+    const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
     const started = performance.now();
     let status: number | "error" = "error";
     const fail = (extra: Partial<HomeserverErrorInit> & Pick<HomeserverErrorInit, "kind">) =>
       new HomeserverError({ ...ctx, ...extra, cause: extra.cause === undefined ? undefined : this.#scrubCause(extra.cause) });
     const transportError = (err: unknown) =>
-      controller.signal.aborted
+      controller?.signal.aborted || err instanceof TransportTimeout
         ? fail({ kind: "timeout", timeoutMs })
         : fail({ kind: "unreachable", networkCode: networkCodeOf(err), cause: err });
     try {
       let res: TransportResponse;
       try {
-        // Never follow a redirect with the token attached; unauthenticated discovery may follow them (fetch does).
-        const follow = !auth;
-        res = this.#opts.fetch || follow
+        res = controller
           ? await (this.#opts.fetch ?? fetch)(url, { method: o.method, headers, body, signal: controller.signal, redirect: follow ? "follow" : "manual" })
-          : await nodeRequest(url, { method: o.method, headers, body, signal: controller.signal, reuse: idempotent });
+          : await nodeRequest(url, { method: o.method, headers, body, timeoutMs, reuse: idempotent });
       } catch (err) {
         throw transportError(err);
       }

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { isHomeserverError } from "./errors";
 import type { HomeserverHttp } from "./http";
-import { finiteNumber, looseObject } from "./parse";
+import { finiteNumber, isPlainRecord, looseObject, withFastPath } from "./parse";
 
 export interface DeviceKeysJson {
   user_id: string;
@@ -110,6 +110,83 @@ const backupSchema = z
   })
   .transform((r): RoomKeysVersion => ({ algorithm: r.algorithm, authData: r.auth_data, count: r.count, etag: r.etag, version: r.version }));
 
+// ---------------------------------------------------------------------------------------------- fast path
+// A posture scan reads one key query per 200 users, each tens of kilobytes of nested key objects: through zod that
+// was 20-odd ms of the scanner's thread per query, during which every homeserver answer waited. The usual shape is
+// checked by hand and passed through as parsed; anything else (a missing or null field, a failure entry, a
+// `__proto__` key, which zod drops) declines and zod decides, so the result is always zod's
+// (tests/unit/homeserver-fast-parse.test.ts).
+
+/** Every value a string, in a plain record. */
+function isStringRecord(v: unknown): v is Record<string, string> {
+  if (!isPlainRecord(v)) return false;
+  for (const k in v) if (typeof v[k] !== "string") return false;
+  return true;
+}
+
+function isStringArray(v: unknown): v is string[] {
+  if (!Array.isArray(v)) return false;
+  for (const x of v) if (typeof x !== "string") return false;
+  return true;
+}
+
+function isSignatures(v: unknown): boolean {
+  if (!isPlainRecord(v)) return false;
+  for (const k in v) if (!isStringRecord(v[k])) return false;
+  return true;
+}
+
+/** Device keys exactly as zod would return them (signatures present: zod would add `{}` when absent). */
+function isFastDeviceKeys(v: unknown): boolean {
+  if (!isPlainRecord(v)) return false;
+  if (typeof v.user_id !== "string" || typeof v.device_id !== "string" || !isStringArray(v.algorithms) || !isStringRecord(v.keys)) return false;
+  if (!isSignatures(v.signatures)) return false;
+  const u = v.unsigned;
+  if (u !== undefined && !(isPlainRecord(u) && (u.device_display_name === undefined || typeof u.device_display_name === "string"))) return false;
+  return true;
+}
+
+function isFastCrossSigningKey(v: unknown): boolean {
+  if (!isPlainRecord(v)) return false;
+  if (typeof v.user_id !== "string" || !isStringArray(v.usage) || !isStringRecord(v.keys)) return false;
+  return v.signatures === undefined || isSignatures(v.signatures);
+}
+
+/** A keysMap (nullish → {}), or undefined when it is not the usual shape. */
+function fastKeysMap(v: unknown): Record<string, CrossSigningKeyJson> | undefined {
+  if (v === null || v === undefined) return {};
+  if (!isPlainRecord(v)) return undefined;
+  for (const k in v) if (!isFastCrossSigningKey(v[k])) return undefined;
+  return v as Record<string, CrossSigningKeyJson>;
+}
+
+function fastQuery(json: unknown): KeysQueryResult | null {
+  if (!isPlainRecord(json)) return null;
+  const f = json.failures;
+  // Failures are rare and small: zod words them.
+  if (!(f === null || f === undefined || (isPlainRecord(f) && Object.keys(f).length === 0))) return null;
+  let deviceKeys: KeysQueryResult["deviceKeys"] = {};
+  const dk = json.device_keys;
+  if (dk !== null && dk !== undefined) {
+    if (!isPlainRecord(dk)) return null;
+    for (const user in dk) {
+      const devices = dk[user];
+      if (!isPlainRecord(devices)) return null;
+      for (const d in devices) if (!isFastDeviceKeys(devices[d])) return null;
+    }
+    deviceKeys = dk as KeysQueryResult["deviceKeys"];
+  }
+  const masterKeys = fastKeysMap(json.master_keys);
+  const selfSigningKeys = fastKeysMap(json.self_signing_keys);
+  const userSigningKeys = fastKeysMap(json.user_signing_keys);
+  if (!masterKeys || !selfSigningKeys || !userSigningKeys) return null;
+  return { deviceKeys, masterKeys, selfSigningKeys, userSigningKeys, failures: {} };
+}
+
+/** The key query answer: the hand-written fast path, zod for anything unusual. */
+export const parseKeysQuery = withFastPath(querySchema, fastQuery);
+export { querySchema as keysQuerySchema, fastQuery as fastKeysQuery };
+
 export function keysApi(http: HomeserverHttp) {
   return {
     /**
@@ -125,7 +202,7 @@ export function keysApi(http: HomeserverHttp) {
         idempotent: true,
         // Leave the server's remote wait room inside our own per-attempt timeout.
         ...(opts.timeoutMs !== undefined ? { timeoutMs: Math.max(http.timeoutMs, opts.timeoutMs + 5_000) } : {}),
-        parse: querySchema,
+        parse: parseKeysQuery,
       });
     },
 

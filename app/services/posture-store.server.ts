@@ -91,6 +91,9 @@ const withoutNul = (json: string) => (json.includes("\\u0000") ? json.replace(/(
  * The rows travel as ONE jsonb parameter unpacked by jsonb_to_recordset: building a 200-row, 20-column insert
  * with one bound parameter per value cost more CPU in the query builder than the rest of the write.
  */
+/** Rows per statement of a page write (one transaction for the page either way). */
+export const WRITE_CHUNK_ROWS = 50;
+
 export async function writePage(
   db: Db,
   scanId: number,
@@ -98,8 +101,11 @@ export async function writePage(
   o: { cursor: string | null; usersScanned: number; totalUsers: number | null; requests: number; keyQueryLimited: boolean; now: Date },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    if (verdicts.length) {
-      const rows = verdicts.map((v) => {
+    for (let from = 0; from < verdicts.length; from += WRITE_CHUNK_ROWS) {
+      // Between chunks, the event loop runs: on PGlite the write runs on the scanner's own thread, and one statement
+      // for a whole page held every in-flight homeserver answer back for its whole length.
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      const rows = verdicts.slice(from, from + WRITE_CHUNK_ROWS).map((v) => {
         const row: Record<string, unknown> = {};
         for (const [column, , field] of PAGE_COLUMNS) row[column] = field === "searchText" ? `${v.userId}\n${v.displayname ?? ""}`.toLowerCase() : v[field];
         return row;

@@ -88,9 +88,12 @@ async function child(): Promise<void> {
   process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
 }
 
-function runChild(env: Record<string, string>): Promise<{ ms: number; users: number; requests: number; maxRssMb: number }> {
+function runChild(env: Record<string, string>): Promise<{ ms: number; users: number; requests: number; maxRssMb: number; cpuS: number }> {
+  // POSTURE_BENCH_CPU_PROF=<dir>: the scanner's CPU profile (for finding what dominates).
+  const prof = process.env.POSTURE_BENCH_CPU_PROF;
+  const profArgs = prof ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] : [];
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
+    const p = spawn(process.execPath, [...profArgs, "--import", "tsx", fileURLToPath(import.meta.url)], {
       env: { ...process.env, ...env, POSTURE_BENCH_CHILD: "1" },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -142,10 +145,16 @@ async function scanRuns(users: number, dbs: DbKind[]): Promise<ScanRun[]> {
         await created.close();
       }
       const env = { SIM_URL: sim.url, SIM_TOKEN: sim.adminToken, BENCH_DATABASE_URL: db.url ?? "", ...(pgliteDir ? { POSTURE_BENCH_PGLITE_DIR: pgliteDir } : {}) };
+      const simCpu = process.cpuUsage();
       const scan = await runChild(env).finally(() => {
         if (pgliteDir) fs.rmSync(pgliteDir, { recursive: true, force: true });
       });
       const httpRequests = sim.requestLog.length - before;
+      if (process.env.POSTURE_BENCH_VERBOSE) {
+        const used = process.cpuUsage(simCpu);
+        const perRequest = (s: number) => ((s * 1e6) / httpRequests).toFixed(0);
+        console.error(`  CPU per request: scanner ${perRequest(scan.cpuS)} µs, simulator ${perRequest((used.user + used.system) / 1e6)} µs (${httpRequests} requests)`);
+      }
       sim.requestLog.length = 0; // the log itself would grow with every run
       runs.push({ kind: db.kind, seconds: scan.ms / 1000, maxRssMb: scan.maxRssMb, users: scan.users, httpRequests, seedS });
     }

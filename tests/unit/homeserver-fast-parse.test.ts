@@ -1,9 +1,12 @@
-// The hand-written fast paths for the device list and account data (read once per user by a posture scan) agree
+// The hand-written fast paths for the device list and account data (read once per user by a posture scan), and
+// for the key query and the users list (one per page of users), agree
 // with their zod schemas: on any input, the fast path either declines (null) or returns exactly what zod returns.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { deviceListSchema, fastDeviceList, parseDeviceList } from "~/homeserver/devices";
 import { accountDataSchema, fastAccountData, parseAccountData } from "~/homeserver/accountdata";
+import { fastKeysQuery, keysQuerySchema, parseKeysQuery } from "~/homeserver/keys";
+import { fastUserList, userListSchema } from "~/homeserver/users";
 
 const weird = fc.oneof(
   fc.constant(null),
@@ -98,5 +101,94 @@ describe("fast paths agree with the schemas", () => {
     expect(parseAccountData(ad)).toEqual({ global: ad.account_data.global, rooms: ad.account_data.rooms });
     expect(() => parseDeviceList({ devices: [{ device_id: 7 }] })).toThrow(/device_id|Expected string/);
     expect(() => parseAccountData({ account_data: { global: [] } })).toThrow();
+  });
+
+  it("key query: a usual answer with at most one value anywhere replaced by something odd", () => {
+    const sigs = () => ({ "@u:x": { "ed25519:SSK": "c2ln" } });
+    const device = (id: string) => ({ user_id: "@u:x", device_id: id, algorithms: ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"], keys: { [`ed25519:${id}`]: "a2V5", [`curve25519:${id}`]: "a2V5" }, signatures: sigs(), unsigned: { device_display_name: "Phone" } });
+    const xsk = (usage: string) => ({ user_id: "@u:x", usage: [usage], keys: { [`ed25519:${usage}`]: "a2V5" }, signatures: { "@u:x": { "ed25519:MSK": "c2ln" } } });
+    const base = () => ({
+      device_keys: { "@u:x": { A: device("A"), B: device("B") }, "@v:x": {} },
+      master_keys: { "@u:x": xsk("master") },
+      self_signing_keys: { "@u:x": xsk("self_signing") },
+      user_signing_keys: {},
+      failures: {},
+    });
+    // Every path into the usual answer, down to the leaves.
+    const paths: string[][] = [];
+    const walk = (v: unknown, at: string[]) => {
+      paths.push(at);
+      if (v && typeof v === "object") for (const [k, c] of Object.entries(v)) walk(c, [...at, k]);
+    };
+    walk(base(), []);
+    const odd = fc.oneof(weird, fc.constant("__proto__"), fc.constant({ ["__proto__"]: { a: "b" } }));
+    fc.assert(
+      fc.property(fc.option(fc.tuple(fc.constantFrom(...paths.filter((p) => p.length)), odd)), fc.option(fc.constantFrom("__proto__", "extra", "toString")), (change, extraKey) => {
+        const input: Record<string, unknown> = base();
+        if (change) {
+          const [path, value] = change;
+          let parent = input as Record<string, unknown>;
+          for (const k of path.slice(0, -1)) parent = parent[k] as Record<string, unknown>;
+          if (value === undefined) delete parent[path[path.length - 1]];
+          else parent[path[path.length - 1]] = value;
+        }
+        const text = JSON.stringify(input);
+        // An extra key somewhere inside (JSON.parse makes "__proto__" an own key, as a server's answer would).
+        const withExtra = extraKey ? text.replace('"device_id":"A"', `"device_id":"A","${extraKey}":{"x":"y"}`) : text;
+        agree(fastKeysQuery, keysQuerySchema, JSON.parse(withExtra));
+        agree(fastKeysQuery, keysQuerySchema, input);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(fastKeysQuery(base())).not.toBeNull();
+    expect(parseKeysQuery(base())).toEqual(keysQuerySchema.parse(base()));
+    expect(() => parseKeysQuery({ device_keys: { "@u:x": { A: { ...device("A"), keys: [] } } } })).toThrow();
+  });
+
+  it("users list: usual pages with at most one field of one user (or of the page) replaced by something odd", () => {
+    const USER_FIELDS = ["name", "user_type", "is_guest", "admin", "deactivated", "shadow_banned", "displayname", "avatar_url", "creation_ts", "last_seen_ts", "erased", "locked", "approved", "extra"];
+    const user = fc.record({
+      name: fc.string({ maxLength: 12 }).map((s) => `@${s}:x`),
+      user_type: fc.option(fc.constantFrom("bot", "support")),
+      is_guest: fc.constantFrom(0, 1, true, false),
+      admin: fc.constantFrom(0, 1, true, false),
+      deactivated: fc.constantFrom(0, 1, true, false),
+      shadow_banned: fc.boolean(),
+      displayname: fc.option(fc.string({ maxLength: 8 })),
+      avatar_url: fc.option(fc.constant("mxc://x/y")),
+      creation_ts: fc.option(fc.integer({ min: 0, max: 2e12 })),
+      last_seen_ts: fc.option(fc.integer({ min: 0, max: 2e12 })),
+      erased: fc.boolean(),
+      locked: fc.boolean(),
+      approved: fc.boolean(),
+    });
+    const odd = fc.oneof(weird, fc.constant("__proto__"));
+    fc.assert(
+      fc.property(
+        fc.array(user, { maxLength: 4 }),
+        fc.oneof(fc.integer({ min: 0, max: 1e6 }), weird),
+        fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), weird),
+        fc.option(fc.tuple(fc.nat(), fc.constantFrom(...USER_FIELDS), odd)),
+        fc.constantFrom("v2" as const, "v3" as const),
+        (users, total, next, change, version) => {
+          const list = users.map((u) => ({ ...u })) as Record<string, unknown>[];
+          if (change && list.length) {
+            const [i, field, value] = change;
+            const u = list[i % list.length];
+            if (value === undefined) delete u[field];
+            else u[field] = value;
+          }
+          const input = { users: list, total, next_token: next };
+          const schema = userListSchema(version);
+          const fast = (x: unknown) => fastUserList(x, version);
+          agree(fast, schema, JSON.parse(JSON.stringify(input)));
+          agree(fast, schema, input);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    const usual = { users: [{ name: "@a:x", admin: 0, deactivated: false, creation_ts: 1_700_000_000_000, last_seen_ts: null }], total: 1, next_token: 200 };
+    expect(fastUserList(usual, "v3")).toEqual(userListSchema("v3").parse(usual));
+    expect(fastUserList(usual, "v3")?.nextToken).toBe("200");
   });
 });

@@ -78,6 +78,24 @@ describe("homeserver transport", () => {
     expect(e.timeoutMs).toBe(150);
   });
 
+  it("a server that never answers is a timeout, on reads and on writes", async () => {
+    const { url } = await serve(() => {
+      /* never answers */
+    });
+    for (const call of [() => client(url, 100).get("/silent"), () => client(url, 100).post("/silent", { body: {} })]) {
+      const e = await homeserverFailure(call());
+      expect(e.kind).toBe("timeout");
+      expect(e.timeoutMs).toBe(100);
+    }
+  });
+
+  it("a timer that is not due does not cut a slow but complete answer short", async () => {
+    const { url } = await serve((req, res) => {
+      setTimeout(() => res.writeHead(200, { "Content-Type": "application/json" }).end('{"ok":true}'), 60);
+    });
+    expect(await client(url, 1_000).get("/slow")).toEqual({ ok: true });
+  });
+
   it("drops a UTF-8 byte order mark, as fetch does, and decodes UTF-8 split across chunks", async () => {
     const { url } = await serve((req, res) => {
       const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"displayname":"Zoë 🌍"}')]);
@@ -94,7 +112,7 @@ describe("homeserver transport", () => {
       res.setHeader("X-Thing", ["a", "b"]);
       res.writeHead(204).end();
     });
-    const r = await nodeRequest(`${url}/h`, { method: "GET", headers: {}, signal: new AbortController().signal, reuse: false });
+    const r = await nodeRequest(`${url}/h`, { method: "GET", headers: {}, timeoutMs: 5_000, reuse: false });
     expect(r.status).toBe(204);
     expect(r.headers.get("x-thing")).toBe("a, b");
     expect(r.headers.get("X-THING")).toBe("a, b");
@@ -103,6 +121,6 @@ describe("homeserver transport", () => {
   });
 
   it("refuses URLs that are not http(s)", async () => {
-    await expect(nodeRequest("file:///etc/passwd", { method: "GET", headers: {}, signal: new AbortController().signal, reuse: true })).rejects.toThrow(/unsupported protocol/);
+    await expect(nodeRequest("file:///etc/passwd", { method: "GET", headers: {}, timeoutMs: 5_000, reuse: true })).rejects.toThrow(/unsupported protocol/);
   });
 });
