@@ -18,7 +18,7 @@ import { recordAudit } from "./audit.server";
 import { backupViaLoginAs, describeDbError, openSynapseBackupReader, type SynapseBackupReader } from "./posture-backup.server";
 import { classifyUser, signatureChecks, type BackupFact, type BackupSource, type KeysFacts, type PostureVerdict, type Verify } from "./posture-classify.server";
 import { verifySignature } from "./canonical-json.server";
-import { SignatureVerifier } from "./signature-worker.server";
+import { SignatureVerifier, type SignatureCheck } from "./signature-worker.server";
 import type { PostureSettings } from "./posture-settings.server";
 import { finishScan, startOrResumeScan, writePage } from "./posture-store.server";
 
@@ -109,11 +109,29 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
         })(),
       );
 
-    const scanUser = async (user: UserSummary, batch: Batch, limited: boolean, dbBackups: ((id: string) => BackupFact) | null): Promise<PostureVerdict> => {
-      const keyFacts = keysFactsFor(batch.keys, user.userId, limited);
-      // The user's signatures are checked on the verifier's thread while its devices and account data are fetched.
-      const checks = signatureChecks(user.userId, keyFacts);
-      const verified = checks.length ? verifier.verifyAll(checks) : Promise.resolve([] as boolean[]);
+    type UserChecks = { keyFacts: KeysFacts; checks: SignatureCheck[]; verified: Promise<boolean[]> };
+    /**
+     * Every signature of a page's users, checked on the verifier's thread in one message while their devices and
+     * account data are fetched (a message per user cost more than the checks it carried).
+     */
+    const pageChecks = (batch: Batch, limited: boolean): UserChecks[] => {
+      const perUser = batch.page.users.map((u) => {
+        const keyFacts = keysFactsFor(batch.keys, u.userId, limited);
+        return { keyFacts, checks: signatureChecks(u.userId, keyFacts) };
+      });
+      const all = perUser.flatMap((u) => u.checks);
+      const results = all.length ? verifier.verifyAll(all) : Promise.resolve([] as boolean[]);
+      results.catch(() => {}); // observed by each user's scan
+      let offset = 0;
+      return perUser.map((u) => {
+        const from = offset;
+        offset += u.checks.length;
+        return { ...u, verified: results.then((r) => r.slice(from, from + u.checks.length)) };
+      });
+    };
+
+    const scanUser = async (user: UserSummary, batch: Batch, dbBackups: ((id: string) => BackupFact) | null, own: UserChecks): Promise<PostureVerdict> => {
+      const { keyFacts, checks, verified } = own;
       const [devices, accountData] = user.deactivated
         ? // Deactivation deletes devices and account data (§8): nothing to fetch.
           [{ value: [], error: undefined }, { value: {}, error: undefined }]
@@ -166,8 +184,9 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
       const limited = batch.keys ? detectLimited(batch.keys, batch.page.users, requester) : false;
       const verdicts = track(
         (async () => {
+          const checks = pageChecks(batch, limited);
           const dbBackups = backupSource === "database" ? await readDbBackups(reader!, batch.page.users) : null;
-          return Promise.all(batch.page.users.map((u) => scanUser(u, batch, limited, dbBackups)));
+          return Promise.all(batch.page.users.map((u, i) => scanUser(u, batch, dbBackups, checks[i])));
         })(),
       );
       verdicts.catch(() => {}); // observed when its turn comes; a scan stopping earlier must not leave it unhandled
