@@ -26,18 +26,22 @@ export class Limiter {
   async run<T>(fn: () => Promise<T>, opts: { priority?: boolean } = {}): Promise<T> {
     if (this.#closed) throw new LimiterClosedError();
     if (this.#active >= this.n) {
+      // The slot is handed over by the call that ends (still counted as active), so no newcomer can take it in the
+      // moment between that call ending and this one resuming: never more than n at once.
       await new Promise<void>((start, refuse) => {
         const w: Waiter = { start, refuse };
         if (opts.priority) this.#queue.unshift(w);
         else this.#queue.push(w);
       });
+    } else {
+      this.#active++;
     }
-    this.#active++;
     try {
       return await fn();
     } finally {
-      this.#active--;
-      this.#queue.shift()?.start();
+      const next = this.#queue.shift();
+      if (next) next.start();
+      else this.#active--;
     }
   }
 
@@ -46,5 +50,10 @@ export class Limiter {
     this.#closed = true;
     const waiting = this.#queue.splice(0);
     for (const w of waiting) w.refuse(new LimiterClosedError());
+  }
+
+  /** Calls running now (tests). */
+  get active(): number {
+    return this.#active;
   }
 }

@@ -154,6 +154,10 @@ async function scanRuns(users: number, dbs: DbKind[]): Promise<ScanRun[]> {
         const used = process.cpuUsage(simCpu);
         const perRequest = (s: number) => ((s * 1e6) / httpRequests).toFixed(0);
         console.error(`  CPU per request: scanner ${perRequest(scan.cpuS)} µs, simulator ${perRequest((used.user + used.system) / 1e6)} µs (${httpRequests} requests)`);
+        // Each request's time inside the simulator (latency included): the rest of a slot is the scanner and the wire.
+        const inside = sim.requestLog.slice(before).map((e) => e.ms);
+        const slotMs = (scan.ms * Number(process.env.POSTURE_CONCURRENCY ?? 8)) / httpRequests;
+        console.error(`  per request: ${slotMs.toFixed(2)} ms of a slot, ${(inside.reduce((a, b) => a + b, 0) / inside.length).toFixed(2)} ms inside the simulator (p99 ${percentile(inside, 99).toFixed(1)})`);
       }
       sim.requestLog.length = 0; // the log itself would grow with every run
       runs.push({ kind: db.kind, seconds: scan.ms / 1000, maxRssMb: scan.maxRssMb, users: scan.users, httpRequests, seedS });
