@@ -60,6 +60,8 @@ export default async function run(): Promise<BenchResult[]> {
       HOST: "127.0.0.1",
       COLLECTORS_ENABLED: "false",
       LOG_LEVEL: "error",
+      // What is measured is the indexed loader and the render: every request rendered, none from the page cache.
+      PAGE_CACHE_SECONDS: "0",
     });
     const steward = await startSteward({ config, database, logger: createLogger("error", { service: "bench" }, () => {}) });
     try {
@@ -83,7 +85,7 @@ export default async function run(): Promise<BenchResult[]> {
         unit: "ms",
         target: "≤ 100 ms",
         ok: p95 <= 100,
-        note: `median ${percentile(times, 50).toFixed(1)} ms; full HTML response through the real server; ${database.kind}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
+        note: `median ${percentile(times, 50).toFixed(1)} ms; full HTML response through the real server, rendered for every request (page cache off); ${database.kind}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
       });
     } finally {
       await steward.close();
