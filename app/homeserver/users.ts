@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { HomeserverError, isHomeserverError } from "./errors";
 import type { HomeserverHttp } from "./http";
-import { MAX_DATE_MS, bool, boolOr, finiteNumber, isPlainRecord, msTimestamp, nextToken, nullableString, secondsTimestampAsMs, withFastPath } from "./parse";
+import { bool, boolOr, finiteNumber, msTimestamp, nextToken, nullableString, secondsTimestampAsMs, withFastPath } from "./parse";
+import { parseUserListPage } from "./users-bulk";
 import { pages, type PagingOptions } from "./paging";
 
 export type UserOrderBy =
@@ -146,56 +147,15 @@ const listSchema = (apiVersion: "v2" | "v3") =>
       }),
     );
 
-// A hand-written fast path for the list (a posture scan and the user-counts collector read every user through it;
-// zod was ~10 ms of the thread per 200-user page). It declines (null) on anything unusual and zod decides, so the
-// result is always zod's (tests/unit/homeserver-fast-parse.test.ts).
-
-/** string, or null/missing → null; undefined = not the usual shape. */
-const fastString = (v: unknown): string | null | undefined => (v === null || v === undefined ? null : typeof v === "string" ? v : undefined);
-/** As bool/boolOr: true/false or 1/0; null/missing → the fallback when there is one. */
-const fastBool = (v: unknown, fallback?: boolean): boolean | undefined =>
-  v === true || v === 1 ? true : v === false || v === 0 ? false : v === null || v === undefined ? fallback : undefined;
-/** As msTimestamp: a finite ms number within a Date's range, or null/missing → null. */
-const fastMs = (v: unknown): number | null | undefined =>
-  v === null || v === undefined ? null : typeof v === "number" && Number.isFinite(v) && v >= -MAX_DATE_MS && v <= MAX_DATE_MS ? v : undefined;
-
-function fastUser(u: unknown): UserSummary | null {
-  if (!isPlainRecord(u) || typeof u.name !== "string") return null;
-  const user = {
-    userId: u.name,
-    userType: fastString(u.user_type),
-    isGuest: fastBool(u.is_guest, false),
-    admin: fastBool(u.admin),
-    deactivated: fastBool(u.deactivated),
-    shadowBanned: fastBool(u.shadow_banned, false),
-    displayname: fastString(u.displayname),
-    avatarUrl: fastString(u.avatar_url),
-    creationTs: fastMs(u.creation_ts),
-    lastSeenTs: fastMs(u.last_seen_ts),
-    erased: fastBool(u.erased, false),
-    locked: fastBool(u.locked, false),
-    approved: fastBool(u.approved, true),
-  };
-  for (const k in user) if (user[k as keyof typeof user] === undefined) return null;
-  return user as UserSummary;
-}
-
+// The list through users-bulk.ts's hand-written parser (a posture scan and the user-counts collector read every user
+// through it; zod was ~10 ms of the thread per 200-user page). Where it finds anything unusual, zod decides and words
+// the error, so the result is always zod's (tests/unit/user-counts-bulk.test.ts holds the two equal).
 function fastList(json: unknown, apiVersion: "v2" | "v3"): UserListPage | null {
-  if (!isPlainRecord(json) || !Array.isArray(json.users)) return null;
-  const total = json.total;
-  if (typeof total !== "number" || !Number.isFinite(total)) return null;
-  const t = json.next_token;
-  let next: string | undefined;
-  if (t === null || t === undefined) next = undefined;
-  else if (typeof t === "string" || (typeof t === "number" && Number.isFinite(t))) next = String(t);
-  else return null;
-  const users: UserSummary[] = [];
-  for (const entry of json.users) {
-    const user = fastUser(entry);
-    if (!user) return null;
-    users.push(user);
+  try {
+    return parseUserListPage(json, apiVersion);
+  } catch {
+    return null;
   }
-  return { users, total, ...(next !== undefined ? { nextToken: next } : {}), apiVersion };
 }
 
 const parseList = (apiVersion: "v2" | "v3") => withFastPath(listSchema(apiVersion), (json) => fastList(json, apiVersion));
