@@ -51,7 +51,20 @@ describe("database outage", () => {
     const c = new TestClient(steward.url);
     expect((await c.signIn("admin", "admin", sim.url)).status).toBe(302);
     expect((await c.get("/readyz")).status).toBe(200);
+    // A page the page cache holds (decision 010) is not served without the session check the database answers.
+    const html = { Accept: "text/html" };
+    // After the test above cut every connection, the change feed reconnects by itself (backoff from 1 s).
+    await expect.poll(() => steward.context.pageCache?.enabled, { timeout: 10_000 }).toBe(true);
+    const first = await c.get("/users", html);
+    expect(first.status).toBe(200);
+    await first.text(); // stored once the whole answer has gone out
+    const again = await c.get("/users", html);
+    expect(again.headers.get("x-page-cache")).toBe("hit");
+    await again.text();
     await steward.database.close(); // the database goes away under the running server
+    const stored = await c.get("/users", html);
+    expect(stored.status).toBe(503);
+    expect(await stored.text()).toContain("database is not answering");
     const page = await c.get("/audit");
     expect(page.status).toBe(503);
     expect(page.headers.get("retry-after")).toBe("10");
