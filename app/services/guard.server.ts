@@ -128,6 +128,11 @@ async function reverifySession(args: Args, session: AdminSession) {
   const now = Date.now();
   const last = steward.sessionChecks.get(session.idHash) ?? 0;
   if (now - last < REVERIFY_MS) return;
+  // One check at a time per session: the requests arriving while it runs go on as before it was due (the session
+  // was confirmed a minute ago). Without this, every request of a busy session asked the homeserver at once, and
+  // none could be served from the page cache until one answered (load benchmark: a collapse every minute).
+  const retryAt = now - REVERIFY_MS + Math.min(REVERIFY_MS, 15_000);
+  steward.sessionChecks.set(session.idHash, retryAt);
   const hs = steward.homeserver(session.homeserverUrl, session.accessToken, { timeoutMs: Math.min(3_000, steward.config.homeserverTimeoutMs), maxRetries: 0 });
   try {
     await hs.users.get(session.userId);
@@ -140,8 +145,8 @@ async function reverifySession(args: Args, session: AdminSession) {
       if (lostAdmin && !session.tokenProvided) await hs.auth.logout().catch(() => {});
       throw loginRedirect(args.request, args.context, lostAdmin ? "not_admin" : "expired");
     }
-    // Unreachable, slow, 5xx: try again in a little while, and let the page render from the database.
-    steward.sessionChecks.set(session.idHash, now - REVERIFY_MS + Math.min(REVERIFY_MS, 15_000));
+    // Unreachable, slow, 5xx: try again in a little while (already noted above), and let the page render from the
+    // database.
   }
 }
 

@@ -158,6 +158,29 @@ describe("serving a stored page", () => {
     expect(replay.headers.get("location")).toMatch(/^\/login/);
   });
 
+  it("makes a due re-check once, and serves the session's other requests from the store while it runs", async () => {
+    const c = await signedIn();
+    const path = "/federation?sort=destination";
+    await load(c, path);
+    expect((await load(c, path)).cache).toBe("hit");
+    // Hold the homeserver's answer, so that more requests arrive while the one check is in flight.
+    sim.setLatency(400);
+    try {
+      steward.context.sessionChecks.clear();
+      const before = sim.requestLog.length;
+      const isCheck = (r: { method: string; path: string }) => r.method === "GET" && r.path.startsWith("/_synapse/admin/v2/users/");
+      const checker = load(c, path);
+      await expect.poll(() => sim.requestLog.slice(before).some(isCheck)).toBe(true);
+      const meanwhile = await Promise.all(Array.from({ length: 6 }, () => load(c, path)));
+      expect(meanwhile.map((r) => [r.status, r.cache])).toEqual(Array.from({ length: 6 }, () => [200, "hit"]));
+      const first = await checker;
+      expect([first.status, first.cache]).toEqual([200, "miss"]);
+      expect(sim.requestLog.slice(before).filter(isCheck)).toHaveLength(1);
+    } finally {
+      sim.setLatency(0);
+    }
+  });
+
   it("never stores a page that reads the homeserver live, nor answers that are not whole documents", async () => {
     const detail = `/users/${encodeURIComponent(someUser())}`;
     expect((await load(client, detail)).cache).toBe("miss");
