@@ -97,7 +97,8 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
       const ms = performance.now() - started;
       const route = routeLabel(req.path);
       metrics.observe("steward_http_request_duration_seconds", "Duration of Steward's HTTP responses.", { route, method: req.method, status: String(res.statusCode) }, ms / 1000);
-      log.info("request", { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) });
+      const cache = res.getHeader("x-page-cache");
+      log.info("request", { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms), ...(cache ? { cache } : {}) });
     });
     const store: TimingStore = { dbMs: 0, hsMs: 0 };
     res.locals.timing = store;

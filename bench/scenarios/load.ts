@@ -114,7 +114,8 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
     // stdout (one JSON log line per request, as in production) goes to /dev/null: reading it here would cost the
     // load generator CPU that the server needs.
     env: { ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", COLLECTORS_ENABLED: "false", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+    // LOAD_BENCH_SERVER_LOG=<file> keeps them (for finding out what happened during a run).
+    stdio: ["ignore", process.env.LOAD_BENCH_SERVER_LOG ? fs.openSync(process.env.LOAD_BENCH_SERVER_LOG, "w") : "ignore", "pipe"],
   });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
