@@ -112,9 +112,12 @@ export async function sessionForStoredPage(steward: StewardContext, cookieHeader
   if (!cookie) return null;
   const session = await readSession(steward.db, sessionSettings(steward), cookie);
   if (!session) return null;
-  const last = steward.sessionChecks.get(session.idHash) ?? 0;
-  if (Date.now() - last >= steward.config.sessionReverifySeconds * 1000) return null;
-  return session;
+  return recheckDue(steward, session.idHash, Date.now()) ? null : session;
+}
+
+/** Whether the session's homeserver re-check is due (see reverifySession). */
+function recheckDue(steward: StewardContext, idHash: string, now: number): boolean {
+  return now - (steward.sessionChecks.get(idHash) ?? 0) >= steward.config.sessionReverifySeconds * 1000;
 }
 
 /**
@@ -126,8 +129,7 @@ async function reverifySession(args: Args, session: AdminSession) {
   const steward = args.context.steward;
   const REVERIFY_MS = steward.config.sessionReverifySeconds * 1000;
   const now = Date.now();
-  const last = steward.sessionChecks.get(session.idHash) ?? 0;
-  if (now - last < REVERIFY_MS) return;
+  if (!recheckDue(steward, session.idHash, now)) return;
   // One check at a time per session: the requests arriving while it runs go on as before it was due (the session
   // was confirmed a minute ago). Without this, every request of a busy session asked the homeserver at once, and
   // none could be served from the page cache until one answered (load benchmark: a collapse every minute).
