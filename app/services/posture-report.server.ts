@@ -105,15 +105,17 @@ export async function scopeCounts(db: Db, scan: PostureScan, include: ExtraCateg
   return { users: checks.fully_secured.ok + checks.fully_secured.missing + checks.fully_secured.unknown, checks };
 }
 
-/** How many rows match, from the scan's summary when the filter is only scope + check (no search, stale, size). */
-function totalFromSummary(scan: PostureScan | undefined, q: PostureFilter): number | null {
+/** How many rows match, from the scan's summary when the filter is only scope, check and stale (no search, size). */
+export function totalFromSummary(scan: PostureScan | undefined, q: PostureFilter): number | null {
   const cats = scan?.summary?.categories;
-  if (!cats || q.q || q.stale || q.moreThan !== undefined) return null;
+  if (!cats || q.q || q.moreThan !== undefined) return null;
   let n = 0;
   for (const name of ["active", ...q.include]) {
     const cat = cats[name];
     if (!cat) continue;
-    n += q.check ? (cat.checks[q.check]?.[q.status ?? "missing"] ?? 0) : cat.users;
+    const counts = q.stale ? cat.stale : cat;
+    if (!counts) return null; // summarised before the stale counts were kept
+    n += q.check ? (counts.checks[q.check]?.[q.status ?? "missing"] ?? 0) : counts.users;
   }
   return n;
 }
@@ -123,8 +125,10 @@ export async function listPostureUsers(db: Db, scanId: number, q: PostureListQue
   const where = whereOf(scanId, q);
   const known = totalFromSummary(scan, q);
   const order = { user: postureUsers.userId, devices: postureUsers.devices, unverified: postureUsers.unverifiedDevices, stale: postureUsers.staleDevices }[q.sort];
-  const by = q.dir === "desc" ? desc(order) : asc(order);
-  const page = () => db.select().from(postureUsers).where(where).orderBy(by, asc(postureUsers.userId)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
+  // Ties break on the user id in the same direction, so the (scan, column, user) index is read in one direction
+  // instead of sorting every row of the largest tie (about half the scan when sorting by session count).
+  const dir = q.dir === "desc" ? desc : asc;
+  const page = () => db.select().from(postureUsers).where(where).orderBy(dir(order), dir(postureUsers.userId)).limit(q.pageSize).offset((q.page - 1) * q.pageSize);
   if (known !== null) return { rows: await page(), total: known };
   // A substring search reads every row of the scan, and so does its count.
   const count = () => db.select({ total: sql<number>`count(*)::int` }).from(postureUsers).where(where).then(([r]) => Number(r.total));

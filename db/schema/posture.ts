@@ -11,7 +11,15 @@ export type PostureSummary = {
   /** The same, for the default scope only (active, non-bot users). */
   scoped?: { users: number; checks: Record<string, Record<"ok" | "missing" | "unknown", number>> };
   /** The same per user category (active, deactivated, bot…), so any "include" combination is a sum. */
-  categories?: Record<string, { users: number; checks: Record<string, Record<"ok" | "missing" | "unknown", number>> }>;
+  categories?: Record<
+    string,
+    {
+      users: number;
+      checks: Record<string, Record<"ok" | "missing" | "unknown", number>>;
+      /** The same for the users with at least one stale session (absent in scans summarised before it was kept). */
+      stale?: { users: number; checks: Record<string, Record<"ok" | "missing" | "unknown", number>> };
+    }
+  >;
 };
 
 export const postureScans = pgTable(
