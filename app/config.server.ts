@@ -5,6 +5,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { DEFAULT_PGLITE_SHARED_BUFFERS_MB } from "../db/pglite-memory";
 
 export interface Config {
   nodeEnv: "production" | "development" | "test";
@@ -14,6 +15,8 @@ export interface Config {
   homeserverAdminToken?: string;
   databaseUrl?: string;
   dataDir: string;
+  /** The embedded database's shared buffers, in MB (ignored with DATABASE_URL; decision 011). */
+  pgliteSharedBuffersMb: number;
   sessionSecret: string;
   publicBaseUrl: string;
   port: number;
@@ -216,6 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     homeserverAdminToken: env.HOMESERVER_ADMIN_TOKEN?.trim() || undefined,
     databaseUrl,
     dataDir,
+    pgliteSharedBuffersMb: parseInteger("PGLITE_SHARED_BUFFERS_MB", env.PGLITE_SHARED_BUFFERS_MB, DEFAULT_PGLITE_SHARED_BUFFERS_MB, 1, 16_384, problems),
     sessionSecret,
     publicBaseUrl,
     port,

@@ -16,6 +16,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
 import * as schema from "./schema/index";
 import { acquireDataDirLock, type DataDirLock } from "./lockfile";
+import { DEFAULT_PGLITE_SHARED_BUFFERS_MB } from "./pglite-memory";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -127,7 +128,10 @@ export interface OpenDatabaseOptions {
   /** A ready PGlite instance (tests clone one from a migrated template). */
   pglite?: PGlite;
   poolSize?: number;
+  /** The embedded database's shared_buffers in MB (PGLITE_SHARED_BUFFERS_MB; decision 011). */
+  pgliteSharedBuffersMb?: number;
 }
+
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.url) return openPostgres(opts.url, opts.poolSize ?? 10);
@@ -196,7 +200,8 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   if (!client) {
     if (opts.dataDir) lock = acquireDataDirLock(opts.dataDir);
     try {
-      client = opts.dataDir ? new PGlite(path.join(opts.dataDir, "pg")) : new PGlite();
+      const startParams = [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.pgliteSharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB}MB`];
+      client = opts.dataDir ? new PGlite(path.join(opts.dataDir, "pg"), { startParams }) : new PGlite({ startParams });
       await client.waitReady;
     } catch (e) {
       lock?.release();

@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   }
   let database;
   try {
-    database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffersMb: config.pgliteSharedBuffersMb });
   } catch (e) {
     console.error(e instanceof DataDirLockedError ? e.message : `Cannot open the database: ${(e as Error).message}`);
     return 3;

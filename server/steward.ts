@@ -54,7 +54,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   const ownsDatabase = !opts.database;
   const [buildResult, databaseResult] = await Promise.allSettled([
     loadBuild(),
-    opts.database ? Promise.resolve(opts.database) : openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }),
+    opts.database ? Promise.resolve(opts.database) : openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffersMb: config.pgliteSharedBuffersMb }),
   ]);
   if (buildResult.status === "rejected") {
     if (ownsDatabase && databaseResult.status === "fulfilled") await databaseResult.value.close();

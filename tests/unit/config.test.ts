@@ -111,6 +111,14 @@ describe("configuration", () => {
     ]);
   });
 
+  it("reads the embedded database's shared buffers: 32 MB by default, a whole number of MB when set", () => {
+    const base = { NODE_ENV: "test", SESSION_SECRET: "s".repeat(40) };
+    expect(loadConfig(base).pgliteSharedBuffersMb).toBe(32);
+    expect(loadConfig({ ...base, PGLITE_SHARED_BUFFERS_MB: " 128 " }).pgliteSharedBuffersMb).toBe(128);
+    expect(problemsOf({ PGLITE_SHARED_BUFFERS_MB: "32MB" })).toEqual(['PGLITE_SHARED_BUFFERS_MB must be a whole number from 1 to 16384 (got "32MB").']);
+    expect(problemsOf({ PGLITE_SHARED_BUFFERS_MB: "0" })).toEqual(['PGLITE_SHARED_BUFFERS_MB must be a whole number from 1 to 16384 (got "0").']);
+  });
+
   it("reads the self-check overrides: the real server by default, an origin and plain http when set", () => {
     expect(loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40) }).selfCheck).toEqual({ wellKnownOrigin: undefined, federationScheme: "https" });
     const set = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), STEWARD_SELF_CHECK_ORIGIN: " http://127.0.0.1:8008/x/ ", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "http" });
