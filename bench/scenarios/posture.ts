@@ -73,7 +73,15 @@ async function child(): Promise<void> {
   // The scan's knobs as Steward reads them (POSTURE_CONCURRENCY etc. may be set for a run); nothing else of the env.
   const postureEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("POSTURE_")));
   const settings = loadConfig({ ...postureEnv, NODE_ENV: "test", SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123" }).posture;
+  // POSTURE_BENCH_VERBOSE: where the memory is, sampled each second (the peak RSS alone does not say).
+  const memTrace = process.env.POSTURE_BENCH_VERBOSE
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        console.error(`  memory: rss ${(m.rss / 1048576).toFixed(0)} MB, js heap ${(m.heapUsed / 1048576).toFixed(0)} MB, external ${(m.external / 1048576).toFixed(0)} MB`);
+      }, 2000).unref()
+    : undefined;
   const { database, drop } = await scratchDatabase("scan");
+  if (memTrace) console.error(`  memory after opening the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   const hs = createHomeserverClient({ baseUrl: process.env.SIM_URL!, accessToken: process.env.SIM_TOKEN!, timeoutMs: 60_000 });
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
@@ -84,7 +92,9 @@ async function child(): Promise<void> {
   if (process.env.POSTURE_BENCH_VERBOSE) {
     console.error(`  scanner event-loop delay: mean ${(lag.mean / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`);
   }
+  if (memTrace) console.error(`  memory after the scan: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   await drop();
+  if (memTrace) console.error(`  memory after closing the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
 }
 
