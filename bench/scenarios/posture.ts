@@ -81,6 +81,11 @@ async function child(): Promise<void> {
       }, 2000).unref()
     : undefined;
   const { database, drop } = await scratchDatabase("scan");
+  // The peak of opening the database (PGlite compiles and starts PostgreSQL here) apart from the scan's own: the
+  // scan's is sampled every 100 ms (maxRSS covers the whole process life).
+  const openPeakRssMb = process.resourceUsage().maxRSS / 1024;
+  let scanRssMb = process.memoryUsage().rss / 1048576;
+  const sampler = setInterval(() => (scanRssMb = Math.max(scanRssMb, process.memoryUsage().rss / 1048576)), 100).unref();
   if (memTrace) console.error(`  memory after opening the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   const hs = createHomeserverClient({ baseUrl: process.env.SIM_URL!, accessToken: process.env.SIM_TOKEN!, timeoutMs: 60_000 });
   const lag = monitorEventLoopDelay({ resolution: 5 });
@@ -88,6 +93,7 @@ async function child(): Promise<void> {
   const started = performance.now();
   const r = await runPostureScan({ db: database.db, hs, now: () => new Date(), settings });
   const ms = performance.now() - started;
+  clearInterval(sampler);
   lag.disable();
   if (process.env.POSTURE_BENCH_VERBOSE) {
     console.error(`  scanner event-loop delay: mean ${(lag.mean / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`);
@@ -95,10 +101,10 @@ async function child(): Promise<void> {
   if (memTrace) console.error(`  memory after the scan: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   await drop();
   if (memTrace) console.error(`  memory after closing the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-  process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
+  process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: process.resourceUsage().maxRSS / 1024, openPeakRssMb, scanRssMb, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
 }
 
-function runChild(env: Record<string, string>): Promise<{ ms: number; users: number; requests: number; maxRssMb: number; cpuS: number }> {
+function runChild(env: Record<string, string>): Promise<{ ms: number; users: number; requests: number; maxRssMb: number; openPeakRssMb: number; scanRssMb: number; cpuS: number }> {
   // POSTURE_BENCH_CPU_PROF=<dir>: the scanner's CPU profile (for finding what dominates).
   const prof = process.env.POSTURE_BENCH_CPU_PROF;
   const profArgs = prof ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] : [];
@@ -131,6 +137,8 @@ interface ScanRun {
   kind: DbKind["kind"];
   seconds: number;
   maxRssMb: number;
+  openPeakRssMb: number;
+  scanRssMb: number;
   users: number;
   httpRequests: number;
   seedS: number;
@@ -170,7 +178,7 @@ async function scanRuns(users: number, dbs: DbKind[]): Promise<ScanRun[]> {
         console.error(`  per request: ${slotMs.toFixed(2)} ms of a slot, ${(inside.reduce((a, b) => a + b, 0) / inside.length).toFixed(2)} ms inside the simulator (p99 ${percentile(inside, 99).toFixed(1)})`);
       }
       sim.requestLog.length = 0; // the log itself would grow with every run
-      runs.push({ kind: db.kind, seconds: scan.ms / 1000, maxRssMb: scan.maxRssMb, users: scan.users, httpRequests, seedS });
+      runs.push({ kind: db.kind, seconds: scan.ms / 1000, maxRssMb: scan.maxRssMb, openPeakRssMb: scan.openPeakRssMb, scanRssMb: scan.scanRssMb, users: scan.users, httpRequests, seedS });
     }
   } finally {
     await sim.close();
@@ -186,11 +194,13 @@ const requestsRow = (label: string, r: ScanRun): BenchResult => ({
   unit: "req",
   note: `${r.httpRequests} HTTP requests (incl. retries) for ${r.users} users; ≤ 2 + 2/batch allowed`,
 });
-/** PGlite runs inside Steward's process: its own footprint (≈ 375 MB idle on an existing data directory) is in the figure. */
+/** PGlite runs inside Steward's process: its own footprint, and the peak of opening it, are in the figure. */
+const rssNote = (r: ScanRun) =>
+  `${r.kind === "PGlite" ? "scanner and embedded database in one process; " : ""}peak while opening the database ${r.openPeakRssMb.toFixed(0)} MB, highest sampled during the scan ${r.scanRssMb.toFixed(0)} MB`;
 const rssRow = (label: string, r: ScanRun, target: boolean): BenchResult =>
   r.kind === "PGlite"
-    ? { name: `scan ${label} users (PGlite): peak RSS`, value: r.maxRssMb, unit: "MB", note: "scanner and embedded database in one process; PGlite alone is ≈ 375 MB" }
-    : { name: `scan ${label} users (PostgreSQL): peak RSS (scanner process)`, value: r.maxRssMb, unit: "MB", ...(target ? { target: "≤ 300 MB", ok: r.maxRssMb <= 300 } : {}) };
+    ? { name: `scan ${label} users (PGlite): peak RSS`, value: r.maxRssMb, unit: "MB", note: rssNote(r) }
+    : { name: `scan ${label} users (PostgreSQL): peak RSS (scanner process)`, value: r.maxRssMb, unit: "MB", note: rssNote(r), ...(target ? { target: "≤ 300 MB", ok: r.maxRssMb <= 300 } : {}) };
 
 async function naivePerUser(sample: number): Promise<number> {
   const { startSimulator } = await import("../../tests/simulator/index");
