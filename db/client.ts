@@ -17,6 +17,7 @@ import { sql } from "drizzle-orm";
 import * as schema from "./schema/index";
 import { acquireDataDirLock, type DataDirLock } from "./lockfile";
 import { DEFAULT_PGLITE_SHARED_BUFFERS_MB } from "./pglite-memory";
+import { findTemplate } from "./pglite-template";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -51,6 +52,8 @@ export interface Database {
    */
   watchDataChanges(): Promise<DataChangeFeed>;
   close(): Promise<void>;
+  /** How an embedded data directory came to be, when this open created it (decision 012); undefined otherwise. */
+  created?: "template" | "initdb";
 }
 
 /** Committed changes to Steward's page data, as they happen (the rendered-page cache's invalidation, decision 010). */
@@ -130,6 +133,8 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** The embedded database's shared_buffers in MB (PGLITE_SHARED_BUFFERS_MB; decision 011). */
   pgliteSharedBuffersMb?: number;
+  /** A new data directory is unpacked from this archive; undefined = the build's (findTemplate), false = initdb. */
+  pgliteTemplate?: string | false;
 }
 
 
@@ -194,15 +199,51 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
+/**
+ * Opens a PGlite data directory; a new one is unpacked from the build's template when there is one (decision 012),
+ * else created by PGlite's initdb. A template that cannot be unpacked is left for initdb, not a failed start.
+ */
+async function openPgliteDir(pgDir: string, startParams: string[], template: string | false | undefined): Promise<{ client: PGlite; created?: "template" | "initdb" }> {
+  if (fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
+    const client = new PGlite(pgDir, { startParams });
+    await client.waitReady;
+    return { client };
+  }
+  const archive = template === false ? undefined : (template ?? findTemplate());
+  if (archive) {
+    let client: PGlite | undefined;
+    try {
+      client = new PGlite(pgDir, { startParams, loadDataDir: new Blob([fs.readFileSync(archive)]) });
+      await client.waitReady;
+      return { client, created: "template" };
+    } catch (e) {
+      console.warn(`Steward: could not unpack the embedded database template ${archive} (${(e as Error).message}); creating the database with initdb instead.`);
+      await client?.close().catch(() => {});
+      // It held no database before (no PG_VERSION): whatever the failed unpacking left goes, so initdb starts clean.
+      fs.rmSync(pgDir, { recursive: true, force: true });
+    }
+  }
+  const client = new PGlite(pgDir, { startParams });
+  await client.waitReady;
+  return { client, created: "initdb" };
+}
+
 async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   let lock: DataDirLock | undefined;
+  let created: Database["created"];
   let client = opts.pglite;
   if (!client) {
     if (opts.dataDir) lock = acquireDataDirLock(opts.dataDir);
     try {
       const startParams = [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.pgliteSharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB}MB`];
-      client = opts.dataDir ? new PGlite(path.join(opts.dataDir, "pg"), { startParams }) : new PGlite({ startParams });
-      await client.waitReady;
+      if (opts.dataDir) {
+        const opened = await openPgliteDir(path.join(opts.dataDir, "pg"), startParams, opts.pgliteTemplate);
+        client = opened.client;
+        created = opened.created;
+      } else {
+        client = new PGlite({ startParams });
+        await client.waitReady;
+      }
     } catch (e) {
       lock?.release();
       throw e;
@@ -217,6 +258,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   return {
     db,
     kind: "pglite",
+    created,
     watchDataChanges() {
       // One process owns the embedded database, and PGlite delivers a notification as soon as the committing
       // query returns: the feed is live from the start and never drops.

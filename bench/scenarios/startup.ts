@@ -23,9 +23,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-function rssMb(pid: number): number {
+/** Resident memory now (VmRSS) or the process's peak so far (VmHWM). */
+function rssMb(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024;
 }
 
 async function startOnce(env: Record<string, string>, measureRss: boolean) {
@@ -51,13 +52,14 @@ async function startOnce(env: Record<string, string>, measureRss: boolean) {
       await new Promise((r) => setTimeout(r, 20));
     }
     const ms = performance.now() - started;
+    const peakRss = rssMb(child.pid!, "VmHWM");
     let rss = NaN;
     if (measureRss) {
       for (let i = 0; i < 20; i++) await fetch(`http://127.0.0.1:${port}/login`).then((r) => r.text());
       await new Promise((r) => setTimeout(r, 3000));
       rss = rssMb(child.pid!);
     }
-    return { ms, rss };
+    return { ms, rss, peakRss };
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -71,7 +73,11 @@ export default async function run(): Promise<BenchResult[]> {
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-"));
   try {
-    await startOnce({ STEWARD_DATA_DIR: dataDir }, false); // creates and migrates the data directory
+    // The first start creates the data directory: from the build's template (decision 012), else by initdb.
+    const template = fs.readdirSync(path.join(root, "build")).find((f) => f.startsWith("pglite-template-"));
+    const first = await startOnce({ STEWARD_DATA_DIR: dataDir }, false);
+    results.push({ name: "first start, new data directory (PGlite): to first 200", value: first.ms / 1000, unit: "s", note: template ? `unpacked from build/${template}` : "no template in build/: initdb" });
+    results.push({ name: "first start, new data directory (PGlite): peak RSS", value: first.peakRss, unit: "MB", note: "the process's peak (VmHWM) up to its first 200" });
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await startOnce({ STEWARD_DATA_DIR: dataDir }, i === 2));
     const ms = median(runs.map((r) => r.ms));
