@@ -58,7 +58,12 @@ export async function federationKpis({ db, now }: { db: Db; now: Date }): Promis
       value: failed.length,
       better: "down",
       href: "/federation/self-check",
-      hint: failed.length ? failed.map((p) => p.summary).join(" · ").slice(0, 300) : self.problems.length ? `${self.problems.length} warning(s)` : "our server is reachable",
+      // The checks' titles, not their summaries: a card holds two short names; the page behind it has the details.
+      hint: failed.length
+        ? failed.slice(0, 2).map((p) => p.title).join(" · ") + (failed.length > 2 ? ` · and ${failed.length - 2} more` : "")
+        : self.problems.length
+          ? `${self.problems.length} warning${self.problems.length === 1 ? "" : "s"}`
+          : "our server is reachable",
     });
   }
   return out;

@@ -8,7 +8,7 @@ import { startSimulator, type Simulator } from "../simulator/index";
 import { addDestination, seedManyDestinations } from "../simulator/seed-federation";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 import { createHomeserverClient, type HomeserverClient } from "../../app/homeserver/index";
-import { auditEvents, federationDestinations, federationSnapshots, federationStateChanges } from "../../db/schema";
+import { auditEvents, federationDestinations, federationSnapshots, federationStateChanges, selfCheckRuns } from "../../db/schema";
 import { collectFederation } from "../../app/services/federation-collect.server";
 import { classifyDestination, DESTINATION_STATES } from "../../app/services/federation-classify.server";
 import { destinationTimeline, getDestination, listDestinations, resetConnection, stateCounts, stateHistory } from "../../app/services/federation.server";
@@ -168,6 +168,27 @@ describe("/metrics gauge", () => {
 });
 
 describe("overview cards", () => {
+  it("names the failing self-checks by title, two at most, and counts the rest", async () => {
+    const check = (id: string, status: string) => ({ id, title: `Title of ${id}`, status, summary: `A long summary of ${id} `.repeat(10), fix: null });
+    const at = new Date(T0);
+    const run = async (results: unknown[]) => {
+      await db.db.delete(selfCheckRuns);
+      await db.db.insert(selfCheckRuns).values({ startedAt: at, finishedAt: at, serverName: "t.test", status: "fail", trigger: "test", results });
+      return (await federationKpis({ db: db.db, now: at })).find((k) => k.id === "federation.self_check")!;
+    };
+    try {
+      expect(await run([check("a", "fail"), check("b", "pass"), check("c", "fail"), check("d", "fail"), check("e", "warn"), check("f", "fail")])).toMatchObject({
+        value: 4,
+        hint: "Title of a · Title of c · and 2 more",
+      });
+      expect(await run([check("a", "pass"), check("c", "fail")])).toMatchObject({ value: 1, hint: "Title of c" });
+      expect(await run([check("a", "warn"), check("b", "pass")])).toMatchObject({ value: 0, hint: "1 warning" });
+      expect(await run([check("a", "pass")])).toMatchObject({ value: 0, hint: "our server is reachable" });
+    } finally {
+      await db.db.delete(selfCheckRuns);
+    }
+  });
+
   it("counts failing destinations now, with the change since the earliest snapshot of the week", async () => {
     expect(await federationKpis({ db: db.db, now: new Date(T0) })).toEqual([]);
     await collect();
