@@ -1,3 +1,5 @@
+import fs from "node:fs";
+
 /** One measured figure for BENCHMARKS.md. */
 export interface BenchResult {
   name: string;
@@ -11,6 +13,21 @@ export interface BenchResult {
 }
 
 export type BenchScenario = () => Promise<BenchResult[]>;
+
+/**
+ * This process's peak resident memory in MB: VmHWM, which is the process's own. Not `resourceUsage().maxRSS`: Linux
+ * carries the parent's resident size at the moment of spawning into a child's maxRSS (the forked image is accounted
+ * before exec), so a child spawned by a benchmark parent holding 100,000 simulated users "peaked" at the parent's size.
+ */
+export function peakRssMb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* not Linux: fall back */
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
 
 /** Percentile of a list of numbers (nearest-rank). */
 export function percentile(values: number[], p: number): number {

@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { openDatabase, type Database } from "../../db/client";
 import { createHomeserverClient } from "../../app/homeserver/index";
-import { percentile, type BenchResult } from "../types";
+import { peakRssMb, percentile, type BenchResult } from "../types";
 
 const LATENCY_MS = 10;
 
@@ -82,11 +82,11 @@ async function child(): Promise<void> {
     : undefined;
   const { database, drop } = await scratchDatabase("scan");
   // The peak of opening the database (PGlite compiles and starts PostgreSQL here) apart from the scan's own: the
-  // scan's is sampled every 100 ms (maxRSS covers the whole process life).
-  const openPeakRssMb = process.resourceUsage().maxRSS / 1024;
+  // scan's is sampled every 100 ms (the peak covers the whole process life).
+  const openPeakRssMb = peakRssMb();
   let scanRssMb = process.memoryUsage().rss / 1048576;
   const sampler = setInterval(() => (scanRssMb = Math.max(scanRssMb, process.memoryUsage().rss / 1048576)), 100).unref();
-  if (memTrace) console.error(`  memory after opening the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  if (memTrace) console.error(`  memory after opening the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(peakRssMb()).toFixed(0)} MB`);
   const hs = createHomeserverClient({ baseUrl: process.env.SIM_URL!, accessToken: process.env.SIM_TOKEN!, timeoutMs: 60_000 });
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
@@ -98,10 +98,10 @@ async function child(): Promise<void> {
   if (process.env.POSTURE_BENCH_VERBOSE) {
     console.error(`  scanner event-loop delay: mean ${(lag.mean / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`);
   }
-  if (memTrace) console.error(`  memory after the scan: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  if (memTrace) console.error(`  memory after the scan: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(peakRssMb()).toFixed(0)} MB`);
   await drop();
-  if (memTrace) console.error(`  memory after closing the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-  process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: process.resourceUsage().maxRSS / 1024, openPeakRssMb, scanRssMb, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
+  if (memTrace) console.error(`  memory after closing the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak ${(peakRssMb()).toFixed(0)} MB`);
+  process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: peakRssMb(), openPeakRssMb, scanRssMb, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
 }
 
 function runChild(env: Record<string, string>): Promise<{ ms: number; users: number; requests: number; maxRssMb: number; openPeakRssMb: number; scanRssMb: number; cpuS: number }> {
