@@ -42,6 +42,9 @@ const result = (id: CheckId, status: CheckStatus, summary: string, fix: string |
 });
 
 /** A one-line reason for a probe that did not answer usefully. */
+/** An error's sentence as a clause of a longer summary: without its full stop, which the summary supplies. */
+const clause = (sentence: string) => sentence.replace(/\.+$/, "");
+
 function probeProblem(p: Exclude<Probe<unknown>, { outcome: "ok" }>): string {
   switch (p.outcome) {
     case "absent":
@@ -51,7 +54,7 @@ function probeProblem(p: Exclude<Probe<unknown>, { outcome: "ok" }>): string {
     case "invalid":
       return `${p.url} is JSON of the wrong shape`;
     case "error":
-      return `${p.url}: ${describeHomeserverError(p.error)}`;
+      return `${p.url}: ${clause(describeHomeserverError(p.error))}`;
   }
 }
 
@@ -148,7 +151,7 @@ export async function discoverFederation(input: DiscoveryInput): Promise<{ check
   if (srv.error) {
     return { check: result(id, "warn", `The DNS lookup for SRV records failed (${srv.error}); assuming ${how}.`, "Check the DNS of the server name; other servers may fail to resolve it too."), address };
   }
-  const wkNote = wk.outcome === "error" ? ` (the server well-known could not be fetched: ${describeHomeserverError(wk.error)})` : "";
+  const wkNote = wk.outcome === "error" ? ` (the server well-known could not be fetched: ${clause(describeHomeserverError(wk.error))})` : "";
   return { check: result(id, "pass", `Federation uses ${how}${wkNote}.`, null), address };
 }
 
@@ -162,7 +165,7 @@ export async function checkFederationApi(hs: HomeserverClient, url: string): Pro
       ? `did not answer within ${Math.round((e.timeoutMs ?? 0) / 1000)} s`
       : isHomeserverError(e, "unreachable")
         ? `cannot be reached (${e.networkCode ?? "connection failed"})`
-        : describeHomeserverError(e);
+        : clause(describeHomeserverError(e));
     return result(
       id,
       "fail",

@@ -135,6 +135,30 @@ describe("self-check", () => {
     expect(slow["server-keys"].status).toBe("pass");
   });
 
+  it("writes each failure as one sentence: an error quoted inside a summary brings no full stop of its own", async () => {
+    const closed = await closedPort();
+    const summaries: CheckResult[] = [];
+    // Well-known files unreachable (connection refused): client discovery fails, server discovery notes why.
+    const noWellKnown = await runSelfCheck(env({ timeoutMs: 500, wellKnownOrigin: `http://127.0.0.1:${closed}` }));
+    expect(byId(noWellKnown.results)["client-wellknown"].status).toBe("fail");
+    expect(byId(noWellKnown.results)["server-discovery"].summary).toContain("could not be fetched: ");
+    summaries.push(...noWellKnown.results);
+    // The federation API answers 500.
+    sim.injectFault({ kind: "status500", path: "/_matrix/federation/v1/version" });
+    const broken = byId((await runSelfCheck(env())).results)["federation-api"];
+    expect(broken.status).toBe("fail");
+    expect(broken.summary).toMatch(/fails: The homeserver/);
+    summaries.push(broken);
+    sim.clearFaults();
+    // The signing key cannot be fetched (the federation address refuses connections).
+    sim.state.federation.serverWellKnown = { "m.server": `127.0.0.1:${closed}` };
+    const keys = byId((await runSelfCheck(env())).results)["server-keys"];
+    expect(keys.status).toBe("fail");
+    expect(keys.summary).toMatch(/[^.]; no server can verify our events\.$/);
+    summaries.push(keys);
+    for (const x of summaries) expect(x.summary, x.id).not.toMatch(/\.\.|\.;|\.\)/);
+  });
+
   it("follows SRV records when there is no server well-known, and warns about the deprecated one", async () => {
     sim.state.federation.serverWellKnown = null;
     const srv = (prefix: string) => async (name: string): Promise<SrvRecord[]> => {
