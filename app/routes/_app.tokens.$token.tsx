@@ -178,7 +178,15 @@ export default function TokenPage() {
           <tr>
             <th>Issued</th>
             <td>
-              <Time value={t.createdAt} /> by {t.issuedBy ?? "someone outside Steward"}
+              {t.issuedBy ? (
+                <>
+                  <Time value={t.createdAt} /> {`by ${t.issuedBy}`}
+                </>
+              ) : (
+                <>
+                  outside Steward (Steward first listed it <Time value={t.createdAt} />)
+                </>
+              )}
               {t.adoptedBy ? ` · adopted by ${t.adoptedBy}` : ""}
             </td>
           </tr>

@@ -150,8 +150,20 @@ export default function TokensPage() {
                       <ExpiryText ms={t.expiryTime} />
                     </td>
                     <td className="small">
-                      <Time value={t.createdAt} />
-                      <div className="muted">{t.issuedBy ?? "outside Steward"}</div>
+                      {t.issuedBy ? (
+                        <>
+                          <Time value={t.createdAt} />
+                          <div className="muted">{t.issuedBy}</div>
+                        </>
+                      ) : (
+                        // Synapse does not say when a token was made: the time is when Steward first listed it.
+                        <>
+                          outside Steward
+                          <div className="muted" data-testid="first-seen">
+                            first seen <Time value={t.createdAt} />
+                          </div>
+                        </>
+                      )}
                       {t.revokedAt ? (
                         <div className="muted">
                           revoked by {t.revokedBy} <Time value={t.revokedAt} />

@@ -47,6 +47,10 @@ describe("token list", () => {
     const records = await db().select().from(registrationTokenRecords);
     expect(records.map((r) => r.token).sort()).toEqual([...sim.state.registrationTokens.keys()].sort());
     expect(records.every((r) => r.origin === "outside")).toBe(true);
+    // Synapse does not say when they were made: the list says when Steward first saw each, not "issued just now".
+    expect(html.match(/data-testid="first-seen"/g)?.length).toBe(sim.state.registrationTokens.size);
+    const detail = await text(await admin.get("/tokens/book-club-2026"));
+    expect(detail).toContain("outside Steward (Steward first listed it");
   });
 
   it("filters by state and searches", async () => {
@@ -98,6 +102,8 @@ describe("issuing", () => {
     expect(page).toContain(`https://chat.example.org/register?token=${encodeURIComponent(token)}`);
     expect(page).toContain("data:image/svg+xml;base64,");
     expect(page).toContain("Hi Bob,");
+    expect(page).toContain(`by ${ADMIN}`);
+    expect(page).not.toContain("first listed it");
     const created = await audits("token.create");
     expect(created.some((a) => a.target === token && a.actor === ADMIN && a.outcome === "ok")).toBe(true);
   });
