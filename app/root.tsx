@@ -1,5 +1,5 @@
 import type { LinksFunction, MetaFunction } from "@remix-run/node";
-import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError } from "@remix-run/react";
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useLocation, useRouteError } from "@remix-run/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState } from "react";
 import styles from "./styles/app.css";
@@ -39,10 +39,14 @@ export default function App() {
 
 export function ErrorBoundary() {
   const error = useRouteError();
+  const { pathname } = useLocation();
   const status = isRouteErrorResponse(error) ? error.status : 500;
   const text = isRouteErrorResponse(error)
     ? typeof error.data === "string"
-      ? error.data
+      ? // Remix's own "Error: No route matches URL …" is for developers; a route's 404 says what was not found.
+        /^Error: No route matches URL/.test(error.data)
+        ? `Steward has no page at ${pathname}.`
+        : error.data
       : error.statusText
     : "Something went wrong inside Steward. The error has been logged.";
   return (

@@ -209,7 +209,11 @@ describe("security headers", () => {
     expect(checkDocument(b, await b.text(), "/login again")).not.toBe(n1);
     const missing = await anon.get("/no-such-page");
     expect(missing.status).toBe(404);
-    checkDocument(missing, await missing.text(), "404");
+    const missingHtml = await missing.text();
+    checkDocument(missing, missingHtml, "404");
+    // What the page says (Remix's own message for developers stays only in the hydration data).
+    expect(missingHtml).toContain("<p>Steward has no page at /no-such-page.</p>");
+    expect(missingHtml).not.toContain("<p>Error: No route matches");
     const invite = await anon.get("/register?token=nosuchtoken");
     checkDocument(invite, await invite.text(), "/register");
     const { c } = await signedIn();
