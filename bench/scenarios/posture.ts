@@ -3,7 +3,9 @@
  *
  * - Scan: against the simulator with 10 ms latency per request, POSTURE_BENCH_USERS (default 10,000) users, once
  *   per database (PostgreSQL when BENCH_DATABASE_URL is set, and PGlite); the scan runs in a child process so its
- *   peak RSS is its own (the simulator, with every user's keys, lives here).
+ *   peak RSS is its own (the simulator, with every user's keys, lives here). The child runs bundled JavaScript, as
+ *   the production server does (build/server.js), not TypeScript compiled on the fly: tsx's loader thread and the
+ *   transpiled modules cost ~70 MB of RSS that no installation has. POSTURE_BENCH_TSX_CHILD=1 runs it under tsx.
  * - Naive scan (one user at a time: key query + account data + devices) measured in the same run on a sample of
  *   POSTURE_BENCH_NAIVE_SAMPLE users (default 300) and extrapolated per user — running it over 10,000 users would
  *   take over five minutes of sleeping.
@@ -104,12 +106,30 @@ async function child(): Promise<void> {
   process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: peakRssMb(), openPeakRssMb, scanRssMb, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
 }
 
-function runChild(env: Record<string, string>): Promise<{ ms: number; users: number; requests: number; maxRssMb: number; openPeakRssMb: number; scanRssMb: number; cpuS: number }> {
+let childEntry: Promise<string[]> | undefined;
+
+/**
+ * How to start the child: this file bundled with esbuild like build/server.js (packages external). The bundle goes
+ * into build/, where node_modules and db/migrations are found as they are from build/server.js.
+ */
+function childEntryArgs(): Promise<string[]> {
+  if (process.env.POSTURE_BENCH_TSX_CHILD === "1") return Promise.resolve(["--import", "tsx", fileURLToPath(import.meta.url)]);
+  childEntry ??= (async () => {
+    const { build } = await import("esbuild");
+    const outfile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../build/posture-bench-child.mjs");
+    await build({ entryPoints: [fileURLToPath(import.meta.url)], outfile, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "warning" });
+    return [outfile];
+  })();
+  return childEntry;
+}
+
+async function runChild(env: Record<string, string>): Promise<{ ms: number; users: number; requests: number; maxRssMb: number; openPeakRssMb: number; scanRssMb: number; cpuS: number }> {
   // POSTURE_BENCH_CPU_PROF=<dir>: the scanner's CPU profile (for finding what dominates).
   const prof = process.env.POSTURE_BENCH_CPU_PROF;
   const profArgs = prof ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] : [];
+  const entry = await childEntryArgs();
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...profArgs, "--import", "tsx", fileURLToPath(import.meta.url)], {
+    const p = spawn(process.execPath, [...profArgs, ...entry], {
       env: { ...process.env, ...env, POSTURE_BENCH_CHILD: "1" },
       stdio: ["ignore", "pipe", "inherit"],
     });
