@@ -41,10 +41,10 @@ const result = (id: CheckId, status: CheckStatus, summary: string, fix: string |
   ...(target ? { target } : {}),
 });
 
-/** A one-line reason for a probe that did not answer usefully. */
 /** An error's sentence as a clause of a longer summary: without its full stop, which the summary supplies. */
 const clause = (sentence: string) => sentence.replace(/\.+$/, "");
 
+/** A one-line reason for a probe that did not answer usefully. */
 function probeProblem(p: Exclude<Probe<unknown>, { outcome: "ok" }>): string {
   switch (p.outcome) {
     case "absent":
