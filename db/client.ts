@@ -17,7 +17,7 @@ import { sql } from "drizzle-orm";
 import * as schema from "./schema/index";
 import { acquireDataDirLock, type DataDirLock } from "./lockfile";
 import { DEFAULT_PGLITE_SHARED_BUFFERS_MB } from "./pglite-memory";
-import { findTemplate } from "./pglite-template";
+import { openPgliteDataDir } from "./pglite-template";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -137,7 +137,6 @@ export interface OpenDatabaseOptions {
   pgliteTemplate?: string | false;
 }
 
-
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.url) return openPostgres(opts.url, opts.poolSize ?? 10);
   return openPglite(opts);
@@ -199,35 +198,6 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
-/**
- * Opens a PGlite data directory; a new one is unpacked from the build's template when there is one (decision 012),
- * else created by PGlite's initdb. A template that cannot be unpacked is left for initdb, not a failed start.
- */
-async function openPgliteDir(pgDir: string, startParams: string[], template: string | false | undefined): Promise<{ client: PGlite; created?: "template" | "initdb" }> {
-  if (fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
-    const client = new PGlite(pgDir, { startParams });
-    await client.waitReady;
-    return { client };
-  }
-  const archive = template === false ? undefined : (template ?? findTemplate());
-  if (archive) {
-    let client: PGlite | undefined;
-    try {
-      client = new PGlite(pgDir, { startParams, loadDataDir: new Blob([fs.readFileSync(archive)]) });
-      await client.waitReady;
-      return { client, created: "template" };
-    } catch (e) {
-      console.warn(`Steward: could not unpack the embedded database template ${archive} (${(e as Error).message}); creating the database with initdb instead.`);
-      await client?.close().catch(() => {});
-      // It held no database before (no PG_VERSION): whatever the failed unpacking left goes, so initdb starts clean.
-      fs.rmSync(pgDir, { recursive: true, force: true });
-    }
-  }
-  const client = new PGlite(pgDir, { startParams });
-  await client.waitReady;
-  return { client, created: "initdb" };
-}
-
 async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   let lock: DataDirLock | undefined;
   let created: Database["created"];
@@ -237,7 +207,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     try {
       const startParams = [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.pgliteSharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB}MB`];
       if (opts.dataDir) {
-        const opened = await openPgliteDir(path.join(opts.dataDir, "pg"), startParams, opts.pgliteTemplate);
+        const opened = await openPgliteDataDir(path.join(opts.dataDir, "pg"), startParams, opts.pgliteTemplate);
         client = opened.client;
         created = opened.created;
       } else {

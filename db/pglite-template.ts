@@ -54,3 +54,32 @@ export async function writeTemplate(outDir: string): Promise<string> {
     await db.close();
   }
 }
+
+/**
+ * Opens a PGlite data directory; a new one is unpacked from the build's template when there is one (decision 012),
+ * else created by PGlite's initdb. A template that cannot be unpacked is left for initdb, not a failed start.
+ */
+export async function openPgliteDataDir(pgDir: string, startParams: string[], template: string | false | undefined): Promise<{ client: PGlite; created?: "template" | "initdb" }> {
+  if (fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
+    const client = new PGlite(pgDir, { startParams });
+    await client.waitReady;
+    return { client };
+  }
+  const archive = template === false ? undefined : (template ?? findTemplate());
+  if (archive) {
+    let client: PGlite | undefined;
+    try {
+      client = new PGlite(pgDir, { startParams, loadDataDir: new Blob([fs.readFileSync(archive)]) });
+      await client.waitReady;
+      return { client, created: "template" };
+    } catch (e) {
+      console.warn(`Steward: could not unpack the embedded database template ${archive} (${(e as Error).message}); creating the database with initdb instead.`);
+      await client?.close().catch(() => {});
+      // It held no database before (no PG_VERSION): whatever the failed unpacking left goes, so initdb starts clean.
+      fs.rmSync(pgDir, { recursive: true, force: true });
+    }
+  }
+  const client = new PGlite(pgDir, { startParams });
+  await client.waitReady;
+  return { client, created: "initdb" };
+}
