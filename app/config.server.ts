@@ -5,6 +5,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import type { OpenDatabaseOptions } from "../db/client";
 import { DEFAULT_PGLITE_SHARED_BUFFERS_MB } from "../db/pglite-memory";
 
 export interface Config {
@@ -169,6 +170,11 @@ function parseSelfCheck(env: Env, problems: string[]): SelfCheckConfig {
     problems.push(`STEWARD_SELF_CHECK_FEDERATION_SCHEME must be https or http (got ${shown(env.STEWARD_SELF_CHECK_FEDERATION_SCHEME)}).`);
   }
   return { wellKnownOrigin: origin ? new URL(origin).origin : undefined, federationScheme: scheme === "http" ? "http" : "https" };
+}
+
+/** How Steward's own database is opened under this configuration (the server and `npm run collect`). */
+export function databaseOptions(config: Config): OpenDatabaseOptions {
+  return { url: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffersMb: config.pgliteSharedBuffersMb };
 }
 
 /** In development the secret is generated once and kept in the data directory, so sessions survive restarts. */

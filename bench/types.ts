@@ -21,12 +21,17 @@ export type BenchScenario = () => Promise<BenchResult[]>;
  */
 export function peakRssMb(): number {
   try {
-    const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"));
-    if (m) return Number(m[1]) / 1024;
+    return procMemoryMb("self", "VmHWM");
   } catch {
-    /* not Linux: fall back */
+    return process.resourceUsage().maxRSS / 1024; // not Linux
   }
-  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** A process's resident memory now (VmRSS) or its peak so far (VmHWM), in MB, from /proc (Linux). */
+export function procMemoryMb(pid: number | "self", field: "VmRSS" | "VmHWM"): number {
+  const m = new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) / 1024;
 }
 
 /** Percentile of a list of numbers (nearest-rank). */

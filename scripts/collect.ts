@@ -2,7 +2,7 @@
  * `npm run collect [-- --only NAME]`: one pass of each collector, then exit (for cron). Prints one line per
  * collector and exits non-zero when one failed (or could not run).
  */
-import { ConfigError, loadConfig } from "../app/config.server";
+import { ConfigError, databaseOptions, loadConfig } from "../app/config.server";
 import { openDatabase } from "../db/client";
 import { DataDirLockedError } from "../db/lockfile";
 import { createHomeserverClient } from "../app/homeserver/index";
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   }
   let database;
   try {
-    database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffersMb: config.pgliteSharedBuffersMb });
+    database = await openDatabase(databaseOptions(config));
   } catch (e) {
     console.error(e instanceof DataDirLockedError ? e.message : `Cannot open the database: ${(e as Error).message}`);
     return 3;

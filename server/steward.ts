@@ -12,7 +12,7 @@ import compression from "compression";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import { openDatabase, timingStorage, type Database, type DataChangeFeed, type TimingStore } from "../db/client";
-import type { Config } from "../app/config.server";
+import { databaseOptions, type Config } from "../app/config.server";
 import { createStewardContext, type StewardContext } from "../app/context.server";
 import { createLogger, type Logger } from "../app/services/log.server";
 import { MetricsRegistry } from "../app/services/metrics.server";
@@ -54,7 +54,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   const ownsDatabase = !opts.database;
   const [buildResult, databaseResult] = await Promise.allSettled([
     loadBuild(),
-    opts.database ? Promise.resolve(opts.database) : openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffersMb: config.pgliteSharedBuffersMb }),
+    opts.database ? Promise.resolve(opts.database) : openDatabase(databaseOptions(config)),
   ]);
   if (buildResult.status === "rejected") {
     if (ownsDatabase && databaseResult.status === "fulfilled") await databaseResult.value.close();

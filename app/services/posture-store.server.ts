@@ -86,14 +86,14 @@ const PAGE_UPSERT = (() => {
  */
 const withoutNul = (json: string) => (json.includes("\\u0000") ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1") : json);
 
+/** Rows per statement of a page write (one transaction for the page either way). */
+export const WRITE_CHUNK_ROWS = 50;
+
 /**
  * Writes a page of verdicts (upsert: a resumed scan may redo the page it died in) and moves the cursor.
  * The rows travel as ONE jsonb parameter unpacked by jsonb_to_recordset: building a 200-row, 20-column insert
  * with one bound parameter per value cost more CPU in the query builder than the rest of the write.
  */
-/** Rows per statement of a page write (one transaction for the page either way). */
-export const WRITE_CHUNK_ROWS = 50;
-
 export async function writePage(
   db: Db,
   scanId: number,
@@ -134,6 +134,7 @@ const emptyCounts = (): Counts => Object.fromEntries(CHECKS.map((c) => [c, { ok:
 
 /** Counts per check and status over the whole scan, and over the default scope (active users). */
 export async function summarizeScan(db: Db, scanId: number): Promise<PostureSummary> {
+  const hasStale = sql<boolean>`${postureUsers.staleDevices} > 0`;
   const rows = await db
     .select({
       category: postureUsers.category,
@@ -142,7 +143,7 @@ export async function summarizeScan(db: Db, scanId: number): Promise<PostureSumm
       key_backup: postureUsers.keyBackup,
       no_unverified_sessions: postureUsers.noUnverifiedSessions,
       fully_secured: postureUsers.fullySecured,
-      stale: sql<boolean>`${postureUsers.staleDevices} > 0`,
+      stale: hasStale,
       n: sql<number>`count(*)::int`,
     })
     .from(postureUsers)
@@ -154,7 +155,7 @@ export async function summarizeScan(db: Db, scanId: number): Promise<PostureSumm
       postureUsers.keyBackup,
       postureUsers.noUnverifiedSessions,
       postureUsers.fullySecured,
-      sql`${postureUsers.staleDevices} > 0`,
+      hasStale,
     );
   const all = emptyCounts();
   const categories: NonNullable<PostureSummary["categories"]> = {};

@@ -75,20 +75,25 @@ async function child(): Promise<void> {
   // The scan's knobs as Steward reads them (POSTURE_CONCURRENCY etc. may be set for a run); nothing else of the env.
   const postureEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("POSTURE_")));
   const settings = loadConfig({ ...postureEnv, NODE_ENV: "test", SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123" }).posture;
-  // POSTURE_BENCH_VERBOSE: where the memory is, sampled each second (the peak RSS alone does not say).
-  const memTrace = process.env.POSTURE_BENCH_VERBOSE
+  const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
+  // POSTURE_BENCH_VERBOSE: where the memory is, every 2 s and at each step (the peak RSS alone does not say).
+  const verbose = Boolean(process.env.POSTURE_BENCH_VERBOSE);
+  const memTrace = verbose
     ? setInterval(() => {
         const m = process.memoryUsage();
-        console.error(`  memory: rss ${(m.rss / 1048576).toFixed(0)} MB, js heap ${(m.heapUsed / 1048576).toFixed(0)} MB, external ${(m.external / 1048576).toFixed(0)} MB`);
+        console.error(`  memory: rss ${mb(m.rss)} MB, js heap ${mb(m.heapUsed)} MB, external ${mb(m.external)} MB`);
       }, 2000).unref()
     : undefined;
+  const traceStep = (step: string) => {
+    if (verbose) console.error(`  memory after ${step}: ${mb(process.memoryUsage().rss)} MB, peak so far ${peakRssMb().toFixed(0)} MB`);
+  };
   const { database, drop } = await scratchDatabase("scan");
   // The peak of opening the database (PGlite compiles and starts PostgreSQL here) apart from the scan's own: the
   // scan's is sampled every 100 ms (the peak covers the whole process life).
   const openPeakRssMb = peakRssMb();
   let scanRssMb = process.memoryUsage().rss / 1048576;
   const sampler = setInterval(() => (scanRssMb = Math.max(scanRssMb, process.memoryUsage().rss / 1048576)), 100).unref();
-  if (memTrace) console.error(`  memory after opening the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(peakRssMb()).toFixed(0)} MB`);
+  traceStep("opening the database");
   const hs = createHomeserverClient({ baseUrl: process.env.SIM_URL!, accessToken: process.env.SIM_TOKEN!, timeoutMs: 60_000 });
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
@@ -97,12 +102,13 @@ async function child(): Promise<void> {
   const ms = performance.now() - started;
   clearInterval(sampler);
   lag.disable();
-  if (process.env.POSTURE_BENCH_VERBOSE) {
+  if (verbose) {
     console.error(`  scanner event-loop delay: mean ${(lag.mean / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`);
   }
-  if (memTrace) console.error(`  memory after the scan: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${(peakRssMb()).toFixed(0)} MB`);
+  traceStep("the scan");
   await drop();
-  if (memTrace) console.error(`  memory after closing the database: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak ${(peakRssMb()).toFixed(0)} MB`);
+  traceStep("closing the database");
+  if (memTrace) clearInterval(memTrace);
   process.stdout.write(JSON.stringify({ ms, users: r.usersScanned, requests: r.requests, maxRssMb: peakRssMb(), openPeakRssMb, scanRssMb, cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6 }) + "\n");
 }
 

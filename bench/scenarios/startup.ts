@@ -10,7 +10,7 @@ import path from "node:path";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import type { BenchResult } from "../types";
+import { procMemoryMb, type BenchResult } from "../types";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -21,12 +21,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** Resident memory now (VmRSS) or the process's peak so far (VmHWM). */
-function rssMb(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024;
 }
 
 async function startOnce(env: Record<string, string>, measureRss: boolean) {
@@ -52,12 +46,12 @@ async function startOnce(env: Record<string, string>, measureRss: boolean) {
       await new Promise((r) => setTimeout(r, 20));
     }
     const ms = performance.now() - started;
-    const peakRss = rssMb(child.pid!, "VmHWM");
+    const peakRss = procMemoryMb(child.pid!, "VmHWM");
     let rss = NaN;
     if (measureRss) {
       for (let i = 0; i < 20; i++) await fetch(`http://127.0.0.1:${port}/login`).then((r) => r.text());
       await new Promise((r) => setTimeout(r, 3000));
-      rss = rssMb(child.pid!);
+      rss = procMemoryMb(child.pid!, "VmRSS");
     }
     return { ms, rss, peakRss };
   } finally {
