@@ -24,7 +24,7 @@ export interface Config {
   host: string;
   /**
    * Trust X-Forwarded-Proto/For/Host from a reverse proxy: Proto for Secure cookies, For for per-address rate
-   * limits, Host for the same-origin check of form posts (app/services/origin.server.ts).
+   * limits, Host for the same-origin check of form posts (app/services/auth/origin.server.ts).
    */
   trustProxy: boolean;
   /** Bearer token required by /metrics when set. */

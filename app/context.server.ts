@@ -6,10 +6,10 @@
 import type { Config } from "./config.server";
 import type { Database, Db, TimingStore } from "../db/client";
 import { timingStorage } from "../db/client";
-import type { Logger } from "./services/log.server";
-import type { MetricsRegistry } from "./services/metrics.server";
+import type { Logger } from "./services/observability/log.server";
+import type { MetricsRegistry } from "./services/observability/metrics.server";
 import { createHomeserverClient, type HomeserverClient } from "./homeserver/index";
-import type { PageCache, PageCacheSlot } from "./services/page-cache.server";
+import type { PageCache, PageCacheSlot } from "./services/page-cache/cache.server";
 
 /** Background work (collectors) the web layer can start and observe; set by server.ts when collectors exist. */
 export interface CollectorControl {
@@ -30,7 +30,7 @@ export interface StewardContext {
   homeserver(baseUrl: string, accessToken?: string, opts?: { timeoutMs?: number; maxRetries?: number }): HomeserverClient;
   /**
    * When each session's token was last confirmed as an admin's by the homeserver (per process; see
-   * guard.server.ts). Keyed by session id hash.
+   * auth/guard.server.ts). Keyed by session id hash.
    */
   sessionChecks: Map<string, number>;
   collectors?: CollectorControl;

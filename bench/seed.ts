@@ -9,11 +9,11 @@ import { eq, sql } from "drizzle-orm";
 import { openDatabase, type Database } from "../db/client";
 import { postureScans } from "../db/schema";
 import { loadConfig } from "../app/config.server";
-import { createLogger } from "../app/services/log.server";
+import { createLogger } from "../app/services/observability/log.server";
 import { createHomeserverClient } from "../app/homeserver/index";
-import { runCollector } from "../app/services/collector.server";
-import { userCountsCollector } from "../app/services/collectors/user-counts.server";
-import { collectFederation } from "../app/services/federation-collect.server";
+import { runCollector } from "../app/services/collectors/framework.server";
+import { userCountsCollector } from "../app/services/users/counts-collector.server";
+import { collectFederation } from "../app/services/federation/collect.server";
 import { addUser, startSimulator, type Simulator } from "../tests/simulator/index";
 import { seedManyDestinations } from "../tests/simulator/seed-federation";
 
@@ -178,7 +178,7 @@ export async function seedCountHistory(database: Database, now: Date, days: numb
  */
 export async function seedPostureScan(database: Database, rows: number, now: Date, olderScans = 30): Promise<number> {
   // Imported here: posture-store pulls in the scan's modules, which only this seeding needs.
-  const { summarizeScan } = await import("../app/services/posture-store.server");
+  const { summarizeScan } = await import("../app/services/posture/store.server");
   const db = database.db;
   for (let i = olderScans; i >= 1; i--) {
     const at = new Date(now.getTime() - i * 6 * 3600_000);

@@ -6,10 +6,10 @@ import { ConfigError, databaseOptions, loadConfig } from "../app/config.server";
 import { openDatabase } from "../db/client";
 import { DataDirLockedError } from "../db/lockfile";
 import { createHomeserverClient } from "../app/homeserver/index";
-import { createLogger } from "../app/services/log.server";
-import { runCollector } from "../app/services/collector.server";
-import { COLLECTORS } from "../app/services/collectors.server";
-import { collectorToken } from "../app/services/collector-token.server";
+import { createLogger } from "../app/services/observability/log.server";
+import { runCollector } from "../app/services/collectors/framework.server";
+import { COLLECTORS } from "../app/services/collectors/registry.server";
+import { collectorToken } from "../app/services/collectors/token.server";
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

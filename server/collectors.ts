@@ -4,9 +4,9 @@
  * "refresh now" (CollectorControl) and stops at a safe point on shutdown.
  */
 import type { StewardContext } from "../app/context.server";
-import { collectorStatus, intervalSeconds, nextDueAt, runCollector, type CollectorDefinition, type RunTrigger } from "../app/services/collector.server";
-import { COLLECTORS } from "../app/services/collectors.server";
-import { collectorToken } from "../app/services/collector-token.server";
+import { collectorStatus, intervalSeconds, nextDueAt, runCollector, type CollectorDefinition, type RunTrigger } from "../app/services/collectors/framework.server";
+import { COLLECTORS } from "../app/services/collectors/registry.server";
+import { collectorToken } from "../app/services/collectors/token.server";
 import { startTokenRepair } from "./token-repair";
 
 const TICK_MS = 5_000;

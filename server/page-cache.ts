@@ -1,5 +1,5 @@
 /**
- * Express glue of the rendered-page cache (app/services/page-cache.server.ts, decision 010).
+ * Express glue of the rendered-page cache (app/services/page-cache/cache.server.ts, decision 010).
  *
  * - Every request gets its CSP nonce here, so a stored page can be served with a fresh one.
  * - A signed-in document GET whose page is stored, with a session that still passes the check a loader would make,
@@ -12,10 +12,10 @@
 import crypto from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import type { StewardContext } from "../app/context.server";
-import { NONCE_MARK, joinWithNonce, splitAtNonce, type PageCache, type PageCacheSlot } from "../app/services/page-cache.server";
-import { sessionForStoredPage } from "../app/services/guard.server";
-import { parseCookies, SESSION_COOKIE } from "../app/services/session.server";
-import { sha256 } from "../app/services/crypto.server";
+import { NONCE_MARK, joinWithNonce, splitAtNonce, type PageCache, type PageCacheSlot } from "../app/services/page-cache/cache.server";
+import { sessionForStoredPage } from "../app/services/auth/guard.server";
+import { parseCookies, SESSION_COOKIE } from "../app/services/auth/session.server";
+import { sha256 } from "../app/services/auth/crypto.server";
 import type { DataChangeFeed } from "../db/client";
 
 /** Headers that belong to one response only, or that compression and Node set for each answer. */

@@ -14,10 +14,10 @@ import type { ServerBuild } from "@remix-run/node";
 import { openDatabase, timingStorage, type Database, type DataChangeFeed, type TimingStore } from "../db/client";
 import { databaseOptions, type Config } from "../app/config.server";
 import { createStewardContext, type StewardContext } from "../app/context.server";
-import { createLogger, type Logger } from "../app/services/log.server";
-import { MetricsRegistry } from "../app/services/metrics.server";
-import { originAllowed } from "../app/services/origin.server";
-import { PageCache } from "../app/services/page-cache.server";
+import { createLogger, type Logger } from "../app/services/observability/log.server";
+import { MetricsRegistry } from "../app/services/observability/metrics.server";
+import { originAllowed } from "../app/services/auth/origin.server";
+import { PageCache } from "../app/services/page-cache/cache.server";
 import { cspNonceMiddleware, pageCacheMiddleware } from "./page-cache";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -7,8 +7,8 @@
 import { isNotNull } from "drizzle-orm";
 import type { StewardContext } from "../app/context.server";
 import { registrationTokenRecords } from "../db/schema";
-import { collectorToken } from "../app/services/collector-token.server";
-import { ISSUE_GRACE_MS, repairPendingIssues, type RepairResult } from "../app/services/token-issue-journal.server";
+import { collectorToken } from "../app/services/collectors/token.server";
+import { ISSUE_GRACE_MS, repairPendingIssues, type RepairResult } from "../app/services/tokens/issue-journal.server";
 
 export async function repairTokenIssues(ctx: StewardContext, now = new Date()): Promise<RepairResult | null> {
   // The usual case, nothing pending, costs one query on a small table and no homeserver request.

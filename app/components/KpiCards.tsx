@@ -1,6 +1,6 @@
 /** The overview's KPI cards: value, change against a week ago, or why the value is not available. */
 import { Link } from "@remix-run/react";
-import type { KpiCard } from "~/services/overview.server";
+import type { KpiCard } from "~/services/overview/types";
 
 const fmt = new Intl.NumberFormat("en-GB");
 

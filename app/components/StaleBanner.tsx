@@ -6,7 +6,7 @@
  *   const freshness = await collectorFreshness(db, config, "federation", now);   // in the loader
  *   <StaleBanner freshness={data.freshness} />                                    // in the page
  */
-import type { Freshness } from "~/services/freshness.server";
+import type { Freshness } from "~/services/collectors/freshness";
 import { Time } from "./Time";
 
 function every(seconds: number): string {

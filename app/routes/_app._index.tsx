@@ -9,10 +9,10 @@ import { StaleBanner } from "~/components/StaleBanner";
 import { Time } from "~/components/Time";
 import { UserCharts } from "~/components/charts/UserCharts";
 import { LatestCounts } from "~/components/users/LatestCounts";
-import { requireAdmin } from "~/services/guard.server";
-import { loadOverview } from "~/services/overview.server";
-import { RANGE_LABELS, RANGES } from "~/components/charts/ranges";
-import { allowPageCache } from "~/services/page-cache.server";
+import { requireAdmin } from "~/services/auth/guard.server";
+import { loadOverview } from "~/services/overview/kpis.server";
+import { RANGE_LABELS, RANGES } from "~/services/users/ranges";
+import { allowPageCache } from "~/services/page-cache/cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Overview · Steward" }];
 

@@ -5,8 +5,8 @@ import { Form, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Pager } from "~/components/Pager";
 import { Time } from "~/components/Time";
-import { listAudit } from "~/services/audit.server";
-import { requireAdmin } from "~/services/guard.server";
+import { listAudit } from "~/services/audit/events.server";
+import { requireAdmin } from "~/services/auth/guard.server";
 
 export const meta: MetaFunction = () => [{ title: "Audit · Steward" }];
 

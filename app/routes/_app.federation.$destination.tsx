@@ -8,8 +8,8 @@ import { Time } from "~/components/Time";
 import { StateBadge } from "~/components/federation/StateBadge";
 import { formatDuration } from "~/components/federation/states";
 import { describeHomeserverError } from "~/homeserver/errors";
-import { destinationTimeline, getDestination, resetConnection, resetUnavailableReason } from "~/services/federation.server";
-import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
+import { destinationTimeline, getDestination, resetConnection, resetUnavailableReason } from "~/services/federation/destinations.server";
+import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/auth/guard.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.destination ?? "Destination"} · Federation · Steward` }];
 

@@ -11,11 +11,11 @@ import { StateBadge } from "~/components/federation/StateBadge";
 import { StateCards } from "~/components/federation/StateCards";
 import { StateHistoryChart } from "~/components/federation/StateHistoryChart";
 import { formatDuration, STATE_ORDER, STATE_TEXT } from "~/components/federation/states";
-import { collectorStatus } from "~/services/collector.server";
-import { countDestinations, latestSnapshotAt, listDestinations, stateHistory, type DestinationSort } from "~/services/federation.server";
-import { requireAdmin } from "~/services/guard.server";
-import { selfCheckHistory } from "~/services/self-check.server";
-import { allowPageCache } from "~/services/page-cache.server";
+import { collectorStatus } from "~/services/collectors/framework.server";
+import { countDestinations, latestSnapshotAt, listDestinations, stateHistory, type DestinationSort } from "~/services/federation/destinations.server";
+import { requireAdmin } from "~/services/auth/guard.server";
+import { selfCheckHistory } from "~/services/federation/self-check/run.server";
+import { allowPageCache } from "~/services/page-cache/cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Federation · Steward" }];
 

@@ -5,10 +5,10 @@ import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Time } from "~/components/Time";
 import { CheckList, StatusBadge } from "~/components/federation/CheckList";
-import { recordAudit } from "~/services/audit.server";
-import { readForm, requireAdmin, requireCsrf } from "~/services/guard.server";
-import { CHECK_IDS, CHECK_TITLES } from "~/services/self-check-checks.server";
-import { defaultSelfCheckEnv, runSelfCheck, saveSelfCheck, selfCheckHistory, serverNameOf } from "~/services/self-check.server";
+import { recordAudit } from "~/services/audit/events.server";
+import { readForm, requireAdmin, requireCsrf } from "~/services/auth/guard.server";
+import { CHECK_IDS, CHECK_TITLES } from "~/services/federation/self-check/checks.server";
+import { defaultSelfCheckEnv, runSelfCheck, saveSelfCheck, selfCheckHistory, serverNameOf } from "~/services/federation/self-check/run.server";
 
 export const meta: MetaFunction = () => [{ title: "Self-check · Federation · Steward" }];
 

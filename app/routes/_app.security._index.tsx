@@ -10,11 +10,11 @@ import { PostureFilters } from "~/components/security/PostureFilters";
 import { PostureHistoryChart } from "~/components/security/PostureHistoryChart";
 import { PostureTable } from "~/components/security/PostureTable";
 import { SOURCE_TEXT } from "~/components/security/checks";
-import { collectorStatus } from "~/services/collector.server";
-import { requireAdmin } from "~/services/guard.server";
-import { filterParams, parsePostureQuery } from "~/services/posture-query.server";
-import { postureReportData } from "~/services/posture-report.server";
-import { allowPageCache } from "~/services/page-cache.server";
+import { collectorStatus } from "~/services/collectors/framework.server";
+import { requireAdmin } from "~/services/auth/guard.server";
+import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
+import { postureReportData } from "~/services/posture/report.server";
+import { allowPageCache } from "~/services/page-cache/cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
 

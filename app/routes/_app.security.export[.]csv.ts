@@ -1,9 +1,9 @@
 /** /security/export.csv: the current filter as CSV, streamed; formula-like cells neutralised (posture-export). */
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { requireAdmin } from "~/services/guard.server";
-import { csvHeader, csvLine, textStream } from "~/services/posture-export.server";
-import { parsePostureQuery } from "~/services/posture-query.server";
-import { exportBatches, latestCompleteScan } from "~/services/posture-report.server";
+import { requireAdmin } from "~/services/auth/guard.server";
+import { csvHeader, csvLine, textStream } from "~/services/posture/export.server";
+import { parsePostureQuery } from "~/services/posture/query.server";
+import { exportBatches, latestCompleteScan } from "~/services/posture/report.server";
 
 export async function loader(args: LoaderFunctionArgs) {
   const { steward } = await requireAdmin(args);

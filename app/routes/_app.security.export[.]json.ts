@@ -1,9 +1,9 @@
 /** /security/export.json: the current filter as JSON (scan facts + one object per user), streamed. */
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { requireAdmin } from "~/services/guard.server";
-import { jsonRow, textStream } from "~/services/posture-export.server";
-import { parsePostureQuery } from "~/services/posture-query.server";
-import { exportBatches, latestCompleteScan } from "~/services/posture-report.server";
+import { requireAdmin } from "~/services/auth/guard.server";
+import { jsonRow, textStream } from "~/services/posture/export.server";
+import { parsePostureQuery } from "~/services/posture/query.server";
+import { exportBatches, latestCompleteScan } from "~/services/posture/report.server";
 
 export async function loader(args: LoaderFunctionArgs) {
   const { steward } = await requireAdmin(args);

@@ -7,10 +7,10 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { json } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
-import { readForm, requireAdmin, requireCsrf, withHomeserver, type AdminRequest } from "~/services/guard.server";
-import { DEFAULT_TEMPLATES, newBatchId, recentlyNudged, renderNudge, sendNudges, templateProblems, type NudgeOutcome } from "~/services/nudge.server";
-import { filterParams, parsePostureQuery } from "~/services/posture-query.server";
-import { latestCompleteScan, userIdsForFilter } from "~/services/posture-report.server";
+import { readForm, requireAdmin, requireCsrf, withHomeserver, type AdminRequest } from "~/services/auth/guard.server";
+import { DEFAULT_TEMPLATES, newBatchId, recentlyNudged, renderNudge, sendNudges, templateProblems, type NudgeOutcome } from "~/services/posture/nudge.server";
+import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
+import { latestCompleteScan, userIdsForFilter } from "~/services/posture/report.server";
 
 export const meta: MetaFunction = () => [{ title: "Nudge users · Security · Steward" }];
 

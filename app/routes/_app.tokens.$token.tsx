@@ -12,12 +12,12 @@ import { InviteShare } from "~/components/tokens/InviteShare";
 import { HazardBadge, IssuingBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { TokenHistoryChart } from "~/components/tokens/TokenHistoryChart";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
-import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
-import { buildInvite } from "~/services/token-invite.server";
-import { parseAdoptForm, parseEditForm, type FieldErrors } from "~/services/token-rules.server";
-import { tokenHistory } from "~/services/token-snapshots.server";
-import { adoptToken, revokeToken, TOKENS_UNAVAILABLE, updateToken } from "~/services/tokens.server";
-import { getTokenOrStored } from "~/services/tokens-stored.server";
+import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/auth/guard.server";
+import { buildInvite } from "~/services/tokens/invite.server";
+import { parseAdoptForm, parseEditForm, type FieldErrors } from "~/services/tokens/rules.server";
+import { tokenHistory } from "~/services/tokens/snapshots.server";
+import { adoptToken, revokeToken, TOKENS_UNAVAILABLE, updateToken } from "~/services/tokens/tokens.server";
+import { getTokenOrStored } from "~/services/tokens/stored.server";
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [{ title: `Token ${params.token ?? ""} · Steward` }];
 

@@ -10,9 +10,9 @@ import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { HazardBadge, IssuingBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
-import { requireAdmin, withHomeserver } from "~/services/guard.server";
-import { filterTokens, TOKENS_UNAVAILABLE } from "~/services/tokens.server";
-import { listTokensOrStored } from "~/services/tokens-stored.server";
+import { requireAdmin, withHomeserver } from "~/services/auth/guard.server";
+import { filterTokens, TOKENS_UNAVAILABLE } from "~/services/tokens/tokens.server";
+import { listTokensOrStored } from "~/services/tokens/stored.server";
 
 export const meta: MetaFunction = () => [{ title: "Tokens · Steward" }];
 

@@ -5,9 +5,9 @@ import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
-import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/guard.server";
-import { parseIssueForm, type FieldErrors } from "~/services/token-rules.server";
-import { issueToken } from "~/services/token-issue.server";
+import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/auth/guard.server";
+import { parseIssueForm, type FieldErrors } from "~/services/tokens/rules.server";
+import { issueToken } from "~/services/tokens/issue.server";
 
 export const meta: MetaFunction = () => [{ title: "Issue a token · Steward" }];
 

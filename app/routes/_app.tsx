@@ -2,7 +2,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, NavLink, Outlet, useLoaderData } from "@remix-run/react";
-import { requireAdmin } from "~/services/guard.server";
+import { requireAdmin } from "~/services/auth/guard.server";
 import type { AppShellData } from "~/components/CsrfInput";
 
 export async function loader(args: LoaderFunctionArgs) {

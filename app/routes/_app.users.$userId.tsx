@@ -6,9 +6,9 @@ import { z } from "zod";
 import { Time } from "~/components/Time";
 import { DeviceTable } from "~/components/users/DeviceTable";
 import { UserFlags } from "~/components/users/UserFlags";
-import { requireAdmin, withHomeserver } from "~/services/guard.server";
-import { loadUserDetail } from "~/services/user-detail.server";
-import { userPosturePanel } from "~/services/posture-report.server";
+import { requireAdmin, withHomeserver } from "~/services/auth/guard.server";
+import { loadUserDetail } from "~/services/users/detail.server";
+import { userPosturePanel } from "~/services/posture/report.server";
 import { PosturePanel } from "~/components/security/PosturePanel";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.userId ?? "User"} · Steward` }];

@@ -8,11 +8,11 @@ import { RefreshButton } from "~/components/RefreshButton";
 import { StaleBanner } from "~/components/StaleBanner";
 import { Time } from "~/components/Time";
 import { UserFlags } from "~/components/users/UserFlags";
-import { DEFAULT_DIR, FILTER_LABELS, USER_FILTERS, USER_SORTS, type UserSort } from "~/components/users/filters";
-import { collectorFreshness } from "~/services/freshness.server";
-import { requireAdmin } from "~/services/guard.server";
-import { listStoredUsers } from "~/services/users.server";
-import { allowPageCache } from "~/services/page-cache.server";
+import { DEFAULT_DIR, FILTER_LABELS, USER_FILTERS, USER_SORTS, type UserSort } from "~/services/users/filters";
+import { collectorFreshness } from "~/services/collectors/freshness.server";
+import { requireAdmin } from "~/services/auth/guard.server";
+import { listStoredUsers } from "~/services/users/stored.server";
+import { allowPageCache } from "~/services/page-cache/cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
 

@@ -4,10 +4,10 @@
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
-import { recordAudit } from "~/services/audit.server";
-import { collectorStatus } from "~/services/collector.server";
-import { collectorToken } from "~/services/collector-token.server";
-import { readForm, requireAdmin, requireCsrf } from "~/services/guard.server";
+import { recordAudit } from "~/services/audit/events.server";
+import { collectorStatus } from "~/services/collectors/framework.server";
+import { collectorToken } from "~/services/collectors/token.server";
+import { readForm, requireAdmin, requireCsrf } from "~/services/auth/guard.server";
 
 export async function loader(args: LoaderFunctionArgs) {
   const { steward } = await requireAdmin(args);

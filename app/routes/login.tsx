@@ -4,12 +4,12 @@ import { json, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { Field } from "~/components/Field";
-import { recordAudit } from "~/services/audit.server";
-import { databaseUnavailable, getAdminSession, sessionSettings } from "~/services/guard.server";
-import { hitRateLimit } from "~/services/rate-limit.server";
-import { createSession, deleteSession, sessionCookie } from "~/services/session.server";
-import { sha256 } from "~/services/crypto.server";
-import { normaliseHomeserverUrl, signIn } from "~/services/sign-in.server";
+import { recordAudit } from "~/services/audit/events.server";
+import { databaseUnavailable, getAdminSession, sessionSettings } from "~/services/auth/guard.server";
+import { hitRateLimit } from "~/services/auth/rate-limit.server";
+import { createSession, deleteSession, sessionCookie } from "~/services/auth/session.server";
+import { sha256 } from "~/services/auth/crypto.server";
+import { normaliseHomeserverUrl, signIn } from "~/services/auth/sign-in.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
 

@@ -1,9 +1,9 @@
 /** Sign-out: ends Steward's session and logs the token out on the homeserver (unless the admin pasted it in). */
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
-import { recordAudit } from "~/services/audit.server";
-import { readForm, requireAdmin, requireCsrf } from "~/services/guard.server";
-import { clearSessionCookie, deleteSession } from "~/services/session.server";
+import { recordAudit } from "~/services/audit/events.server";
+import { readForm, requireAdmin, requireCsrf } from "~/services/auth/guard.server";
+import { clearSessionCookie, deleteSession } from "~/services/auth/session.server";
 
 export async function loader() {
   // Sign-out changes state, so it is POST only; a GET just goes home.

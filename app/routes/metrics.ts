@@ -1,7 +1,7 @@
 /** Prometheus metrics. When METRICS_TOKEN is set, the scraper must send it as a bearer token. */
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { safeEqual } from "~/services/crypto.server";
-import { renderGauges } from "~/services/prometheus.server";
+import { safeEqual } from "~/services/auth/crypto.server";
+import { renderGauges } from "~/services/observability/gauges.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const steward = context.steward;

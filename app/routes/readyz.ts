@@ -1,9 +1,9 @@
 /**
  * Readiness: the database answers and Steward is not shutting down. The homeserver is reported too, but never
- * makes Steward unready: pages keep working from the database without it (homeserver-readiness.server.ts).
+ * makes Steward unready: pages keep working from the database without it (observability/homeserver-readiness.server.ts).
  */
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { homeserverReadiness } from "~/services/homeserver-readiness.server";
+import { homeserverReadiness } from "~/services/observability/homeserver-readiness.server";
 
 export async function loader({ context }: LoaderFunctionArgs) {
   const steward = context.steward;

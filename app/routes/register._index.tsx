@@ -8,8 +8,8 @@ import { json, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { InviteProblem, UsernameField } from "~/components/tokens/RegisterParts";
 import { Field } from "~/components/Field";
-import { readForm } from "~/services/guard.server";
-import { recordAudit } from "~/services/audit.server";
+import { readForm } from "~/services/auth/guard.server";
+import { recordAudit } from "~/services/audit/events.server";
 import {
   checkInvite,
   checkUsernameLocally,
@@ -17,8 +17,8 @@ import {
   publicHomeserver,
   registerWithToken,
   type InviteStatus,
-} from "~/services/registration.server";
-import { checkInviteForm, inviteFormToken, limitPublic, requirePublicRegistration, welcomePath } from "~/services/token-invite-guard.server";
+} from "~/services/tokens/registration.server";
+import { checkInviteForm, inviteFormToken, limitPublic, requirePublicRegistration, welcomePath } from "~/services/tokens/invite-guard.server";
 
 // No "no-referrer" meta here: Chromium then sends `Origin: null` on the form post, which Remix refuses. The
 // Referrer-Policy header (same-origin) already keeps the invite token from leaking to other sites.

@@ -4,8 +4,8 @@
  */
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { PUBLIC_LIMITS, publicHomeserver, usernameAvailability } from "~/services/registration.server";
-import { checkInviteForm, limitPublic, requirePublicRegistration } from "~/services/token-invite-guard.server";
+import { PUBLIC_LIMITS, publicHomeserver, usernameAvailability } from "~/services/tokens/registration.server";
+import { checkInviteForm, limitPublic, requirePublicRegistration } from "~/services/tokens/invite-guard.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   requirePublicRegistration(context);

@@ -5,7 +5,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { requirePublicRegistration, verifyWelcome } from "~/services/token-invite-guard.server";
+import { requirePublicRegistration, verifyWelcome } from "~/services/tokens/invite-guard.server";
 
 export const meta: MetaFunction = () => [{ title: "Welcome" }, { name: "robots", content: "noindex" }];
 

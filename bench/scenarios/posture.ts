@@ -70,7 +70,7 @@ async function scratchDatabase(tag: string): Promise<{ database: Database; drop(
 // ------------------------------------------------------------------ child: one scan, one JSON line
 
 async function child(): Promise<void> {
-  const { runPostureScan } = await import("../../app/services/posture-scan.server");
+  const { runPostureScan } = await import("../../app/services/posture/scan.server");
   const { loadConfig } = await import("../../app/config.server");
   // The scan's knobs as Steward reads them (POSTURE_CONCURRENCY etc. may be set for a run); nothing else of the env.
   const postureEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("POSTURE_")));
@@ -248,9 +248,9 @@ async function naivePerUser(sample: number): Promise<number> {
 }
 
 async function reportLoader(rows: number): Promise<BenchResult[]> {
-  const { postureReportData } = await import("../../app/services/posture-report.server");
-  const { parsePostureQuery } = await import("../../app/services/posture-query.server");
-  const { summarizeScan } = await import("../../app/services/posture-store.server");
+  const { postureReportData } = await import("../../app/services/posture/report.server");
+  const { parsePostureQuery } = await import("../../app/services/posture/query.server");
+  const { summarizeScan } = await import("../../app/services/posture/store.server");
   const { postureScans } = await import("../../db/schema");
   const { eq } = await import("drizzle-orm");
   const { database, drop, kind } = await scratchDatabase("report");

@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
- * Partial-index predicates of the classification (federation-classify.server.ts). Queries must repeat them
+ * Partial-index predicates of the classification (federation/classify.server.ts). Queries must repeat them
  * textually (numbers inlined, not parameters) for PostgreSQL to prove a partial index applies.
  */
 export const FEDERATION_HEALTHY_SQL = "retry_last_ts = 0";

@@ -9,7 +9,7 @@ import { haveChromium, launchBrowser, artifactPath } from "../helpers/browser";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { createHomeserverClient } from "../../app/homeserver/index";
-import { collectFederation } from "../../app/services/federation-collect.server";
+import { collectFederation } from "../../app/services/federation/collect.server";
 import { auditEvents } from "../../db/schema";
 
 describe.skipIf(!haveChromium)("federation in a browser", () => {

@@ -11,9 +11,9 @@ import { addUser, startSimulator, type Simulator } from "../simulator/index";
 import { listedAsValid } from "../simulator/state-tokens";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { loadConfig } from "../../app/config.server";
-import { createLogger } from "../../app/services/log.server";
-import { runCollector } from "../../app/services/collector.server";
-import { userCountsCollector } from "../../app/services/collectors/user-counts.server";
+import { createLogger } from "../../app/services/observability/log.server";
+import { runCollector } from "../../app/services/collectors/framework.server";
+import { userCountsCollector } from "../../app/services/users/counts-collector.server";
 import { createHomeserverClient } from "../../app/homeserver/index";
 
 const DAY = 86_400_000;

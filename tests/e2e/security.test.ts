@@ -9,7 +9,7 @@ import { haveChromium, launchBrowser, artifactPath } from "../helpers/browser";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { createHomeserverClient } from "../../app/homeserver/index";
-import { runPostureScan } from "../../app/services/posture-scan.server";
+import { runPostureScan } from "../../app/services/posture/scan.server";
 import { POSTURE_DEFAULTS } from "../../app/config.server";
 import { postureUsers } from "../../db/schema";
 

@@ -6,10 +6,10 @@
  */
 import { openDatabase } from "../../db/client";
 import { createHomeserverClient } from "../../app/homeserver/index";
-import { issueToken } from "../../app/services/token-issue.server";
-import { runPostureScan } from "../../app/services/posture-scan.server";
+import { issueToken } from "../../app/services/tokens/issue.server";
+import { runPostureScan } from "../../app/services/posture/scan.server";
 import { POSTURE_DEFAULTS } from "../../app/config.server";
-import { sendNudges } from "../../app/services/nudge.server";
+import { sendNudges } from "../../app/services/posture/nudge.server";
 
 const say = (msg: string, fields: Record<string, unknown> = {}) => process.stdout.write(JSON.stringify({ msg, ...fields }) + "\n");
 

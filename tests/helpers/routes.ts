@@ -7,7 +7,7 @@
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
-import { createSession } from "../../app/services/session.server";
+import { createSession } from "../../app/services/auth/session.server";
 import type { Simulator } from "../simulator/index";
 import type { TestSteward } from "./steward";
 

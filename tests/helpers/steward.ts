@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
 import { loadConfig, type Config } from "../../app/config.server";
-import { createLogger } from "../../app/services/log.server";
+import { createLogger } from "../../app/services/observability/log.server";
 import { startSteward, type RunningSteward } from "../../server/steward";
 import { createTestDb, type TestDatabase } from "./db";
 import type { StewardContext } from "../../app/context.server";

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
-import { beginAudit, recordAudit } from "../../app/services/audit.server";
+import { beginAudit, recordAudit } from "../../app/services/audit/events.server";
 
 let sim: Simulator;
 let steward: TestSteward;

@@ -11,10 +11,10 @@ import { startSimulator, type FaultKind, type Simulator } from "../simulator/ind
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
 import { createCollectorControl } from "../../server/collectors";
-import { COLLECTORS } from "../../app/services/collectors.server";
-import { collectorStatus, intervalSeconds, nextDueAt } from "../../app/services/collector.server";
+import { COLLECTORS } from "../../app/services/collectors/registry.server";
+import { collectorStatus, intervalSeconds, nextDueAt } from "../../app/services/collectors/framework.server";
 import { auditEvents, collectorRuns, postureNudges, registrationTokenRecords } from "../../db/schema";
-import { tokenState } from "../../app/services/token-rules.server";
+import { tokenState } from "../../app/services/tokens/rules.server";
 
 type Scheduler = ReturnType<typeof createCollectorControl>;
 

@@ -9,11 +9,11 @@ import { addDestination, seedManyDestinations } from "../simulator/seed-federati
 import { createTestDb, type TestDatabase } from "../helpers/db";
 import { createHomeserverClient, type HomeserverClient } from "../../app/homeserver/index";
 import { auditEvents, federationDestinations, federationSnapshots, federationStateChanges, selfCheckRuns } from "../../db/schema";
-import { collectFederation } from "../../app/services/federation-collect.server";
-import { classifyDestination, DESTINATION_STATES } from "../../app/services/federation-classify.server";
-import { destinationTimeline, getDestination, listDestinations, resetConnection, stateCounts, stateHistory } from "../../app/services/federation.server";
-import { renderGauges } from "../../app/services/prometheus.server";
-import { federationKpis } from "../../app/services/federation-overview.server";
+import { collectFederation } from "../../app/services/federation/collect.server";
+import { classifyDestination, DESTINATION_STATES } from "../../app/services/federation/classify.server";
+import { destinationTimeline, getDestination, listDestinations, resetConnection, stateCounts, stateHistory } from "../../app/services/federation/destinations.server";
+import { renderGauges } from "../../app/services/observability/gauges.server";
+import { federationKpis } from "../../app/services/federation/kpis.server";
 
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 const MIN = 60_000;

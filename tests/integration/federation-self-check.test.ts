@@ -8,9 +8,9 @@ import net from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { createTestDb, type TestDatabase } from "../helpers/db";
-import { currentSelfCheckProblems, runSelfCheck, saveSelfCheck, selfCheckHistory, defaultSelfCheckEnv, type SelfCheckEnv } from "../../app/services/self-check.server";
-import type { CheckId, CheckResult } from "../../app/services/self-check-checks.server";
-import type { SrvRecord } from "../../app/services/self-check-resolve.server";
+import { currentSelfCheckProblems, runSelfCheck, saveSelfCheck, selfCheckHistory, defaultSelfCheckEnv, type SelfCheckEnv } from "../../app/services/federation/self-check/run.server";
+import type { CheckId, CheckResult } from "../../app/services/federation/self-check/checks.server";
+import type { SrvRecord } from "../../app/services/federation/self-check/resolve.server";
 import { loadConfig } from "../../app/config.server";
 
 let sim: Simulator;

@@ -11,9 +11,9 @@ import { seedManyDestinations } from "../simulator/seed-federation";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { federationDestinations as T } from "../../db/schema";
-import { collectFederation } from "../../app/services/federation-collect.server";
-import { classifyDestination, DESTINATION_STATES, stateSql, type DestinationState } from "../../app/services/federation-classify.server";
-import { countDestinations, DESTINATION_SORTS, listDestinations, stateCounts, type DestinationListQuery, type DestinationSort } from "../../app/services/federation.server";
+import { collectFederation } from "../../app/services/federation/collect.server";
+import { classifyDestination, DESTINATION_STATES, stateSql, type DestinationState } from "../../app/services/federation/classify.server";
+import { countDestinations, DESTINATION_SORTS, listDestinations, stateCounts, type DestinationListQuery, type DestinationSort } from "../../app/services/federation/destinations.server";
 
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 const MIN = 60_000;

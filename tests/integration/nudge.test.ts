@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { createHomeserverClient, type HomeserverClient } from "../../app/homeserver/index";
-import { DEFAULT_TEMPLATES, NOT_CONFIGURED, newBatchId, nudgeTxnId, renderNudge, sendNudges, templateProblems } from "../../app/services/nudge.server";
+import { DEFAULT_TEMPLATES, NOT_CONFIGURED, newBatchId, nudgeTxnId, renderNudge, sendNudges, templateProblems } from "../../app/services/posture/nudge.server";
 import { auditEvents, postureNudges } from "../../db/schema";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 import { startSimulator, type Simulator } from "../simulator/index";

@@ -9,7 +9,7 @@ import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
 import { createCollectorControl } from "../../server/collectors";
-import { COLLECTORS } from "../../app/services/collectors.server";
+import { COLLECTORS } from "../../app/services/collectors/registry.server";
 
 let sim: Simulator;
 let steward: TestSteward;

@@ -13,9 +13,9 @@ import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
 import { usingPostgres } from "../helpers/db";
 import { loadConfig } from "../../app/config.server";
-import { createLogger } from "../../app/services/log.server";
-import { runCollector } from "../../app/services/collector.server";
-import { userCountsCollector } from "../../app/services/collectors/user-counts.server";
+import { createLogger } from "../../app/services/observability/log.server";
+import { runCollector } from "../../app/services/collectors/framework.server";
+import { userCountsCollector } from "../../app/services/users/counts-collector.server";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { homeserverUsers } from "../../db/schema/index";
 

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 import { homeserverUsers, postureScans, postureUsers } from "../../db/schema";
 import type { Database } from "../../db/client";
-import { listStoredUsers, type UserListQuery } from "../../app/services/users.server";
-import { listPostureUsers, type PostureListQuery } from "../../app/services/posture-report.server";
+import { listStoredUsers, type UserListQuery } from "../../app/services/users/stored.server";
+import { listPostureUsers, type PostureListQuery } from "../../app/services/posture/report.server";
 
 const KINDS: Database["kind"][] = ["pglite", "postgres"];
 const N = 130;

@@ -2,8 +2,8 @@
 // and survives homeserver text PostgreSQL cannot hold (U+0000) or that looks like SQL/JSON syntax.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asc, eq } from "drizzle-orm";
-import type { PostureVerdict } from "../../app/services/posture-classify.server";
-import { startOrResumeScan, writePage, WRITE_CHUNK_ROWS } from "../../app/services/posture-store.server";
+import type { PostureVerdict } from "../../app/services/posture/classify.server";
+import { startOrResumeScan, writePage, WRITE_CHUNK_ROWS } from "../../app/services/posture/store.server";
 import { postureScans, postureUsers } from "../../db/schema";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { postureScans, postureUsers } from "../../db/schema";
-import { finishScan } from "../../app/services/posture-store.server";
-import { CHECKS, type CheckName } from "../../app/services/posture-classify.server";
-import { EXTRA_CATEGORIES, listPostureUsers, totalFromSummary, type ExtraCategory, type PostureListQuery, type PostureScan } from "../../app/services/posture-report.server";
+import { finishScan } from "../../app/services/posture/store.server";
+import { CHECKS, type CheckName } from "../../app/services/posture/classify.server";
+import { EXTRA_CATEGORIES, listPostureUsers, totalFromSummary, type ExtraCategory, type PostureListQuery, type PostureScan } from "../../app/services/posture/report.server";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 
 const NOW = new Date("2026-01-01T00:00:00Z");

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
-import { homeserverReadiness, READINESS_CACHE_MS } from "../../app/services/homeserver-readiness.server";
+import { homeserverReadiness, READINESS_CACHE_MS } from "../../app/services/observability/homeserver-readiness.server";
 
 let sim: Simulator;
 let steward: TestSteward;

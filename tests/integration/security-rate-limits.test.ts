@@ -14,7 +14,7 @@ import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { startSimulator, type Simulator } from "../simulator/index";
 
 const LOGIN_LIMIT = 10; // app/routes/login.tsx
-const PUBLIC = { view: 30, submit: 10, available: 60 }; // PUBLIC_LIMITS in app/services/registration.server.ts
+const PUBLIC = { view: 30, submit: 10, available: 60 }; // PUBLIC_LIMITS in app/services/tokens/registration.server.ts
 
 let sim: Simulator;
 let a: TestSteward;

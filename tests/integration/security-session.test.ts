@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { adminSessions } from "../../db/schema";
-import { sha256 } from "../../app/services/crypto.server";
+import { sha256 } from "../../app/services/auth/crypto.server";
 import { TestClient } from "../helpers/http";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { startSimulator, type Simulator } from "../simulator/index";

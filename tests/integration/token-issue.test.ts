@@ -11,10 +11,10 @@ import { createTestDb, type TestDatabase } from "../helpers/db";
 import { auditEvents, registrationTokenRecords } from "../../db/schema";
 import { createHomeserverClient, type HomeserverClient } from "../../app/homeserver/index";
 import { HomeserverError } from "../../app/homeserver/errors";
-import { issueToken } from "../../app/services/token-issue.server";
-import { ISSUE_GRACE_MS, repairPendingIssues } from "../../app/services/token-issue-journal.server";
-import { listTokens } from "../../app/services/tokens.server";
-import { TOKEN_PATTERN, type IssueInput } from "../../app/services/token-rules.server";
+import { issueToken } from "../../app/services/tokens/issue.server";
+import { ISSUE_GRACE_MS, repairPendingIssues } from "../../app/services/tokens/issue-journal.server";
+import { listTokens } from "../../app/services/tokens/tokens.server";
+import { TOKEN_PATTERN, type IssueInput } from "../../app/services/tokens/rules.server";
 
 const ADMIN = "@admin:sim.test";
 let sim: Simulator;

@@ -1,9 +1,9 @@
 // The overview's "Registration tokens valid" card: counted from Steward's records by the same rules as the tokens
 // page, with hazards called out and a delta against the daily snapshots of a week before.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadKpis } from "../../app/services/overview.server";
-import { tokenKpis } from "../../app/services/token-metrics.server";
-import { utcDay } from "../../app/services/token-snapshots.server";
+import { loadKpis } from "../../app/services/overview/kpis.server";
+import { tokenKpis } from "../../app/services/tokens/metrics.server";
+import { utcDay } from "../../app/services/tokens/snapshots.server";
 import { loadConfig } from "../../app/config.server";
 import { registrationTokenRecords, registrationTokenSnapshots } from "../../db/schema";
 import { createTestDb, type TestDatabase } from "../helpers/db";

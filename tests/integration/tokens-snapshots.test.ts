@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 import { createHomeserverClient } from "../../app/homeserver/index";
-import { tokenHistory, tokensCollector } from "../../app/services/token-snapshots.server";
-import { findCollector } from "../../app/services/collectors.server";
-import { tokenGauges } from "../../app/services/token-metrics.server";
-import type { CollectorRunContext } from "../../app/services/collector.server";
+import { tokenHistory, tokensCollector } from "../../app/services/tokens/snapshots.server";
+import { findCollector } from "../../app/services/collectors/registry.server";
+import { tokenGauges } from "../../app/services/tokens/metrics.server";
+import type { CollectorRunContext } from "../../app/services/collectors/framework.server";
 import { registrationTokenRecords, registrationTokenSnapshots } from "../../db/schema";
 
 let sim: Simulator;

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, usingPostgres, type TestDatabase } from "../helpers/db";
 import { openDatabase, type Database } from "../../db/client";
-import { latestSnapshot } from "../../app/services/user-counts.server";
+import { latestSnapshot } from "../../app/services/users/counts.server";
 import { startSimulator, type Simulator } from "../simulator/index";
 
 const tsx = path.resolve("node_modules/.bin/tsx");

@@ -11,10 +11,10 @@ import { createTestDb, usingPostgres, type TestDatabase } from "../helpers/db";
 import { openDatabase } from "../../db/client";
 import { homeserverUsers, userCountDaily, userCountSnapshots, userRegistrationsDaily } from "../../db/schema";
 import { loadConfig } from "../../app/config.server";
-import { createLogger } from "../../app/services/log.server";
-import { runCollector, type RunOutcome } from "../../app/services/collector.server";
-import { userCountsCollector } from "../../app/services/collectors/user-counts.server";
-import { latestSnapshot, userSeries } from "../../app/services/user-counts.server";
+import { createLogger } from "../../app/services/observability/log.server";
+import { runCollector, type RunOutcome } from "../../app/services/collectors/framework.server";
+import { userCountsCollector } from "../../app/services/users/counts-collector.server";
+import { latestSnapshot, userSeries } from "../../app/services/users/counts.server";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { addUser, startSimulator, type SimState, type Simulator } from "../simulator/index";
 

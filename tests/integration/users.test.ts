@@ -10,9 +10,9 @@ import { startSimulator, HOSTILE_DISPLAYNAMES, type Simulator, type SimUser } fr
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
 import { loadConfig } from "../../app/config.server";
-import { createLogger } from "../../app/services/log.server";
-import { runCollector } from "../../app/services/collector.server";
-import { userCountsCollector } from "../../app/services/collectors/user-counts.server";
+import { createLogger } from "../../app/services/observability/log.server";
+import { runCollector } from "../../app/services/collectors/framework.server";
+import { userCountsCollector } from "../../app/services/users/counts-collector.server";
 import { createHomeserverClient } from "../../app/homeserver/index";
 
 let sim: Simulator;

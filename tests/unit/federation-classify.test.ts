@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { classifyDestination, formatDuration, MAX_RETRY_INTERVAL_MS } from "../../app/services/federation-classify.server";
+import { classifyDestination, formatDuration, MAX_RETRY_INTERVAL_MS } from "../../app/services/federation/classify.server";
 import { createState } from "../simulator/state";
 import { seedFederation, type SimDestination } from "../simulator/seed-federation";
 

@@ -1,9 +1,9 @@
 /**
- * The homeserver call limiter (limiter.server.ts): never more than n calls at once — also in the moment a call ends
+ * The homeserver call limiter (posture/limiter.server.ts): never more than n calls at once — also in the moment a call ends
  * and hands its slot to the next in line — FIFO order, priority first, and close() refusing whatever still waits.
  */
 import { describe, expect, it } from "vitest";
-import { Limiter, LimiterClosedError } from "../../app/services/limiter.server";
+import { Limiter, LimiterClosedError } from "../../app/services/posture/limiter.server";
 
 function deferred() {
   let resolve!: () => void;

@@ -1,6 +1,6 @@
-/** The same-origin rule of every mutation (origin.server.ts), with and without a trusted proxy. */
+/** The same-origin rule of every mutation (auth/origin.server.ts), with and without a trusted proxy. */
 import { describe, expect, it } from "vitest";
-import { originAllowed } from "../../app/services/origin.server";
+import { originAllowed } from "../../app/services/auth/origin.server";
 
 const check = (headers: Record<string, string>, trustProxy: boolean) => originAllowed((n) => headers[n.toLowerCase()], trustProxy);
 

@@ -1,12 +1,12 @@
 /**
- * Stored pages' gzip assembled from parts deflated once and a fresh nonce per answer (page-cache-gzip.server.ts):
+ * Stored pages' gzip assembled from parts deflated once and a fresh nonce per answer (page-cache/gzip.server.ts):
  * zlib's own gunzip (which checks the CRC and length in the trailer) must read back exactly the page with that nonce,
  * for any text, any number of nonces, empty parts, and pages larger than one deflate window.
  */
 import zlib from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gzipTemplate, gzipWithNonce } from "../../app/services/page-cache-gzip.server";
+import { gzipTemplate, gzipWithNonce } from "../../app/services/page-cache/gzip.server";
 
 describe("gzipWithNonce", () => {
   it("decompresses to the parts joined with the nonce (property)", () => {

@@ -5,7 +5,7 @@
  */
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { PageCache, joinWithNonce, splitAtNonce, type CachedPage } from "../../app/services/page-cache.server";
+import { PageCache, joinWithNonce, splitAtNonce, type CachedPage } from "../../app/services/page-cache/cache.server";
 
 function page(body: string, nonce = "N0NCE"): CachedPage {
   return { status: 200, headers: [["content-type", "text/html"]], parts: splitAtNonce(Buffer.from(body), nonce) };

@@ -3,7 +3,7 @@
  * first); on PGlite it starts only after the page, and only when the page does not tell the total.
  */
 import { describe, expect, it } from "vitest";
-import { pageAndTotal } from "../../app/services/page-total.server";
+import { pageAndTotal } from "../../app/services/lists/page-total.server";
 
 /** A page query and a count query that answer when told to, recording when each was started. */
 function queries(rows: number[], total: number) {

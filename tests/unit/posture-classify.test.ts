@@ -1,9 +1,9 @@
 // Canonical JSON, real ed25519 signature checks, the per-user verdicts, and CSV neutralisation.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { canonicalJson, verifySignature } from "../../app/services/canonical-json.server";
-import { classifyUser, inferBackup, recoveryOf, type UserFacts } from "../../app/services/posture-classify.server";
-import { csvCell } from "../../app/services/posture-export.server";
+import { canonicalJson, verifySignature } from "../../app/services/posture/canonical-json.server";
+import { classifyUser, inferBackup, recoveryOf, type UserFacts } from "../../app/services/posture/classify.server";
+import { csvCell } from "../../app/services/posture/export.server";
 import type { CrossSigningKeyJson, Device, DeviceKeysJson } from "../../app/homeserver/index";
 import { createState, addUser, addDevice } from "../simulator/state";
 import { applyPosture, crossSignDevice, publicKeyOf, setUpCrossSigning, simCanonicalJson, uploadDeviceKeys } from "../simulator/seed-posture";

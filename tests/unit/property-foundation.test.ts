@@ -10,9 +10,9 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "~/config.server";
-import { decryptSecret, encryptSecret } from "~/services/crypto.server";
-import { parseCookies } from "~/services/session.server";
-import { normaliseHomeserverUrl } from "~/services/sign-in.server";
+import { decryptSecret, encryptSecret } from "~/services/auth/crypto.server";
+import { parseCookies } from "~/services/auth/session.server";
+import { normaliseHomeserverUrl } from "~/services/auth/sign-in.server";
 import { safeNext } from "~/routes/login";
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDatabase } from "../helpers/db";
-import { hitRateLimit } from "../../app/services/rate-limit.server";
+import { hitRateLimit } from "../../app/services/auth/rate-limit.server";
 
 describe("database rate limits", () => {
   let database: TestDatabase;

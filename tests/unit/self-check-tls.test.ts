@@ -10,8 +10,8 @@ import path from "node:path";
 import tls from "node:tls";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { inspectCertificate, judgeCertificate, type CertificateInfo } from "../../app/services/self-check-tls.server";
-import { checkTls } from "../../app/services/self-check-checks.server";
+import { inspectCertificate, judgeCertificate, type CertificateInfo } from "../../app/services/federation/self-check/tls.server";
+import { checkTls } from "../../app/services/federation/self-check/checks.server";
 
 const NOW = Date.UTC(2026, 10, 27);
 const DAY = 86_400_000;

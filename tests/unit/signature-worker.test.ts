@@ -1,9 +1,9 @@
 // The worker-thread signature verifier agrees with the in-thread check on real, tampered, forged and malformed
 // signatures (including after its worker is gone), and classifyUser gives the same verdict with either.
 import { afterEach, describe, expect, it } from "vitest";
-import { verifySignature } from "../../app/services/canonical-json.server";
-import { classifyUser, signatureChecks, type UserFacts } from "../../app/services/posture-classify.server";
-import { SignatureVerifier, type SignatureCheck } from "../../app/services/signature-worker.server";
+import { verifySignature } from "../../app/services/posture/canonical-json.server";
+import { classifyUser, signatureChecks, type UserFacts } from "../../app/services/posture/classify.server";
+import { SignatureVerifier, type SignatureCheck } from "../../app/services/posture/signature-worker.server";
 import type { CrossSigningKeyJson, DeviceKeysJson } from "../../app/homeserver/index";
 import { addDevice, addUser, createState } from "../simulator/state";
 import { crossSignDevice, publicKeyOf, setUpCrossSigning, uploadDeviceKeys } from "../simulator/seed-posture";

@@ -1,7 +1,7 @@
 /** The invitee flow's error mapping (every kind, plain words) and the choice of UIA flow/stage names. */
 import { describe, expect, it } from "vitest";
 import { HomeserverError, type HomeserverErrorKind } from "../../app/homeserver/errors";
-import { checkUsernameLocally, chooseFlow, describeRegistrationError } from "../../app/services/registration.server";
+import { checkUsernameLocally, chooseFlow, describeRegistrationError } from "../../app/services/tokens/registration.server";
 
 const err = (kind: HomeserverErrorKind, extra: Partial<ConstructorParameters<typeof HomeserverError>[0]> = {}) =>
   new HomeserverError({ kind, method: "POST", endpoint: "/_matrix/client/v3/register", origin: "http://hs", ...extra });

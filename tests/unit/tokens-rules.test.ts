@@ -9,7 +9,7 @@ import {
   parseUses,
   tokenState,
   usesLeft,
-} from "../../app/services/token-rules.server";
+} from "../../app/services/tokens/rules.server";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 const t = (usesAllowed: number | null, pending: number, completed: number, expiryTime: number | null = null) => ({ usesAllowed, pending, completed, expiryTime });

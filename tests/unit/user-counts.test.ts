@@ -1,8 +1,8 @@
 /** The counting rules and the "not available on Synapse X" decisions, without a server or database. */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { parseVersion, unavailableCounts, UserTally } from "../../app/services/user-counts.server";
-import { pgSafeText, searchTextOf } from "../../app/services/users.server";
+import { parseVersion, unavailableCounts, UserTally } from "../../app/services/users/counts.server";
+import { pgSafeText, searchTextOf } from "../../app/services/users/stored.server";
 import type { UserSummary } from "../../app/homeserver/index";
 
 const NOW = Date.parse("2026-03-10T12:00:00Z");

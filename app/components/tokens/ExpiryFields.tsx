@@ -3,9 +3,9 @@
  * zone: a hidden field carries its UTC offset once JavaScript runs; without it the time is taken as UTC (said so).
  */
 import { useEffect, useState } from "react";
-import type { FieldErrors } from "~/services/token-rules.server";
+import type { FieldErrors } from "~/services/tokens/types";
 
-/** The presets token-rules.server.ts accepts, plus "custom" (the date-time field). */
+/** The presets tokens/rules.server.ts accepts, plus "custom" (the date-time field). */
 const EXPIRY_CHOICES: [string, string][] = [
   ["1d", "in 1 day"],
   ["7d", "in 7 days"],

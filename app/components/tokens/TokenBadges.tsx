@@ -1,5 +1,5 @@
 /** State and origin badges of a registration token. */
-import type { TokenState } from "~/services/token-rules.server";
+import type { TokenState } from "~/services/tokens/types";
 
 const STATE_CLASS: Record<TokenState, string> = { valid: "ok", expired: "warn", used_up: "info", revoked: "bad" };
 const STATE_TEXT: Record<TokenState, string> = { valid: "valid", expired: "expired", used_up: "used up", revoked: "revoked" };

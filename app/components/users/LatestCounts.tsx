@@ -1,7 +1,5 @@
 /** Every category of the latest user-count snapshot; what the server cannot tell says why instead of 0. */
-import type { UserCountSnapshot } from "../../../db/schema/users";
-
-type Snapshot = Omit<UserCountSnapshot, "takenAt"> & { takenAt: string };
+import type { CountSnapshotView as Snapshot } from "~/services/users/series";
 type CountKey = Exclude<keyof Snapshot, "id" | "takenAt" | "runId" | "unavailable" | "serverVersion">;
 
 const ROWS: Array<[CountKey, string, string?]> = [

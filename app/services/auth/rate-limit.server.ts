@@ -1,0 +1,36 @@
+/**
+ * Fixed-window rate limits held in the database, so the limit holds across replicas (sign-in, public registration).
+ * One upsert per hit: the counter restarts when its window has passed.
+ */
+import { sql } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+
+export interface RateLimitResult {
+  allowed: boolean;
+  remaining: number;
+  retryAfterMs: number;
+}
+
+export async function hitRateLimit(
+  db: Db,
+  key: string,
+  limit: number,
+  windowMs: number,
+  now: Date = new Date(),
+): Promise<RateLimitResult> {
+  const windowStartFloor = new Date(now.getTime() - windowMs);
+  const res = await db.execute<{ count: number; start_ms: number }>(sql`
+    insert into rate_limits (key, window_start, count) values (${key}, ${now.toISOString()}, 1)
+    on conflict (key) do update set
+      count = case when rate_limits.window_start <= ${windowStartFloor.toISOString()} then 1 else rate_limits.count + 1 end,
+      window_start = case when rate_limits.window_start <= ${windowStartFloor.toISOString()} then ${now.toISOString()}::timestamptz else rate_limits.window_start end
+    returning count, (extract(epoch from window_start) * 1000)::float8 as start_ms`);
+  const row = (res as unknown as { rows: { count: number; start_ms: number }[] }).rows[0];
+  const count = Number(row.count);
+  const started = Number(row.start_ms);
+  return {
+    allowed: count <= limit,
+    remaining: Math.max(0, limit - count),
+    retryAfterMs: count <= limit ? 0 : Math.max(0, started + windowMs - now.getTime()),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Server-side admin sessions. The browser holds only a random id (httpOnly cookie); the database holds its hash,
+ * the encrypted homeserver token, the CSRF token and the expiry times (idle and absolute).
+ */
+import { and, eq, gt, lt, or } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { adminSessions } from "../../../db/schema";
+import { decryptSecret, encryptSecret, randomToken, sha256 } from "./crypto.server";
+
+export const SESSION_COOKIE = "steward_session";
+
+export interface SessionSettings {
+  secret: string;
+  idleMinutes: number;
+  maxHours: number;
+}
+
+export interface AdminSession {
+  idHash: string;
+  userId: string;
+  homeserverUrl: string;
+  accessToken: string;
+  deviceId: string | null;
+  tokenProvided: boolean;
+  serverVersion: string | null;
+  csrfToken: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface NewSession {
+  userId: string;
+  homeserverUrl: string;
+  accessToken: string;
+  deviceId?: string | null;
+  tokenProvided: boolean;
+  serverVersion?: string | null;
+}
+
+export async function createSession(db: Db, s: SessionSettings, data: NewSession, now = new Date()) {
+  const id = randomToken(32);
+  const csrfToken = randomToken(24);
+  const expiresAt = new Date(now.getTime() + s.maxHours * 3600_000);
+  await db.insert(adminSessions).values({
+    idHash: sha256(id),
+    userId: data.userId,
+    homeserverUrl: data.homeserverUrl,
+    accessTokenEnc: encryptSecret(s.secret, data.accessToken),
+    deviceId: data.deviceId ?? null,
+    tokenProvided: data.tokenProvided ? 1 : 0,
+    serverVersion: data.serverVersion ?? null,
+    csrfToken,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt,
+  });
+  return { cookieValue: id, csrfToken, expiresAt };
+}
+
+/** The session for a cookie value, or null when absent, expired (idle or absolute) or undecryptable. */
+export async function readSession(db: Db, s: SessionSettings, cookieValue: string | undefined, now = new Date()) {
+  if (!cookieValue || cookieValue.length > 200) return null;
+  const idHash = sha256(cookieValue);
+  const [row] = await db.select().from(adminSessions).where(eq(adminSessions.idHash, idHash));
+  if (!row) return null;
+  const idleDeadline = row.lastSeenAt.getTime() + s.idleMinutes * 60_000;
+  if (now.getTime() >= row.expiresAt.getTime() || now.getTime() >= idleDeadline) {
+    await db.delete(adminSessions).where(eq(adminSessions.idHash, idHash));
+    return null;
+  }
+  const accessToken = decryptSecret(s.secret, row.accessTokenEnc);
+  if (!accessToken) return null;
+  // Touch at most once a minute: every page load writing a row would be waste.
+  if (now.getTime() - row.lastSeenAt.getTime() > 60_000) {
+    await db.update(adminSessions).set({ lastSeenAt: now }).where(eq(adminSessions.idHash, idHash));
+  }
+  const session: AdminSession = {
+    idHash,
+    userId: row.userId,
+    homeserverUrl: row.homeserverUrl,
+    accessToken,
+    deviceId: row.deviceId,
+    tokenProvided: row.tokenProvided === 1,
+    serverVersion: row.serverVersion,
+    csrfToken: row.csrfToken,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+  };
+  return session;
+}
+
+export async function deleteSession(db: Db, idHash: string) {
+  await db.delete(adminSessions).where(eq(adminSessions.idHash, idHash));
+}
+
+export async function purgeExpiredSessions(db: Db, s: SessionSettings, now = new Date()) {
+  const idleFloor = new Date(now.getTime() - s.idleMinutes * 60_000);
+  await db.delete(adminSessions).where(or(lt(adminSessions.expiresAt, now), lt(adminSessions.lastSeenAt, idleFloor)));
+}
+
+/**
+ * The homeserver token background jobs use when HOMESERVER_ADMIN_TOKEN is not set: the most recently active
+ * admin session's token.
+ */
+export async function latestSessionToken(db: Db, s: SessionSettings, now = new Date()) {
+  const idleFloor = new Date(now.getTime() - s.idleMinutes * 60_000);
+  const rows = await db
+    .select()
+    .from(adminSessions)
+    .where(and(gt(adminSessions.lastSeenAt, idleFloor), gt(adminSessions.expiresAt, now)))
+    .orderBy(adminSessions.lastSeenAt)
+    .limit(20);
+  for (const row of rows.reverse()) {
+    const token = decryptSecret(s.secret, row.accessTokenEnc);
+    if (token) return { userId: row.userId, homeserverUrl: row.homeserverUrl, accessToken: token };
+  }
+  return null;
+}
+
+export function parseCookies(header: string | null): Record<string, string> {
+  // No prototype: a cookie named "toString" or "__proto__" is just a cookie (with `in` on {} it was dropped).
+  const out: Record<string, string> = Object.create(null);
+  if (!header) return out;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i < 0) continue;
+    const k = part.slice(0, i).trim();
+    if (!k || Object.hasOwn(out, k)) continue;
+    try {
+      out[k] = decodeURIComponent(part.slice(i + 1).trim());
+    } catch {
+      /* a malformed cookie is ignored */
+    }
+  }
+  return out;
+}
+
+export function sessionCookie(value: string, opts: { secure: boolean; maxAgeSeconds: number }): string {
+  return [
+    `${SESSION_COOKIE}=${value}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    `Max-Age=${Math.max(0, Math.floor(opts.maxAgeSeconds))}`,
+    ...(opts.secure ? ["Secure"] : []),
+  ].join("; ");
+}
+
+export function clearSessionCookie(secure: boolean): string {
+  return sessionCookie("", { secure, maxAgeSeconds: 0 });
+}
