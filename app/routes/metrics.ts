@@ -1,7 +1,7 @@
 /** Prometheus metrics. When METRICS_TOKEN is set, the scraper must send it as a bearer token. */
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { safeEqual } from "~/services/auth/crypto.server";
-import { renderGauges } from "~/services/observability/gauges.server";
+import { gaugeFamilies } from "~/services/observability/gauges.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const steward = context.steward;
@@ -13,6 +13,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       return new Response("Bearer token required.\n", { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain" } });
     }
   }
-  const body = (await renderGauges(steward.db)) + (await steward.metrics.render());
-  return new Response(body, { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" } });
+  const { families, failures } = await gaugeFamilies(steward.db);
+  const body = await steward.metrics.render(families, failures);
+  return new Response(body, { headers: { "Content-Type": steward.metrics.contentType, "Cache-Control": "no-store" } });
 }

@@ -4,6 +4,7 @@
  * process live in the MetricsRegistry (observability/metrics.server.ts).
  */
 import type { Db } from "../../../db/client";
+import { MetricsRegistry, type GaugeFamily } from "./metrics.server";
 import { COLLECTORS } from "../collectors/registry.server";
 import { collectorStatus } from "../collectors/framework.server";
 import { federationGaugeFamilies } from "../federation/destinations.server";
@@ -11,11 +12,7 @@ import { userCountGauges } from "../users/counts.server";
 import { postureGauges } from "../posture/metrics.server";
 import { tokenGauges } from "../tokens/metrics.server";
 
-export interface GaugeFamily {
-  name: string;
-  help: string;
-  samples: { labels: Record<string, string>; value: number }[];
-}
+export type { GaugeFamily };
 
 export type GaugeProvider = (db: Db, now: Date) => Promise<GaugeFamily[]>;
 
@@ -39,28 +36,26 @@ const collectorGauges: GaugeProvider = async (db) => {
 
 export const GAUGE_PROVIDERS: GaugeProvider[] = [collectorGauges, userCountGauges, federationGaugeFamilies, postureGauges, tokenGauges];
 
-function esc(v: string) {
-  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-}
-
-/** Renders every provider's gauges; a provider that fails is reported as a comment, not a failed scrape. */
-export async function renderGauges(db: Db, now = new Date()): Promise<string> {
-  const out: string[] = [];
+/** Every provider's gauge families; a provider that fails is named in `failures` (shown as a comment), not fatal. */
+export async function gaugeFamilies(db: Db, now = new Date()): Promise<{ families: GaugeFamily[]; failures: string[] }> {
+  const families: GaugeFamily[] = [];
+  const failures: string[] = [];
   for (const provider of GAUGE_PROVIDERS) {
-    let families: GaugeFamily[];
     try {
-      families = await provider(db, now);
+      families.push(...(await provider(db, now)));
     } catch (e) {
-      out.push(`# gauge provider failed: ${esc((e as Error).message).slice(0, 200)}`);
-      continue;
-    }
-    for (const f of families) {
-      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} gauge`);
-      for (const s of f.samples) {
-        const labels = Object.entries(s.labels);
-        out.push(`${f.name}${labels.length ? `{${labels.map(([k, v]) => `${k}="${esc(v)}"`).join(",")}}` : ""} ${s.value}`);
-      }
+      failures.push(oneLine((e as Error).message).slice(0, 200));
     }
   }
-  return out.join("\n") + (out.length ? "\n" : "");
+  return { families, failures };
+}
+
+function oneLine(v: string) {
+  return v.replace(/\s+/g, " ");
+}
+
+/** The database gauges alone, in the exposition format (for tests and tools; /metrics adds the process's own). */
+export async function renderGauges(db: Db, now = new Date()): Promise<string> {
+  const { families, failures } = await gaugeFamilies(db, now);
+  return new MetricsRegistry({ processMetrics: false }).render(families, failures);
 }
