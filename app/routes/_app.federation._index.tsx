@@ -4,7 +4,7 @@ import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Pager } from "~/components/Pager";
-import { RefreshButton } from "~/components/RefreshButton";
+import { RefreshButton } from "~/components/collectors/RefreshButton";
 import { Time } from "~/components/Time";
 import { Ago } from "~/components/federation/Ago";
 import { StateBadge } from "~/components/federation/StateBadge";

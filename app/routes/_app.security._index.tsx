@@ -3,7 +3,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { Pager } from "~/components/Pager";
-import { RefreshButton } from "~/components/RefreshButton";
+import { RefreshButton } from "~/components/collectors/RefreshButton";
 import { Time } from "~/components/Time";
 import { PostureCards } from "~/components/security/PostureCards";
 import { PostureFilters } from "~/components/security/PostureFilters";

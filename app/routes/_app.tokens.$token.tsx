@@ -4,7 +4,7 @@ import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
-import { StoredDataBanner } from "~/components/StoredDataBanner";
+import { StoredDataBanner } from "~/components/collectors/StoredDataBanner";
 import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";

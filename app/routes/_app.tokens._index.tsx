@@ -5,7 +5,7 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Pager } from "~/components/Pager";
-import { StoredDataBanner } from "~/components/StoredDataBanner";
+import { StoredDataBanner } from "~/components/collectors/StoredDataBanner";
 import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { HazardBadge, IssuingBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";

@@ -3,7 +3,7 @@
  * unavailable, shows Steward's stored records instead: the reason and when the records were last synced. Same
  * look and test id as StaleBanner (the banner of collector-built reports).
  */
-import { Time } from "./Time";
+import { Time } from "../Time";
 
 export function StoredDataBanner({ what, reason, syncedAt }: { what: string; reason: string; syncedAt: number | null }) {
   return (

@@ -1,7 +1,7 @@
 /** The overview's user charts: accounts over time, active users (1/7/30 d) and registrations per bucket. */
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { UserSeries } from "~/services/users/series";
-import { CHART_HEIGHT, ChartFrame, timeTick } from "./ChartFrame";
+import { CHART_HEIGHT, ChartFrame, timeTick } from "../charts/ChartFrame";
 import { RANGE_DAYS } from "~/services/users/ranges";
 
 const COLORS = { total: "#1f5f99", deactivated: "#9aa5b1", d1: "#c2410c", d7: "#15803d", d30: "#1f5f99", regs: "#6d28d9" };

@@ -5,7 +5,7 @@
 import { useRevalidator } from "@remix-run/react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import { useShellData } from "./CsrfInput";
+import { useShellData } from "../CsrfInput";
 
 interface StatusResponse {
   collector: string;

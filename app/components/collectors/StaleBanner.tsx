@@ -7,7 +7,7 @@
  *   <StaleBanner freshness={data.freshness} />                                    // in the page
  */
 import type { Freshness } from "~/services/collectors/freshness";
-import { Time } from "./Time";
+import { Time } from "../Time";
 
 function every(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600} h`;
