@@ -34,8 +34,8 @@ describe("import direction", () => {
     add("app/homeserver/users.ts", 'const m = await import("../services/users/stored.server");');
     const found = violations(importEdges(root, planted)).sort();
     expect(found).toEqual([
-      "app/components/overview/KpiCards.tsx:1 imports app/services/overview/kpis.server.ts: a component imports a server module",
       "app/components/Pager.tsx:1 imports db/schema/index.ts: a component imports the database layer",
+      "app/components/overview/KpiCards.tsx:1 imports app/services/overview/kpis.server.ts: a component imports a server module",
       "app/homeserver/users.ts:1 imports app/services/users/stored.server.ts: the homeserver client imports the app",
       "app/services/tokens/tokens.server.ts:1 imports app/components/tokens/TokenBadges.tsx: a service imports a component",
       "app/services/users/stored.server.ts:1 imports app/context.server.ts: a service imports the app context",
