@@ -4,6 +4,7 @@ import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Pager } from "~/components/Pager";
+import { PageSize } from "~/components/PageSize";
 import { RefreshButton } from "~/components/collectors/RefreshButton";
 import { Time } from "~/components/Time";
 import { Ago } from "~/components/federation/Ago";
@@ -16,10 +17,10 @@ import { countDestinations, latestSnapshotAt, listDestinations, stateHistory, ty
 import { requireAdmin } from "~/services/auth/guard.server";
 import { selfCheckHistory } from "~/services/federation/self-check/run.server";
 import { allowPageCache } from "~/services/page-cache/cache.server";
+import { pageSizeFor } from "~/services/lists/page-size.server";
 
 export const meta: MetaFunction = () => [{ title: "Federation · Steward" }];
 
-const PAGE_SIZE = 50;
 const HISTORY_MS = 7 * 86_400_000;
 
 // Client-safe lists (the browser bundle gets no .server module values).
@@ -35,11 +36,13 @@ const Query = z.object({
 });
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { steward } = await requireAdmin(args);
-  const q = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const { steward, session } = await requireAdmin(args);
+  const params = new URL(args.request.url).searchParams;
+  const q = Query.parse(Object.fromEntries(params));
   const now = Date.now();
   const db = steward.db;
-  const listQuery = { state: q.state, search: q.q || undefined, sort: q.sort, dir: q.dir, page: q.page, pageSize: PAGE_SIZE };
+  const pageSize = await pageSizeFor(db, session.userId, params.get("size"));
+  const listQuery = { state: q.state, search: q.q || undefined, sort: q.sort, dir: q.dir, page: q.page, pageSize };
   // One pass over the table counts for the cards and for the search; the table page then comes from an index.
   const [[counts, list], history, asOf, [status], [selfCheck]] = await Promise.all([
     countDestinations(db, now, listQuery.search).then(async (c) => [c.all, await listDestinations(db, listQuery, now, c.matching)] as const),
@@ -63,7 +66,7 @@ export async function loader(args: LoaderFunctionArgs) {
     selfCheck: selfCheck ? { status: selfCheck.status, at: selfCheck.at, failing: selfCheck.results.filter((r) => r.status === "fail").length } : null,
     query: { state: q.state ?? "", q: q.q ?? "", sort: q.sort, dir: q.dir },
     page: q.page,
-    pageSize: PAGE_SIZE,
+    pageSize,
   });
 }
 
@@ -197,6 +200,7 @@ export default function FederationPage() {
         </table>
       )}
       <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
+      <PageSize current={d.pageSize} />
     </>
   );
 }

@@ -3,6 +3,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { Pager } from "~/components/Pager";
+import { PageSize } from "~/components/PageSize";
 import { RefreshButton } from "~/components/collectors/RefreshButton";
 import { Time } from "~/components/Time";
 import { PostureCards } from "~/components/security/PostureCards";
@@ -15,13 +16,17 @@ import { requireAdmin } from "~/services/auth/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
 import { postureReportData } from "~/services/posture/report.server";
 import { allowPageCache } from "~/services/page-cache/cache.server";
+import { pageSizeFor } from "~/services/lists/page-size.server";
 
 export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { steward } = await requireAdmin(args);
+  const { steward, session } = await requireAdmin(args);
   const db = steward.db;
-  const { query, errors, form } = parsePostureQuery(new URL(args.request.url).searchParams);
+  const params = new URL(args.request.url).searchParams;
+  const parsed = parsePostureQuery(params);
+  const { errors, form } = parsed;
+  const query = { ...parsed.query, pageSize: await pageSizeFor(db, session.userId, params.get("size")) };
   const [{ scan, running, history, counts, list }, [status]] = await Promise.all([postureReportData(db, query, steward.database.kind), collectorStatus(db, ["posture"])]);
   const lastRun = status?.lastRun;
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
@@ -120,6 +125,7 @@ export default function SecurityPage() {
       </form>
       <PostureTable rows={d.rows} formId="nudge-selection" />
       <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
+      <PageSize current={d.pageSize} />
     </>
   );
 }

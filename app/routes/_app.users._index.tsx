@@ -4,6 +4,7 @@ import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { z } from "zod";
 import { Pager } from "~/components/Pager";
+import { PageSize } from "~/components/PageSize";
 import { RefreshButton } from "~/components/collectors/RefreshButton";
 import { StaleBanner } from "~/components/collectors/StaleBanner";
 import { Time } from "~/components/Time";
@@ -13,10 +14,10 @@ import { collectorFreshness } from "~/services/collectors/freshness.server";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { listStoredUsers } from "~/services/users/stored.server";
 import { allowPageCache } from "~/services/page-cache/cache.server";
+import { pageSizeFor } from "~/services/lists/page-size.server";
 
 export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
 
-const PAGE_SIZE = 50;
 const MAX_DAYS = 3650;
 
 const Query = z.object({
@@ -29,7 +30,7 @@ const Query = z.object({
 const Days = z.coerce.number({ invalid_type_error: "x" }).int().min(1).max(MAX_DAYS);
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { steward } = await requireAdmin(args);
+  const { steward, session } = await requireAdmin(args);
   const params = new URL(args.request.url).searchParams;
   const q = Query.parse(Object.fromEntries(params));
   // A bad "days" keeps the rest of the query and says what is wrong beside the field.
@@ -37,8 +38,9 @@ export async function loader(args: LoaderFunctionArgs) {
   const days = Days.safeParse(rawDays);
   const now = new Date();
   const dir = q.dir ?? DEFAULT_DIR[q.sort];
+  const pageSize = await pageSizeFor(steward.db, session.userId, params.get("size"));
   const [list, freshness] = await Promise.all([
-    listStoredUsers(steward.db, { search: q.q || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize: PAGE_SIZE }, now, steward.database.kind),
+    listStoredUsers(steward.db, { search: q.q || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize }, now, steward.database.kind),
     collectorFreshness(steward.db, steward.config, "user-counts", now),
   ]);
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
@@ -176,6 +178,7 @@ export default function UsersPage() {
         </table>
       )}
       <Pager page={data.page} pageSize={data.pageSize} total={data.total} />
+      <PageSize current={data.pageSize} />
     </>
   );
 }

@@ -24,9 +24,7 @@
  *   process can serve).
  * - LOAD_BENCH_CPU_PROF=<dir> runs the server with `--cpu-prof` into that directory (for finding what dominates).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +34,7 @@ import { TestClient } from "../../tests/helpers/http";
 import { percentile, type BenchResult } from "../types";
 import { FEDERATION_PAGE_URLS, collectAccounts, collectDestinations, createScratchPostgres, seedCountHistory, seedPostureScan } from "../seed";
 import { cpuSeconds, generate, machineBusySeconds, procStatus, stats, type RunStats } from "../load-generator";
+import { startServer, stopServer } from "../server-process";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const RATE = Number(process.env.LOAD_BENCH_RATE ?? 200);
@@ -95,48 +94,6 @@ const EXPECT: Record<string, string> = {
   "/federation?sort=destination&page=150": "hs0",
 };
 const HEADING: Record<string, string> = { overview: "Overview</h1>", "users search": "Users</h1>", federation: "Federation</h1>", security: "Security</h1>" };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const port = await freePort();
-  const prof = process.env.LOAD_BENCH_CPU_PROF;
-  const args = [...(prof ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] : []), "build/server.js"];
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    // stdout (one JSON log line per request, as in production) goes to /dev/null: reading it here would cost the
-    // load generator CPU that the server needs.
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", COLLECTORS_ENABLED: "false", LOG_LEVEL: "info", ...env },
-    // LOAD_BENCH_SERVER_LOG=<file> keeps them (for finding out what happened during a run).
-    stdio: ["ignore", process.env.LOAD_BENCH_SERVER_LOG ? fs.openSync(process.env.LOAD_BENCH_SERVER_LOG, "w") : "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() - started > 60_000) throw new Error(`server not answering after 60 s: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, url, stderr: () => stderr };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 /** Fetches every URL once and checks status, heading and expected rows. */
 async function checkPages(client: TestClient): Promise<void> {

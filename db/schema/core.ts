@@ -66,3 +66,13 @@ export const rateLimits = pgTable("rate_limits", {
   windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
   count: integer("count").notNull(),
 });
+
+/**
+ * Per-admin display preferences, by Matrix user id (so they follow the admin across browsers and sign-ins): the
+ * rows per page of the long lists (users, security, federation; issue 18).
+ */
+export const adminPreferences = pgTable("admin_preferences", {
+  userId: text("user_id").primaryKey(),
+  pageSize: integer("page_size").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
+});

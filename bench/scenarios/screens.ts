@@ -1,0 +1,270 @@
+/**
+ * Screens (issue 18): screen speed as a person feels it, in a real browser.
+ *
+ * - The production server (`node build/server.js`, NODE_ENV production) on a scratch database, PostgreSQL when
+ *   BENCH_DATABASE_URL is set (first: the targets are PostgreSQL's) and PGlite, seeded through the simulator with
+ *   SCREENS_BENCH_USERS (1000,100000) accounts collected by the user-counts collector, a year of count snapshots,
+ *   1,000 federation destinations, the simulator's registration tokens and a posture scan of as many users. The same
+ *   simulator (every account in it) is the live homeserver the server talks to (a user's page, tokens).
+ * - Debian's Chromium through playwright-core; a fresh browser context (profile: no cache, no storage) per iteration,
+ *   1 warm-up + SCREENS_BENCH_RUNS (5) measured; medians reported.
+ * - Each screen is reached as a person would: a click on a link or button (after the pointer rested on it for
+ *   SCREENS_BENCH_HOVER_MS, 150 ms, as a hand does before clicking). Measured from the click to the first animation
+ *   frame showing the screen's content (rows present, the first row the right one: the users list's expected rows come
+ *   from the stored-users service on the same database; the federation and security lists' from the server's HTML) and
+ *   to interactive (hydrated, client router idle), with the requests and bytes the navigation caused
+ *   (bench/screens-probe.ts). The cold users list is a page load by URL in a fresh profile with a session cookie,
+ *   measured from navigation start.
+ */
+import os from "node:os";
+import fs from "node:fs";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { openDatabase, type Database } from "../../db/client";
+import { loadConfig } from "../../app/config.server";
+import { createLogger } from "../../app/services/observability/log.server";
+import { createHomeserverClient } from "../../app/homeserver/index";
+import { runCollector } from "../../app/services/collectors/framework.server";
+import { userCountsCollector } from "../../app/services/users/counts-collector.server";
+import { listStoredUsers } from "../../app/services/users/stored.server";
+import { startSimulator, type Simulator } from "../../tests/simulator/index";
+import { launchBrowser } from "../../tests/helpers/browser";
+import { TestClient } from "../../tests/helpers/http";
+import { percentile, type BenchResult } from "../types";
+import { addAccounts, collectDestinations, createScratchPostgres, seedCountHistory, seedPostureScan } from "../seed";
+import { startServer, stopServer } from "../server-process";
+import { NetworkMeter, arm, benchContext, result, type Timing, type Watch } from "../screens-probe";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const SIZES = (process.env.SCREENS_BENCH_USERS ?? "1000,100000").split(",").map(Number);
+const RUNS = Number(process.env.SCREENS_BENCH_RUNS ?? 5);
+const HOVER_MS = Number(process.env.SCREENS_BENCH_HOVER_MS ?? 150);
+const DESTINATIONS = 1000;
+const SEARCH = "priya.okafor";
+const LARGEST = 1000;
+
+/** Targets (issue 18), for PostgreSQL at 100,000 users. */
+const CLIENT_NAV = "≤ 60 ms";
+const TARGETS: Record<string, { content?: string; interactive?: string }> = {
+  "sign-in → overview (charts drawn)": { content: "≤ 400 ms" },
+  "sign-in → users": { content: "≤ 250 ms" },
+  "users, cold page load": { content: "≤ 150 ms", interactive: "≤ 200 ms" },
+  [`users, ${LARGEST.toLocaleString("en")} per page`]: { content: "≤ 1000 ms" },
+};
+const limit = (t: string) => Number(/≤ (\d+)/.exec(t)![1]);
+
+interface Expected {
+  users: string[]; // first rows: page 1, page 2
+  usersLargest: { first: string; count: number };
+  search: string;
+  destination: string;
+  securityFirst: string;
+}
+
+const nav = (href: string) => `nav.app-nav a[href="${href}"]`;
+
+async function clickAndMeasure(page: Page, meter: NetworkMeter, selector: string, watch: Watch, what: string): Promise<Timing> {
+  meter.reset();
+  await arm(page, watch);
+  const target = page.locator(selector).first();
+  await target.hover();
+  if (HOVER_MS) await page.waitForTimeout(HOVER_MS);
+  await target.click();
+  return result(page, meter, what);
+}
+
+async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
+}
+
+async function signIn(page: Page, meter: NetworkMeter, baseUrl: string, next: string, watch: Watch, what: string): Promise<Timing> {
+  await page.goto(`${baseUrl}/login${next === "/" ? "" : `?next=${encodeURIComponent(next)}`}`);
+  await hydrated(page); // a person takes longer than that to type a password
+  await page.fill('input[name="username"]', "admin");
+  await page.fill('input[name="password"]', "admin");
+  return clickAndMeasure(page, meter, 'form button[type="submit"]', watch, what);
+}
+
+/** One iteration: every screen once, in three fresh contexts. */
+async function iteration(browser: Browser, baseUrl: string, ex: Expected): Promise<Map<string, Timing>> {
+  const out = new Map<string, Timing>();
+  const usersRow = (first: string, extra: string[] = []): Omit<Watch, "url"> => ({ selectors: ['[data-testid="users-table"] tbody tr:first-child', ...extra], text: first });
+  let context: BrowserContext | undefined;
+  try {
+    context = await benchContext(browser);
+    const page = await context.newPage();
+    const meter = await NetworkMeter.attach(page);
+    const charts = ["chart-accounts", "chart-active", "chart-registrations"].map((id) => `[data-testid="${id}"] svg.recharts-surface`);
+    out.set("sign-in → overview (charts drawn)", await signIn(page, meter, baseUrl, "/", { url: "^/$", selectors: ["main h1", ...charts], text: "Overview" }, "sign-in → overview"));
+    const step = async (name: string, selector: string, watch: Watch) => out.set(name, await clickAndMeasure(page, meter, selector, watch, name));
+    await step("users (50 per page)", nav("/users"), { url: "^/users$", ...usersRow(ex.users[0]) });
+    await step("users, next page", '.pager a:has-text("Older")', { url: "^/users\\?.*page=2", ...usersRow(ex.users[1]) });
+    await step(`users, ${LARGEST.toLocaleString("en")} per page`, `[data-testid="page-size"] a[data-size="${LARGEST}"]`, {
+      url: `^/users\\?.*size=${LARGEST}`,
+      ...usersRow(ex.usersLargest.first, [`[data-testid="users-table"] tbody tr:nth-child(${ex.usersLargest.count})`]),
+    });
+    // Back to 50 rows (not measured): the page size is remembered per admin.
+    meter.reset();
+    await arm(page, { url: "^/users\\?.*size=50", ...usersRow(ex.usersLargest.first) });
+    await page.locator('[data-testid="page-size"] a[data-size="50"]').click();
+    await result(page, meter, "back to 50 per page");
+    await page.fill("#users-q", SEARCH);
+    await step("users, search", 'form[role="search"] button[type="submit"]', { url: `^/users\\?.*q=${SEARCH}`, ...usersRow(ex.search) });
+    await step("a user's page", '[data-testid="users-table"] tbody tr:first-child a', { url: "^/users/", selectors: ["main h1"], text: ex.search });
+    await step("tokens", nav("/tokens"), { url: "^/tokens$", selectors: ['[data-testid="tokens-table"] tbody tr', '[data-testid="tokens-table"] tbody tr:nth-child(5)'], text: "" });
+    await step("a token's page", '[data-testid="tokens-table"] a:has-text("welcome-friends")', { url: "^/tokens/welcome-friends$", selectors: ['[data-testid="token-name"]'], text: "welcome-friends" });
+    await step("federation", nav("/federation"), { url: "^/federation$", selectors: ['[data-testid="destinations"] tbody tr:first-child'], text: ex.destination });
+    await step("a destination", '[data-testid="destinations"] tbody tr:first-child a', { url: "^/federation/", selectors: ["main h1", '[data-testid="destination-state"]'], text: ex.destination });
+    await step("security", nav("/security"), { url: "^/security$", selectors: ['[data-testid="posture-table"] tbody tr:first-child'], text: ex.securityFirst });
+    await step("audit", nav("/audit"), { url: "^/audit$", selectors: ["main table tbody tr:first-child"], text: "" });
+    const cookies = await context.cookies();
+    await meter.detach();
+    await context.close();
+
+    context = await benchContext(browser);
+    const p2 = await context.newPage();
+    const m2 = await NetworkMeter.attach(p2);
+    out.set("sign-in → users", await signIn(p2, m2, baseUrl, "/users", { url: "^/users$", ...usersRow(ex.users[0]) }, "sign-in → users"));
+    await m2.detach();
+    await context.close();
+
+    context = await benchContext(browser, { url: "^/users$", ...usersRow(ex.users[0]) });
+    await context.addCookies(cookies);
+    const p3 = await context.newPage();
+    const m3 = await NetworkMeter.attach(p3);
+    await p3.goto(`${baseUrl}/users`);
+    out.set("users, cold page load", await result(p3, m3, "users, cold page load"));
+    await m3.detach();
+  } finally {
+    await context?.close();
+  }
+  return out;
+}
+
+/** Seeds the database (see the header) with the simulator as the homeserver; returns a line describing it. */
+async function seed(database: Database, sim: Simulator, users: number): Promise<string> {
+  await database.migrate();
+  addAccounts(sim, users - sim.state.users.size);
+  const config = loadConfig({ HOMESERVER_URL: sim.url, SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123", COLLECTORS_ENABLED: "false", LOG_LEVEL: "error" });
+  const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, timeoutMs: 120_000 });
+  const outcome = await runCollector({ database, config, log: createLogger("error") }, userCountsCollector, hs, "cli");
+  if (outcome.status !== "ok") throw new Error(`user-counts collection failed: ${JSON.stringify(outcome)}`);
+  const now = new Date();
+  await seedCountHistory(database, now, 365);
+  const destinations = await collectDestinations(database, sim, DESTINATIONS);
+  await seedPostureScan(database, users, now);
+  return `${outcome.result.items.toLocaleString("en")} stored users, ${destinations.toLocaleString("en")} destinations, a year of snapshots, ${users.toLocaleString("en")} posture rows`;
+}
+
+async function expectedUsers(database: Database): Promise<Pick<Expected, "users" | "usersLargest" | "search">> {
+  const q = { filter: "all" as const, days: 30, sort: "name" as const, dir: "asc" as const, page: 1, pageSize: 50 };
+  const now = new Date();
+  const p1 = await listStoredUsers(database.db, q, now, database.kind);
+  const p2 = await listStoredUsers(database.db, { ...q, page: 2 }, now, database.kind);
+  const big = await listStoredUsers(database.db, { ...q, pageSize: LARGEST }, now, database.kind);
+  const s = await listStoredUsers(database.db, { ...q, search: SEARCH }, now, database.kind);
+  if (!s.rows.length) throw new Error(`no stored user matches ${SEARCH}`);
+  return { users: [p1.rows[0].userId, p2.rows[0].userId], usersLargest: { first: big.rows[0].userId, count: big.rows.length }, search: s.rows[0].userId };
+}
+
+/** The first rows of the federation and security lists as the server renders them. */
+async function expectedFromHtml(client: TestClient): Promise<Pick<Expected, "destination" | "securityFirst">> {
+  const fed = await (await client.get("/federation", { Accept: "text/html" })).text();
+  const dest = /data-testid="destinations"[\s\S]*?<tbody>[\s\S]*?href="\/federation\/([^"]+)"/.exec(fed);
+  const sec = await (await client.get("/security", { Accept: "text/html" })).text();
+  const user = /data-testid="posture-table"[\s\S]*?<tbody>[\s\S]*?data-user="([^"]+)"/.exec(sec);
+  if (!dest || !user) throw new Error("the federation or security list shows no rows");
+  return { destination: decodeURIComponent(dest[1]), securityFirst: user[1] };
+}
+
+async function benchOne(browser: Browser, label: "PGlite" | "PostgreSQL", baseUrl: string | undefined, users: number): Promise<BenchResult[]> {
+  const sim = await startSimulator({ users: 5, seed: 1 });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-screens-"));
+  const scratch = baseUrl ? await createScratchPostgres(baseUrl, `steward_bench_screens_${process.pid}`) : undefined;
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const tag = `${label}, ${users.toLocaleString("en")} users`;
+  try {
+    const t = performance.now();
+    const database = await openDatabase(scratch ? { url: scratch.url } : { dataDir });
+    let seeded: string;
+    let ex: Pick<Expected, "users" | "usersLargest" | "search">;
+    try {
+      seeded = await seed(database, sim, users);
+      ex = await expectedUsers(database);
+    } finally {
+      await database.close(); // the server opens it itself (PGlite: one process at a time)
+    }
+    console.log(`  ${tag}: seeded in ${((performance.now() - t) / 1000).toFixed(0)} s (${seeded})`);
+    server = await startServer({ HOMESERVER_URL: sim.url, SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123", STEWARD_DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    const client = new TestClient(server.url);
+    const signedIn = await client.signIn("admin", "admin", sim.url);
+    if (signedIn.status !== 302) throw new Error(`sign-in failed (${signedIn.status})`);
+    const expected: Expected = { ...ex, ...(await expectedFromHtml(client)) };
+
+    const loadBefore = uptime();
+    const runs: Array<Map<string, Timing>> = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const r = await iteration(browser, server.url, expected);
+      if (i > 0) runs.push(r); // the first is the warm-up
+    }
+    const loadAfter = uptime();
+    const results: BenchResult[] = [];
+    const names = [...runs[0].keys()];
+    for (const name of names) {
+      const xs = runs.map((r) => r.get(name)!);
+      const content = percentile(xs.map((x) => x.contentMs), 50);
+      const interactive = percentile(xs.map((x) => x.interactiveMs), 50);
+      const requests = percentile(xs.map((x) => x.requests), 50);
+      const kb = percentile(xs.map((x) => x.bytes), 50) / 1024;
+      const graded = label === "PostgreSQL" && users === 100_000;
+      const t = TARGETS[name] ?? (name.startsWith("sign-in") || name.includes("cold") ? {} : { content: CLIENT_NAV });
+      results.push({
+        name: `${tag}: ${name}`,
+        value: content,
+        unit: "ms",
+        ...(graded && t.content ? { target: t.content, ok: content <= limit(t.content) } : {}),
+        note: `interactive ${interactive.toFixed(0)} ms${graded && t.interactive ? ` (target ${t.interactive} ${interactive <= limit(t.interactive) ? "✅" : "❌"})` : ""}; ${requests} requests, ${kb.toFixed(1)} KB; to content ${xs.map((x) => x.contentMs.toFixed(0)).join("/")} ms`,
+      });
+    }
+    results[0].note += `; ${seeded}; load ${loadBefore} before, ${loadAfter} after`;
+    return results;
+  } finally {
+    if (server) await stopServer(server.child);
+    await sim.close();
+    await scratch?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The load averages from `uptime` (the machine is shared: they say how busy it was). */
+function uptime(): string {
+  try {
+    return /load average: (.*)$/.exec(execFileSync("uptime", { encoding: "utf8" }).trim())![1];
+  } catch {
+    return os.loadavg().map((l) => l.toFixed(2)).join(", ");
+  }
+}
+
+export default async function run(): Promise<BenchResult[]> {
+  if (!fs.existsSync(path.join(root, "build", "server.js"))) throw new Error("run npm run build first");
+  const only = process.env.SCREENS_BENCH_ONLY; // postgres | pglite, for investigating
+  const dbs: Array<["PGlite" | "PostgreSQL", string | undefined]> = [];
+  if (process.env.BENCH_DATABASE_URL && only !== "pglite") dbs.push(["PostgreSQL", process.env.BENCH_DATABASE_URL]);
+  if (only !== "postgres") dbs.push(["PGlite", undefined]);
+  const { browser, close } = await launchBrowser();
+  const results: BenchResult[] = [];
+  try {
+    for (const [label, url] of dbs) {
+      for (const users of SIZES) {
+        const t = performance.now();
+        results.push(...(await benchOne(browser, label, url, users)));
+        console.log(`  ${label}, ${users} users done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      }
+    }
+  } finally {
+    await close();
+  }
+  return results;
+}
