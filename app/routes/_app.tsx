@@ -1,9 +1,11 @@
 /** The signed-in shell: navigation, the admin and the homeserver in the header, sign-out. */
 import type { LoaderFunctionArgs } from "@remix-run/node";
+import type { ShouldRevalidateFunction } from "@remix-run/react";
 import { json } from "@remix-run/node";
 import { Form, NavLink, Outlet, useLoaderData } from "@remix-run/react";
 import { requireAdmin } from "~/services/auth/guard.server";
 import type { AppShellData } from "~/components/CsrfInput";
+import { preloadPage } from "~/components/preload";
 
 export async function loader(args: LoaderFunctionArgs) {
   const { session } = await requireAdmin(args);
@@ -17,6 +19,14 @@ export async function loader(args: LoaderFunctionArgs) {
   return json(data, { headers: { "Cache-Control": "no-store" } });
 }
 
+/**
+ * The shell's data (who is signed in, the homeserver, the CSRF token) does not change while the admin moves between
+ * pages: it is loaded again only after a form post (an action may sign out or rotate it), not on every navigation,
+ * which saves a request per click (issue 18). Every page's own loader still checks the session.
+ */
+export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, defaultShouldRevalidate }) =>
+  formMethod !== undefined && formMethod.toUpperCase() !== "GET" ? defaultShouldRevalidate : false;
+
 const NAV: [string, string][] = [
   ["/", "Overview"],
   ["/tokens", "Tokens"],
@@ -25,7 +35,6 @@ const NAV: [string, string][] = [
   ["/security", "Security"],
   ["/audit", "Audit"],
 ];
-
 export default function AppShell() {
   const shell = useLoaderData<typeof loader>();
   return (
@@ -36,7 +45,7 @@ export default function AppShell() {
         </a>
         <nav className="app-nav" aria-label="Main">
           {NAV.map(([to, label]) => (
-            <NavLink key={to} to={to} end={to === "/"} className={({ isActive }) => (isActive ? "active" : undefined)}>
+            <NavLink key={to} to={to} end={to === "/"} onMouseEnter={() => preloadPage(to)} onFocus={() => preloadPage(to)} className={({ isActive }) => (isActive ? "active" : undefined)}>
               {label}
             </NavLink>
           ))}

@@ -94,6 +94,11 @@ export default function UsersPage() {
     <>
       <div style={{ display: "flex", alignItems: "center", gap: "1rem", flexWrap: "wrap" }}>
         <h1 style={{ marginRight: "auto" }}>Users</h1>
+        {data.freshness.lastSuccessAt ? (
+          <span className="muted small" data-testid="as-of">
+            Steward&apos;s copy as of <Time value={data.freshness.lastSuccessAt} />
+          </span>
+        ) : null}
         <RefreshButton collector="user-counts" />
       </div>
       <StaleBanner freshness={data.freshness} />

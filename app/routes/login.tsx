@@ -4,6 +4,8 @@ import { json, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { Field } from "~/components/Field";
+import { preloadPage } from "~/components/preload";
+import { useEffect } from "react";
 import { recordAudit } from "~/services/audit/events.server";
 import { databaseUnavailable, getAdminSession, sessionSettings } from "~/services/auth/guard.server";
 import { hitRateLimit } from "~/services/auth/rate-limit.server";
@@ -149,6 +151,9 @@ export default function Login() {
   const errors: Errors = actionData?.errors ?? {};
   const mode = actionData?.values?.mode === "token" || params.get("mode") === "token" ? "token" : "password";
   const reason = params.get("reason");
+  const next = params.get("next") ?? "/";
+  // The page signing in leads to (the overview and its chart code, by default) loads while the admin types.
+  useEffect(() => preloadPage(next), [next]);
   return (
     <main className="login-page">
       <div className="panel">

@@ -29,6 +29,9 @@ export function RefreshButton({ collector, label = "Refresh now" }: { collector:
       return res.json();
     },
     refetchInterval: (q) => (q.state.data?.run?.status === "running" ? 1000 : false),
+    // Moving to another page with the same collector's button does not ask again within 15 s (one request per
+    // navigation; issue 18). A run started here is polled every second regardless.
+    staleTime: 15_000,
   });
   const start = useMutation({
     mutationFn: async () => {
