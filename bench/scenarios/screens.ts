@@ -197,7 +197,7 @@ async function benchOne(browser: Browser, label: "PGlite" | "PostgreSQL", baseUr
       await database.close(); // the server opens it itself (PGlite: one process at a time)
     }
     console.log(`  ${tag}: seeded in ${((performance.now() - t) / 1000).toFixed(0)} s (${seeded})`);
-    server = await startServer({ HOMESERVER_URL: sim.url, SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123", STEWARD_DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    server = await startServer({ TRUST_PROXY: "true", HOMESERVER_URL: sim.url, SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123", STEWARD_DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
     const client = new TestClient(server.url);
     const signedIn = await client.signIn("admin", "admin", sim.url);
     if (signedIn.status !== 302) throw new Error(`sign-in failed (${signedIn.status})`);

@@ -1,0 +1,113 @@
+/**
+ * Rows per page (issue 18) in real Chromium: 50 / 100 / 500 / 1,000 on the users list, with and without JavaScript;
+ * the choice is remembered per admin (a new browser profile signed in as the same admin gets it, the federation and
+ * security lists use it too); a size that is not offered is ignored. Screenshot: test-artifacts/users-page-size.png.
+ */
+import os from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { haveChromium, launchBrowser, artifactPath } from "../helpers/browser";
+import { addUser, startSimulator, type Simulator } from "../simulator/index";
+import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { loadConfig } from "../../app/config.server";
+import { createLogger } from "../../app/services/observability/log.server";
+import { runCollector } from "../../app/services/collectors/framework.server";
+import { userCountsCollector } from "../../app/services/users/counts-collector.server";
+import { createHomeserverClient } from "../../app/homeserver/index";
+
+describe.skipIf(!haveChromium)("rows per page in a browser", () => {
+  let sim: Simulator;
+  let steward: TestSteward;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  let stored = 0;
+  const pageErrors: string[] = [];
+
+  async function signedIn(javaScriptEnabled: boolean): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 1000 }, javaScriptEnabled });
+    const page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(steward.url + "/login");
+    await page.getByLabel("Homeserver").fill(sim.url);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("admin");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(steward.url + "/");
+    return { context, page };
+  }
+  const rows = (page: Page) => page.getByTestId("users-table").locator("tbody tr");
+  const current = (page: Page) => page.getByTestId("page-size").locator('[aria-current="true"]');
+
+  beforeAll(async () => {
+    sim = await startSimulator({ users: 4, seed: 3 });
+    for (let i = 0; i < 130; i++) addUser(sim.state, { localpart: `member${String(i).padStart(3, "0")}` }, sim.clock.now());
+    steward = await startTestSteward({ homeserverUrl: sim.url });
+    const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+    const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
+    const outcome = await runCollector({ database: steward.database, config, log: createLogger("error") }, userCountsCollector, hs, "cli");
+    expect(outcome.status).toBe("ok");
+    ({ browser, close: closeBrowser } = await launchBrowser());
+  });
+  afterAll(async () => {
+    await closeBrowser?.();
+    await steward?.close();
+    await sim?.close();
+  });
+
+  it("shows 50 rows, then 100 after a click, and keeps 100 for this admin in another browser profile and on the other lists", async () => {
+    const { context, page } = await signedIn(true);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
+    await page.waitForURL(steward.url + "/users");
+    await expect.poll(() => rows(page).count()).toBe(50);
+    expect(await current(page).textContent()).toBe("50");
+    expect(await page.getByTestId("page-size").textContent()).toBe("Rows per page:501005001,000");
+
+    await page.getByTestId("page-size").getByRole("link", { name: "100", exact: true }).click();
+    await page.waitForURL(/\/users\?size=100$/);
+    await expect.poll(() => rows(page).count()).toBe(100);
+    expect(await current(page).textContent()).toBe("100");
+    const pager = (await page.locator(".pager").textContent()) ?? "";
+    expect(pager).toMatch(/Page 1 of 2 · \d+ in all/);
+    stored = Number(/(\d+) in all/.exec(pager)![1]);
+    expect(stored).toBeGreaterThan(130);
+    await page.screenshot({ path: artifactPath("users-page-size.png"), fullPage: false });
+
+    // Next page keeps the size; the list without ?size= shows the remembered one.
+    await page.locator(".pager").getByRole("link", { name: "Older →" }).click();
+    await page.waitForURL(/page=2/);
+    await expect.poll(() => rows(page).count()).toBe(stored - 100);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Federation" }).click();
+    await page.waitForURL(steward.url + "/federation");
+    expect(await current(page).textContent()).toBe("100");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Security" }).click();
+    await page.waitForURL(steward.url + "/security");
+    expect(await current(page).textContent()).toBe("100");
+    await context.close();
+
+    const other = await signedIn(true);
+    await other.page.goto(steward.url + "/users");
+    await expect.poll(() => rows(other.page).count()).toBe(100);
+    // A size that is not offered is ignored: the remembered one stays.
+    await other.page.goto(steward.url + "/users?size=7");
+    await expect.poll(() => rows(other.page).count()).toBe(100);
+    await other.context.close();
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it("works without JavaScript: the links are plain links, the size is remembered", async () => {
+    const { context, page } = await signedIn(false);
+    await page.goto(steward.url + "/users");
+    await page.getByTestId("page-size").getByRole("link", { name: "500", exact: true }).click();
+    await page.waitForURL(/\/users\?size=500$/);
+    expect(await rows(page).count()).toBe(stored);
+    expect(await current(page).textContent()).toBe("500");
+    await page.goto(steward.url + "/users?q=member");
+    expect(await rows(page).count()).toBe(130);
+    await page.getByTestId("page-size").getByRole("link", { name: "50", exact: true }).click();
+    await page.waitForURL(/\/users\?q=member&size=50$/);
+    expect(await rows(page).count()).toBe(50);
+    await page.goto(steward.url + "/users");
+    expect(await rows(page).count()).toBe(50);
+    await context.close();
+  }, 120_000);
+});
