@@ -8,15 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { count, eq, inArray, sql } from "drizzle-orm";
 import { startSimulator, type FaultKind, type Simulator } from "../simulator/index";
-import { startTestSteward, type TestSteward } from "../helpers/steward";
+import type { TestSteward } from "../helpers/steward";
+import { startStewardWithScheduler, type Scheduler } from "../helpers/scheduler";
 import { TestClient } from "../helpers/http";
-import { createCollectorControl } from "../../server/collectors";
 import { COLLECTORS } from "../../app/services/collectors/registry.server";
 import { collectorStatus, intervalSeconds, nextDueAt } from "../../app/services/collectors/framework.server";
 import { auditEvents, collectorRuns, postureNudges, registrationTokenRecords } from "../../db/schema";
 import { tokenState } from "../../app/services/tokens/rules.server";
-
-type Scheduler = ReturnType<typeof createCollectorControl>;
 
 let sim: Simulator;
 let steward: TestSteward;
@@ -33,19 +31,10 @@ let destination: string;
 beforeAll(async () => {
   process.on("unhandledRejection", onRejection);
   sim = await startSimulator({ users: 12, seed: 3 });
-  steward = await startTestSteward({
+  ({ steward, scheduler } = await startStewardWithScheduler({
     homeserverUrl: sim.url,
     env: { HOMESERVER_TIMEOUT_MS: "500", HOMESERVER_ADMIN_TOKEN: sim.adminToken },
-    attach: async (ctx) => {
-      const abort = new AbortController();
-      scheduler = createCollectorControl(ctx, abort);
-      ctx.collectors = scheduler.control;
-      return async () => {
-        abort.abort();
-        await scheduler.drain();
-      };
-    },
-  });
+  }));
   client = new TestClient(steward.url);
   expect((await client.postForm("/login", { homeserver: sim.url, mode: "token", accessToken: sim.adminToken })).status).toBe(302);
   csrf = await client.csrfToken("/");

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
-import { startTestSteward, type TestSteward } from "../helpers/steward";
+import type { TestSteward } from "../helpers/steward";
+import { startStewardWithScheduler, type Scheduler } from "../helpers/scheduler";
 import { TestClient } from "../helpers/http";
-import { createCollectorControl } from "../../server/collectors";
 import { MetricsRegistry } from "../../app/services/observability/metrics.server";
 import { MetricsRegistryBefore, renderGaugesBefore } from "../helpers/metrics-before";
 
@@ -44,6 +44,7 @@ const isProcessMetric = (name: string) => /^(process_|nodejs_)/.test(name);
 let sim: Simulator;
 let steward: TestSteward;
 let client: TestClient;
+let scheduler: Scheduler;
 const before = new MetricsRegistryBefore();
 
 beforeAll(async () => {
@@ -57,20 +58,10 @@ beforeAll(async () => {
     };
   }
   sim = await startSimulator({ users: 8, seed: 11 });
-  let scheduler!: ReturnType<typeof createCollectorControl>;
-  steward = await startTestSteward({
+  ({ steward, scheduler } = await startStewardWithScheduler({
     homeserverUrl: sim.url,
     env: { HOMESERVER_ADMIN_TOKEN: sim.adminToken },
-    attach: async (ctx) => {
-      const abort = new AbortController();
-      scheduler = createCollectorControl(ctx, abort);
-      ctx.collectors = scheduler.control;
-      return async () => {
-        abort.abort();
-        await scheduler.drain();
-      };
-    },
-  });
+  }));
   await scheduler.tick();
   await scheduler.drain();
   client = new TestClient(steward.url);

@@ -6,14 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
-import { startTestSteward, type TestSteward } from "../helpers/steward";
+import type { TestSteward } from "../helpers/steward";
+import { startStewardWithScheduler, type Scheduler } from "../helpers/scheduler";
 import { TestClient } from "../helpers/http";
-import { createCollectorControl } from "../../server/collectors";
 import { COLLECTORS } from "../../app/services/collectors/registry.server";
 
 let sim: Simulator;
 let steward: TestSteward;
-let scheduler: ReturnType<typeof createCollectorControl>;
+let scheduler: Scheduler;
 let client: TestClient;
 let userId: string;
 let token: string;
@@ -40,19 +40,10 @@ function parseMetrics(text: string): Sample[] {
 
 beforeAll(async () => {
   sim = await startSimulator({ users: 8, seed: 5 });
-  steward = await startTestSteward({
+  ({ steward, scheduler } = await startStewardWithScheduler({
     homeserverUrl: sim.url,
     env: { HOMESERVER_ADMIN_TOKEN: sim.adminToken },
-    attach: async (ctx) => {
-      const abort = new AbortController();
-      scheduler = createCollectorControl(ctx, abort);
-      ctx.collectors = scheduler.control;
-      return async () => {
-        abort.abort();
-        await scheduler.drain();
-      };
-    },
-  });
+  }));
   await scheduler.tick();
   await scheduler.drain();
   client = new TestClient(steward.url);

@@ -27,15 +27,15 @@ describe("import direction", () => {
   it("catches a planted violation of each rule", () => {
     const planted = new Map(files);
     const add = (file: string, line: string) => planted.set(file, `${line}\n${planted.get(file) ?? ""}`);
-    add("app/components/KpiCards.tsx", 'import type { KpiContext } from "~/services/overview/kpis.server";');
+    add("app/components/overview/KpiCards.tsx", 'import type { KpiContext } from "~/services/overview/kpis.server";');
     add("app/components/Pager.tsx", 'import { schema } from "../../db/schema";');
     add("app/services/tokens/tokens.server.ts", 'import { TokenBadge } from "../../components/tokens/TokenBadges";');
     add("app/services/users/stored.server.ts", 'import type { StewardContext } from "../../context.server";');
     add("app/homeserver/users.ts", 'const m = await import("../services/users/stored.server");');
     const found = violations(importEdges(root, planted)).sort();
     expect(found).toEqual([
-      "app/components/KpiCards.tsx:1 imports app/services/overview/kpis.server.ts: a component imports a server module",
       "app/components/Pager.tsx:1 imports db/schema/index.ts: a component imports the database layer",
+      "app/components/overview/KpiCards.tsx:1 imports app/services/overview/kpis.server.ts: a component imports a server module",
       "app/homeserver/users.ts:1 imports app/services/users/stored.server.ts: the homeserver client imports the app",
       "app/services/tokens/tokens.server.ts:1 imports app/components/tokens/TokenBadges.tsx: a service imports a component",
       "app/services/users/stored.server.ts:1 imports app/context.server.ts: a service imports the app context",
