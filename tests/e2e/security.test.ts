@@ -21,7 +21,7 @@ describe.skipIf(!haveChromium)("security report in a browser", () => {
   let page: Page;
 
   beforeAll(async () => {
-    sim = await startSimulator({ users: 30, seed: 21 });
+    sim = await startSimulator({ users: 60, seed: 21 });
     steward = await startTestSteward({ homeserverUrl: sim.url });
     // Three scans a few hours apart give the chart some history; one user secures their account in between.
     const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
@@ -56,6 +56,35 @@ describe.skipIf(!haveChromium)("security report in a browser", () => {
     await chart.locator("svg.recharts-surface").first().waitFor();
     expect(await chart.locator(".recharts-line").count()).toBe(4);
     await page.screenshot({ path: artifactPath("security-report.png"), fullPage: true });
+  });
+
+  it("is a compact table: one row per user, one column per check, 50 users in about two screens, the chart as wide as its card", async () => {
+    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.goto(steward.url + "/security");
+    const table = page.getByTestId("posture-table");
+    const rows = table.locator("tbody tr");
+    expect(await rows.count()).toBe(50);
+    const heads = await table.locator("thead th").allTextContents();
+    expect(heads.map((h) => h.trim())).toEqual(expect.arrayContaining(["User", "Verdict", "Cross-signing", "Recovery", "Key backup", "Sessions verified"]));
+    // Every row has one cell per check, each an icon and a word.
+    const first = rows.first();
+    for (const check of ["fully_secured", "cross_signing", "recovery", "key_backup", "no_unverified_sessions"]) {
+      const cell = first.locator(`td[data-check="${check}"]`);
+      expect(await cell.count()).toBe(1);
+      expect((await cell.textContent())!.trim()).toMatch(/^[✓✗?] (OK|Missing|Unknown|Secured|Not secured)$/);
+    }
+    // Details stay closed until asked for: the row is one line.
+    expect(await table.locator("details[open]").count()).toBe(0);
+    await page.screenshot({ path: artifactPath("security-compact.png"), fullPage: true });
+    const box = (await table.boundingBox())!;
+    expect(box.height).toBeLessThanOrEqual(2 * 900);
+    // The chart uses its card's width.
+    const chart = page.getByTestId("posture-chart");
+    const svg = chart.locator(".recharts-wrapper > svg.recharts-surface");
+    await svg.waitFor();
+    const cardWidth = (await chart.boundingBox())!.width;
+    expect((await svg.boundingBox())!.width).toBeGreaterThan(cardWidth * 0.9);
+    await page.setViewportSize({ width: 1200, height: 1400 });
   });
 
   it("filters to users without cross-signing and drills down into sessions", async () => {

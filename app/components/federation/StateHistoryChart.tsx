@@ -1,9 +1,9 @@
 /**
- * Destinations per state over time (stacked areas). A fixed-size chart drawn only after hydration: recharts
+ * Destinations per state over time (stacked areas), as wide as its card. Drawn only after hydration: recharts
  * measures the DOM, so the server renders a placeholder of the same size (no layout shift, no mismatch).
  */
 import { useEffect, useState } from "react";
-import { Area, AreaChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { STATE_ORDER, STATE_TEXT } from "./states";
 
 export interface HistoryPoint {
@@ -14,7 +14,6 @@ export interface HistoryPoint {
   dead: number;
 }
 
-const WIDTH = 760;
 const HEIGHT = 260;
 
 const tick = (ms: number) => new Date(ms).toLocaleString("en-GB", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
@@ -26,9 +25,10 @@ export function StateHistoryChart({ points }: { points: HistoryPoint[] }) {
     return <p className="muted">No snapshots yet: the chart starts with the first collection.</p>;
   }
   return (
-    <div style={{ width: WIDTH, maxWidth: "100%", height: HEIGHT, overflowX: "auto" }} data-testid="state-chart" aria-label="Destinations per state over time">
+    <div style={{ width: "100%", height: HEIGHT }} data-testid="state-chart" aria-label="Destinations per state over time">
       {mounted ? (
-        <AreaChart width={WIDTH} height={HEIGHT} data={points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+        <ResponsiveContainer width="100%" height={HEIGHT} initialDimension={{ width: 800, height: HEIGHT }}>
+          <AreaChart data={points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
           <YAxis allowDecimals={false} />
@@ -37,7 +37,8 @@ export function StateHistoryChart({ points }: { points: HistoryPoint[] }) {
           {STATE_ORDER.map((s) => (
             <Area key={s} type="stepAfter" dataKey={s} name={STATE_TEXT[s].label} stackId="states" stroke={STATE_TEXT[s].color} fill={STATE_TEXT[s].color} fillOpacity={0.35} isAnimationActive={false} />
           ))}
-        </AreaChart>
+          </AreaChart>
+        </ResponsiveContainer>
       ) : null}
     </div>
   );

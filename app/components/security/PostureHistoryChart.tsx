@@ -1,8 +1,8 @@
 /**
- * Share of users passing each check, per scan. Fixed size, drawn only after hydration (recharts measures the DOM);
+ * Share of users passing each check, per scan, as wide as its card. Drawn only after hydration (recharts measures the DOM);
  * the server renders a same-sized box with a text summary.
  */
-import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame } from "../charts/ChartFrame";
 
 export interface PosturePoint {
@@ -14,7 +14,6 @@ export interface PosturePoint {
   keyBackup: number;
 }
 
-const WIDTH = 760;
 const HEIGHT = 240;
 const LINES: Array<[keyof PosturePoint, string, string]> = [
   ["fullySecured", "Fully secured", "#15803d"],
@@ -31,8 +30,8 @@ export function PostureHistoryChart({ points }: { points: PosturePoint[] }) {
   return (
     <ChartFrame title="Share of users passing each check, per scan" summary={summary} empty={points.length ? null : "No complete scan yet: the chart starts with the first one."} testId="posture-chart">
       {() => (
-        <div style={{ width: WIDTH, maxWidth: "100%", height: HEIGHT, overflowX: "auto" }}>
-          <LineChart width={WIDTH} height={HEIGHT} data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+        <ResponsiveContainer width="100%" height={HEIGHT} initialDimension={{ width: 800, height: HEIGHT }}>
+          <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
             <YAxis domain={[0, 100]} unit="%" />
@@ -42,7 +41,7 @@ export function PostureHistoryChart({ points }: { points: PosturePoint[] }) {
               <Line key={key} type="monotone" dataKey={key} name={name} stroke={color} dot={points.length < 30} isAnimationActive={false} />
             ))}
           </LineChart>
-        </div>
+        </ResponsiveContainer>
       )}
     </ChartFrame>
   );

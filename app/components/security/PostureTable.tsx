@@ -1,10 +1,11 @@
 /**
- * Per-user rows with a drill-down listing each session and its state. The checkboxes belong to the nudge form
- * (GET /security/nudge?user=…). Display names are homeserver data: plain text only.
+ * The report as a compact table: one row per user, one column per check (an icon and a word), the sessions and
+ * the details (each session's state, where the backup state came from, the reasons behind "unknown") on expand.
+ * The checkboxes belong to the nudge form (GET /security/nudge?user=…). Display names are homeserver data: plain
+ * text, isolated from the text around them.
  */
 import { Time } from "../Time";
-import { CheckBadge } from "./CheckBadge";
-import { DEVICE_STATE_TEXT, SOURCE_TEXT } from "./checks";
+import { CHECK_NAMES, CHECK_TEXT, DEVICE_STATE_TEXT, SOURCE_TEXT, type CheckKey, type Status } from "./checks";
 
 export interface PostureRowView {
   userId: string;
@@ -26,17 +27,69 @@ export interface PostureRowView {
   notes: Record<string, string> | null;
 }
 
+const COLUMN_OF: Record<CheckKey, keyof PostureRowView> = {
+  fully_secured: "fullySecured",
+  cross_signing: "crossSigning",
+  recovery: "recovery",
+  key_backup: "keyBackup",
+  no_unverified_sessions: "noUnverifiedSessions",
+};
+const NOTE_OF: Partial<Record<CheckKey, string>> = { cross_signing: "cross_signing", recovery: "recovery", key_backup: "key_backup", no_unverified_sessions: "devices" };
+/** Short column heads; the full name is the header's title. */
+const HEAD: Record<CheckKey, string> = {
+  fully_secured: "Verdict",
+  cross_signing: "Cross-signing",
+  recovery: "Recovery",
+  key_backup: "Key backup",
+  no_unverified_sessions: "Sessions verified",
+};
+const CELL: Record<Status, { icon: string; word: string; cls: string }> = {
+  ok: { icon: "✓", word: "OK", cls: "ok" },
+  missing: { icon: "✗", word: "Missing", cls: "bad" },
+  unknown: { icon: "?", word: "Unknown", cls: "warn" },
+};
+const NOTE_LABEL: Record<string, string> = { cross_signing: "Cross-signing", recovery: "Recovery", key_backup: "Key backup", devices: "Sessions" };
+
+function statusOf(v: string): Status {
+  return v === "ok" || v === "missing" ? v : "unknown";
+}
+
+/** One check's verdict in a cell: icon + word, the reason (if any) on hover. */
+function CheckCell({ check, status, note }: { check: CheckKey; status: string; note?: string }) {
+  const s = statusOf(status);
+  const c = CELL[s];
+  const word = check === "fully_secured" && s !== "unknown" ? (s === "ok" ? "Secured" : "Not secured") : c.word;
+  return (
+    <td className={`check-cell ${c.cls}`} data-check={check} data-status={s} title={note ? `${CHECK_TEXT[check].label}: ${note}` : CHECK_TEXT[check].label}>
+      <span aria-hidden="true" className="check-icon">
+        {c.icon}
+      </span>{" "}
+      {word}
+    </td>
+  );
+}
+
+function sessionsSummary(r: PostureRowView): string {
+  const extra = [r.unverifiedDevices ? `${r.unverifiedDevices} unverified` : "", r.staleDevices ? `${r.staleDevices} stale` : "", r.noKeyDevices ? `${r.noKeyDevices} without keys` : ""].filter(Boolean);
+  return `${r.devices}${extra.length ? ` (${extra.join(", ")})` : ""}`;
+}
+
 export function PostureTable({ rows, formId }: { rows: PostureRowView[]; formId: string }) {
   if (!rows.length) return <p className="muted">No users match these filters.</p>;
   return (
-    <table data-testid="posture-table">
+    <table data-testid="posture-table" className="compact posture-table">
       <thead>
         <tr>
-          <th scope="col" aria-label="Select" />
+          <th scope="col">
+            <span className="visually-hidden">Select</span>
+          </th>
           <th scope="col">User</th>
-          <th scope="col">Verdict</th>
-          <th scope="col">Checks</th>
-          <th scope="col">Sessions</th>
+          {CHECK_NAMES.map((c) => (
+            <th scope="col" key={c} title={CHECK_TEXT[c].help}>
+              {HEAD[c]}
+            </th>
+          ))}
+          <th scope="col">Sessions and details</th>
         </tr>
       </thead>
       <tbody>
@@ -45,53 +98,56 @@ export function PostureTable({ rows, formId }: { rows: PostureRowView[]; formId:
             <td>
               <input type="checkbox" name="user" value={r.userId} form={formId} aria-label={`Select ${r.userId}`} />
             </td>
-            <td>
-              <div>{r.userId}</div>
-              {r.displayname ? <div className="small muted">{r.displayname}</div> : null}
-              {r.category !== "active" ? <span className="badge">{r.category}</span> : null}
+            <td className="user-cell">
+              <bdi>{r.userId}</bdi>
+              {r.displayname ? (
+                <>
+                  {" "}
+                  <span className="small muted name" title={r.displayname}>
+                    <bdi>{r.displayname}</bdi>
+                  </span>
+                </>
+              ) : null}
+              {r.category !== "active" ? (
+                <>
+                  {" "}
+                  <span className="badge">{r.category}</span>
+                </>
+              ) : null}
             </td>
-            <td>
-              <CheckBadge check="fully_secured" status={r.fullySecured} />
-            </td>
-            <td>
-              <CheckBadge check="cross_signing" status={r.crossSigning} note={r.notes?.cross_signing} />{" "}
-              <CheckBadge check="recovery" status={r.recovery} note={r.notes?.recovery} />{" "}
-              <CheckBadge check="key_backup" status={r.keyBackup} note={r.notes?.key_backup} />{" "}
-              <CheckBadge check="no_unverified_sessions" status={r.noUnverifiedSessions} note={r.notes?.devices} />
-              <div className="small muted">
-                Backup: {SOURCE_TEXT[r.backupSource] ?? r.backupSource}
-                {r.backupVersion ? `, version ${r.backupVersion}${r.backupKeyCount !== null ? `, ${r.backupKeyCount} keys` : ""}` : ""}
-              </div>
-            </td>
+            {CHECK_NAMES.map((c) => (
+              <CheckCell key={c} check={c} status={String(r[COLUMN_OF[c]])} note={NOTE_OF[c] ? r.notes?.[NOTE_OF[c]!] : undefined} />
+            ))}
             <td>
               <details>
-                <summary>
-                  {r.devices} session{r.devices === 1 ? "" : "s"}
-                  {r.unverifiedDevices ? `, ${r.unverifiedDevices} unverified` : ""}
-                  {r.staleDevices ? `, ${r.staleDevices} stale` : ""}
-                  {r.noKeyDevices ? `, ${r.noKeyDevices} without keys` : ""}
-                </summary>
-                {r.deviceList?.length ? (
-                  <ul className="small">
-                    {r.deviceList.map((d) => (
-                      <li key={d.id} data-device={d.id} data-state={d.state}>
-                        <code>{d.id}</code> {d.name ? `“${d.name}”` : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
-                        {d.stale ? " (stale)" : ""}, last seen <Time value={d.lastSeenTs} />
-                      </li>
-                    ))}
-                  </ul>
-                ) : (
-                  <p className="small muted">No sessions.</p>
-                )}
-                {r.notes && Object.keys(r.notes).length ? (
-                  <ul className="small muted">
-                    {Object.entries(r.notes).map(([k, v]) => (
-                      <li key={k}>
-                        {k.replace(/_/g, " ")}: {v}
-                      </li>
-                    ))}
-                  </ul>
-                ) : null}
+                <summary>{sessionsSummary(r)}</summary>
+                <div className="small">
+                  {r.deviceList?.length ? (
+                    <ul>
+                      {r.deviceList.map((d) => (
+                        <li key={d.id} data-device={d.id} data-state={d.state}>
+                          <code>{d.id}</code> {d.name ? <bdi>“{d.name}”</bdi> : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
+                          {d.stale ? " (stale)" : ""}, last seen <Time value={d.lastSeenTs} />
+                        </li>
+                      ))}
+                    </ul>
+                  ) : (
+                    <p className="muted">No sessions.</p>
+                  )}
+                  <p className="muted">
+                    Key backup: {SOURCE_TEXT[r.backupSource] ?? r.backupSource}
+                    {r.backupVersion ? `, version ${r.backupVersion}${r.backupKeyCount !== null ? `, ${r.backupKeyCount} keys` : ""}` : ""}
+                  </p>
+                  {r.notes && Object.keys(r.notes).length ? (
+                    <ul className="muted">
+                      {Object.entries(r.notes).map(([k, v]) => (
+                        <li key={k}>
+                          {NOTE_LABEL[k] ?? k.replace(/_/g, " ")}: {v}
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null}
+                </div>
               </details>
             </td>
           </tr>
