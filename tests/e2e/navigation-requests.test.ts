@@ -1,0 +1,89 @@
+/**
+ * What a click costs (issue 18), in real Chromium: paging a list asks the server for its data once (the shell's
+ * loader does not run again on a GET navigation); resting the pointer on a navigation link preloads that page's
+ * JavaScript; the sign-in page preloads the page it leads to (the overview's chart code); moving between two pages
+ * with the same collector's "Refresh now" does not ask for its status again.
+ */
+import os from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { haveChromium, launchBrowser } from "../helpers/browser";
+import { addUser, startSimulator, type Simulator } from "../simulator/index";
+import { startTestSteward, type TestSteward } from "../helpers/steward";
+import { loadConfig } from "../../app/config.server";
+import { createLogger } from "../../app/services/observability/log.server";
+import { runCollector } from "../../app/services/collectors/framework.server";
+import { userCountsCollector } from "../../app/services/users/counts-collector.server";
+import { createHomeserverClient } from "../../app/homeserver/index";
+
+describe.skipIf(!haveChromium)("requests per navigation", () => {
+  let sim: Simulator;
+  let steward: TestSteward;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  let page: Page;
+  const requests: string[] = [];
+  const hydrated = () => page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
+  // With lazy route discovery the manifest learns a route when a link to it renders: wait for it.
+  const moduleOf = async (id: string) => {
+    await page.waitForFunction((r) => Boolean((window as unknown as { __remixManifest: { routes: Record<string, unknown> } }).__remixManifest.routes[r]), id);
+    return page.evaluate((r) => (window as unknown as { __remixManifest: { routes: Record<string, { module: string }> } }).__remixManifest.routes[r].module, id);
+  };
+  const preloads = () => page.evaluate(() => [...document.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.getAttribute("href") ?? ""));
+
+  beforeAll(async () => {
+    sim = await startSimulator({ users: 4, seed: 7 });
+    for (let i = 0; i < 70; i++) addUser(sim.state, { localpart: `person${String(i).padStart(2, "0")}` }, sim.clock.now());
+    steward = await startTestSteward({ homeserverUrl: sim.url });
+    const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+    const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
+    expect((await runCollector({ database: steward.database, config, log: createLogger("error") }, userCountsCollector, hs, "cli")).status).toBe("ok");
+    ({ browser, close: closeBrowser } = await launchBrowser());
+    const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+    page = await context.newPage();
+    page.on("request", (r) => requests.push(r.url().replace(steward.url, "")));
+  });
+  afterAll(async () => {
+    await closeBrowser?.();
+    await steward?.close();
+    await sim?.close();
+  });
+
+  it("the sign-in page preloads the overview's modules before the admin signs in", async () => {
+    await page.goto(steward.url + "/login");
+    await hydrated();
+    const overview = await moduleOf("routes/_app._index");
+    await expect.poll(preloads).toContain(overview);
+    await page.getByLabel("Homeserver").fill(sim.url);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("admin");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(steward.url + "/");
+    await page.getByTestId("chart-accounts").locator('svg.recharts-surface[role="application"]').waitFor();
+  }, 60_000);
+
+  it("a navigation link preloads its page's modules on hover; Refresh now's status is not asked again", async () => {
+    const users = await moduleOf("routes/_app.users._index");
+    expect(await preloads()).not.toContain(users);
+    const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" });
+    await link.hover();
+    await expect.poll(preloads).toContain(users);
+    await expect.poll(() => requests.filter((r) => r.startsWith("/api/collectors/user-counts")).length).toBe(1);
+    requests.length = 0;
+    await link.click();
+    await page.waitForURL(steward.url + "/users");
+    await page.getByTestId("users-table").waitFor();
+    await page.waitForLoadState("networkidle");
+    expect(requests.filter((r) => r.startsWith("/api/collectors/"))).toEqual([]);
+    expect(requests.filter((r) => r.includes("_data="))).toEqual(["/users?_data=routes%2F_app.users._index"]);
+  }, 60_000);
+
+  it("the next page of a list is one request for data", async () => {
+    requests.length = 0;
+    await page.locator(".pager").getByRole("link", { name: "Older →" }).click();
+    await page.waitForURL(/page=2/);
+    await expect.poll(() => page.getByTestId("users-table").locator("tbody tr").first().textContent()).toContain("person");
+    await page.waitForLoadState("networkidle");
+    expect(requests.filter((r) => r.includes("_data="))).toEqual(["/users?page=2&_data=routes%2F_app.users._index"]);
+  }, 60_000);
+});
