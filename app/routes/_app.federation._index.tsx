@@ -160,6 +160,7 @@ export default function FederationPage() {
           Apply
         </button>
       </Form>
+      <PageSize current={d.pageSize} />
 
       {d.rows.length === 0 ? (
         <p className="muted">{d.query.q || d.query.state ? "No destination matches this filter." : "No destinations known yet."}</p>
@@ -200,7 +201,6 @@ export default function FederationPage() {
         </table>
       )}
       <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
-      <PageSize current={d.pageSize} />
     </>
   );
 }

@@ -118,6 +118,7 @@ export default function SecurityPage() {
         · <a href={`/security/export.json${exportQs}`}>Export JSON</a> ·{" "}
         <Link to={`/security/nudge?${d.filter ? `${d.filter}&` : ""}all=1`}>Nudge everyone in this filter ({d.total.toLocaleString("en")})</Link>
       </p>
+      <PageSize current={d.pageSize} />
       <form id="nudge-selection" method="get" action="/security/nudge">
         <button type="submit" className="secondary">
           Nudge selected users
@@ -125,7 +126,6 @@ export default function SecurityPage() {
       </form>
       <PostureTable rows={d.rows} formId="nudge-selection" />
       <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
-      <PageSize current={d.pageSize} />
     </>
   );
 }

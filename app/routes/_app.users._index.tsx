@@ -140,6 +140,7 @@ export default function UsersPage() {
           Apply
         </button>
       </Form>
+      <PageSize current={data.pageSize} />
       {data.stored === 0 ? (
         <p className="muted">No users have been collected yet. The user-counts collector fills this list.</p>
       ) : data.rows.length === 0 ? (
@@ -183,7 +184,6 @@ export default function UsersPage() {
         </table>
       )}
       <Pager page={data.page} pageSize={data.pageSize} total={data.total} />
-      <PageSize current={data.pageSize} />
     </>
   );
 }
