@@ -79,6 +79,8 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
   }, 60_000);
 
   it("the next page of a list is one request for data", async () => {
+    await page.goto(steward.url + "/users");
+    await hydrated();
     requests.length = 0;
     await page.locator(".pager").getByRole("link", { name: "Older →" }).click();
     await page.waitForURL(/page=2/);
