@@ -17,6 +17,7 @@ import { registerApi, type RegisterApi } from "./register";
 import { serverApi, type ServerApi } from "./server";
 import { tokensApi, type TokensApi } from "./tokens";
 import { usersApi, type UsersApi } from "./users";
+import { userActionsApi, type UserActionsApi } from "./user-actions";
 
 export interface HomeserverClient {
   http: HomeserverHttp;
@@ -25,6 +26,8 @@ export interface HomeserverClient {
   authMetadata: AuthMetadataApi;
   server: ServerApi;
   users: UsersApi;
+  /** Acting on users and sessions (reference §9). */
+  userActions: UserActionsApi;
   devices: DevicesApi;
   tokens: TokensApi;
   register: RegisterApi;
@@ -44,6 +47,7 @@ export function createHomeserverClientFromHttp(http: HomeserverHttp): Homeserver
     authMetadata: authMetadataApi(http),
     server: serverApi(http),
     users: usersApi(http),
+    userActions: userActionsApi(http),
     devices: devicesApi(http),
     tokens: tokensApi(http),
     register: registerApi(http),
@@ -81,6 +85,7 @@ export type {
   WhoisResult,
 } from "./users";
 export type { Device } from "./devices";
+export type { UserActionsApi, UserChanges } from "./user-actions";
 export type { CreateTokenOptions, RegistrationToken, UpdateTokenOptions } from "./tokens";
 export type { RegisterRequest, RegisterStepResult, UiaFlow } from "./register";
 export type {
