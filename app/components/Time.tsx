@@ -1,20 +1,12 @@
 /**
- * A timestamp shown relative ("3 h ago") with the absolute time in the admin's time zone on hover. The server
+ * A timestamp shown relative ("3 h ago", or "in 3 h" with tense="future") with the absolute time in the admin's time zone on hover. The server
  * renders UTC; after hydration the browser's zone is used.
  */
 import { useEffect, useState } from "react";
+import { relativeTime, type Tense } from "~/services/format/time";
 
-export function formatRelative(ms: number, now: number): string {
-  const diff = now - ms;
-  const abs = Math.abs(diff);
-  const fmt = (v: number, unit: string) => (diff >= 0 ? `${v} ${unit} ago` : `in ${v} ${unit}`);
-  if (abs < 60_000) return diff >= 0 ? "just now" : "in under a minute";
-  if (abs < 3600_000) return fmt(Math.round(abs / 60_000), "min");
-  if (abs < 86400_000) return fmt(Math.round(abs / 3600_000), "h");
-  if (abs < 60 * 86400_000) return fmt(Math.round(abs / 86400_000), "d");
-  if (abs < 730 * 86400_000) return fmt(Math.round(abs / (30 * 86400_000)), "mo");
-  return fmt(Math.round(abs / (365 * 86400_000)), "y");
-}
+/** Kept for callers written before issue 14: the app's one relative-time function is `relativeTime`. */
+export const formatRelative = relativeTime;
 
 /**
  * One formatter per time zone: `toLocaleString` with options builds a new Intl.DateTimeFormat on every call, which
@@ -31,7 +23,7 @@ export function formatAbsolute(ms: number, zone: string | undefined): string {
   return f.format(ms);
 }
 
-export function Time({ value, never = "never" }: { value: string | number | Date | null | undefined; never?: string }) {
+export function Time({ value, never = "never", tense = "past" }: { value: string | number | Date | null | undefined; never?: string; tense?: Tense }) {
   const [zone, setZone] = useState<string | undefined>("UTC");
   const [now, setNow] = useState<number | null>(null);
   useEffect(() => {
@@ -45,7 +37,7 @@ export function Time({ value, never = "never" }: { value: string | number | Date
   const iso = new Date(ms).toISOString();
   return (
     <time dateTime={iso} title={absolute}>
-      {now === null ? absolute : formatRelative(ms, now)}
+      {now === null ? absolute : relativeTime(ms, now, tense)}
     </time>
   );
 }

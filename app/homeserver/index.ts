@@ -6,6 +6,7 @@
  */
 import { accountDataApi, type AccountDataApi } from "./accountdata";
 import { authApi, type AuthApi } from "./auth";
+import { authMetadataApi, type AuthMetadataApi } from "./auth-metadata";
 import { devicesApi, type DevicesApi } from "./devices";
 import { discoveryApi, type DiscoveryApi } from "./discovery";
 import { federationApi, type FederationApi } from "./federation";
@@ -21,6 +22,8 @@ import { usersApi, type UsersApi } from "./users";
 export interface HomeserverClient {
   http: HomeserverHttp;
   auth: AuthApi;
+  /** Whether sign-in is delegated to MAS, and where MAS is. */
+  authMetadata: AuthMetadataApi;
   server: ServerApi;
   users: UsersApi;
   devices: DevicesApi;
@@ -40,6 +43,7 @@ export function createHomeserverClientFromHttp(http: HomeserverHttp): Homeserver
   return {
     http,
     auth: authApi(http),
+    authMetadata: authMetadataApi(http),
     server: serverApi(http),
     users: usersApi(http),
     devices: devicesApi(http),
@@ -66,6 +70,7 @@ export type { HomeserverErrorKind } from "./errors";
 export { collectAll, items, pages } from "./paging";
 export type { ItemsOf, PageFetcher, PageLike, PagingOptions } from "./paging";
 export type { LoginFlow, LoginResult, WhoAmI } from "./auth";
+export type { AuthMetadata } from "./auth-metadata";
 export type { ClientVersions, UserMediaStatistics, UserMediaStatisticsPage, UserMediaStatisticsParams } from "./server";
 export type {
   ListUsersParams,

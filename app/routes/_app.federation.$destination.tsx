@@ -5,6 +5,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { z } from "zod";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Time } from "~/components/Time";
+import { Ago } from "~/components/federation/Ago";
 import { StateBadge } from "~/components/federation/StateBadge";
 import { formatDuration } from "~/components/federation/states";
 import { describeHomeserverError } from "~/homeserver/errors";
@@ -101,7 +102,7 @@ export default function DestinationPage() {
             <dt>Current retry interval</dt>
             <dd>{v.retryInterval ? formatDuration(v.retryInterval) : "—"}</dd>
             <dt>Next retry</dt>
-            <dd>{v.nextRetryAt ? `in ${formatDuration(v.nextRetryAt - d.now)}` : v.state === "retry_due" ? "with the next event Synapse sends there" : "—"}</dd>
+            <dd>{v.nextRetryAt ? <Ago ms={v.nextRetryAt} now={d.now} tense="future" /> : v.state === "retry_due" ? "with the next event Synapse sends there" : "—"}</dd>
             <dt>Last failed attempt</dt>
             <dd>{v.retryLastTs ? <Time value={v.retryLastTs} /> : "—"}</dd>
             <dt>Last PDU sent (stream ordering)</dt>

@@ -17,7 +17,7 @@ export function ExpiryText({ ms }: { ms: number | null }) {
   if (ms === null) return <span className="muted">never</span>;
   return (
     <>
-      <Time value={ms} /> <AbsoluteTime ms={ms} />
+      <Time value={ms} tense="future" /> <AbsoluteTime ms={ms} />
     </>
   );
 }
