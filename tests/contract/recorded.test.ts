@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { addDevice, addUser, issueToken, revokeToken, type SimUser } from "../simulator/state";
-import { addDestination, type SimDestination, type SimDestinationRoom } from "../simulator/seed-federation";
+import { addDestination, addRoom, type SimDestination, type SimDestinationRoom } from "../simulator/seed-federation";
 import { loadRecordedKeys } from "../simulator/seed-posture";
 import { jsonType, shapeDiff } from "./shape";
 
@@ -58,6 +58,8 @@ const COVERED_PREFIXES = [
   "/_matrix/client/v3/register",
   // federation + discovery (well-known, signing keys)
   "/_synapse/admin/v1/federation/destinations",
+  // the rooms list (room names for a destination's rooms)
+  "/_synapse/admin/v1/rooms",
   "/.well-known/matrix/",
   "/_matrix/key/v2/server",
   // E2EE keys and server notices (security posture)
@@ -153,6 +155,13 @@ async function recordedWorld(): Promise<Simulator> {
       state.federation.rooms.set(decodeURIComponent(m[1]), structuredClone((f.response.body as { rooms: SimDestinationRoom[] }).rooms));
     }
   }
+  // The room directory: the recorded room as listed, and the recording's other rooms (as many as total_rooms).
+  state.federation.roomDirectory.clear();
+  const listed = byName("statistics.json", "rooms, limit=1")!.response.body as { rooms: Array<Record<string, unknown>>; total_rooms: number };
+  for (const r of listed.rooms) addRoom(state, structuredClone(r) as never);
+  const otherIds = new Set([...state.federation.rooms.values()].flat().map((r) => r.room_id));
+  for (const id of otherIds) if (state.federation.roomDirectory.size < listed.total_rooms && !state.federation.roomDirectory.has(id)) addRoom(state, { room_id: id });
+  for (let i = 0; state.federation.roomDirectory.size < listed.total_rooms; i++) addRoom(state, { room_id: `!extra${i}:hs.test` });
   // E2EE keys exactly as keys/query returned them (the recorded signatures, verbatim).
   for (const { fixture: f } of ALL) {
     if (f.request.path === "/_matrix/client/v3/keys/query" && f.response.status === 200) loadRecordedKeys(state, f.response.body as never);
