@@ -42,7 +42,7 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
     page = await context.newPage();
     page.on("request", (r) => requests.push(r.url().replace(steward.url, "")));
-  });
+  }, 120_000);
   afterAll(async () => {
     await closeBrowser?.();
     await steward?.close();

@@ -47,7 +47,7 @@ describe.skipIf(!haveChromium)("rows per page in a browser", () => {
     const outcome = await runCollector({ database: steward.database, config, log: createLogger("error") }, userCountsCollector, hs, "cli");
     expect(outcome.status).toBe("ok");
     ({ browser, close: closeBrowser } = await launchBrowser());
-  });
+  }, 120_000);
   afterAll(async () => {
     await closeBrowser?.();
     await steward?.close();
