@@ -11,6 +11,8 @@ import { createSession, deleteSession, sessionCookie } from "~/services/auth/ses
 import { sha256 } from "~/services/auth/crypto.server";
 import { signIn } from "~/services/auth/sign-in.server";
 import { checkLoginForm, loginFormToken } from "~/services/auth/login-csrf.server";
+import { authModeSummary } from "~/services/auth/mode.server";
+import { AuthModeNote } from "~/components/auth/AuthModeNote";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
 
@@ -33,7 +35,9 @@ export async function loader(args: LoaderFunctionArgs) {
   const csrf = loginFormToken(args.request, config.sessionSecret, args.context.secure);
   const headers = new Headers({ "Cache-Control": "no-store" });
   if (csrf.setCookie) headers.append("Set-Cookie", csrf.setCookie);
-  return json({ homeserverUrl: config.homeserverUrl, formToken: csrf.formToken }, { headers });
+  const hs = args.context.steward.homeserver(config.homeserverUrl, undefined, { timeoutMs: 3000, maxRetries: 0 });
+  const authMode = await authModeSummary(hs, config.homeserverAuth, config.homeserverUrl);
+  return json({ homeserverUrl: config.homeserverUrl, formToken: csrf.formToken, authMode }, { headers });
 }
 
 /** Steward manages one homeserver (HOMESERVER_URL): the form has no address to change, and a posted one is ignored. */
@@ -159,7 +163,7 @@ function tooMany(retryAfterMs: number, values: { username: string; mode: string 
 }
 
 export default function Login() {
-  const { homeserverUrl, formToken } = useLoaderData<typeof loader>();
+  const { homeserverUrl, formToken, authMode } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
@@ -171,6 +175,7 @@ export default function Login() {
       <div className="panel">
         <h1>Sign in to Steward</h1>
         <p className="muted small">Use your Matrix server-admin account. Steward keeps your homeserver token on the server, never in your browser.</p>
+        {authMode ? <AuthModeNote {...authMode} /> : null}
         {reason && REASONS[reason] ? <div className="alert info">{REASONS[reason]}</div> : null}
         {errors.form ? (
           <div className="alert error" role="alert">

@@ -69,7 +69,7 @@ export const rateLimits = pgTable("rate_limits", {
 
 /**
  * Small facts about this installation, one row per key. `homeserver`: the homeserver every stored row belongs to,
- * and the one before it when HOMESERVER_URL changed (decision 014).
+ * and the one before it when HOMESERVER_URL changed (decision 015).
  */
 export const stewardMeta = pgTable("steward_meta", {
   key: text("key").primaryKey(),

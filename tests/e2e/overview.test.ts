@@ -51,7 +51,6 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     });
     await page.goto(steward.url + "/");
     await page.waitForURL(/\/login/);
-    await page.getByLabel("Homeserver").fill(sim.url);
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password").fill("admin");
     await page.getByRole("button", { name: "Sign in" }).click();
