@@ -76,3 +76,13 @@ export const adminPreferences = pgTable("admin_preferences", {
   pageSize: integer("page_size").notNull(),
   updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
 });
+
+/**
+ * Small facts about this installation, one row per key. `homeserver`: the homeserver every stored row belongs to,
+ * and the one before it when HOMESERVER_URL changed (decision 015).
+ */
+export const stewardMeta = pgTable("steward_meta", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").$type<Record<string, unknown>>().notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
+});
