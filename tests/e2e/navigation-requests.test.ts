@@ -35,7 +35,7 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     sim = await startSimulator({ users: 4, seed: 7 });
     for (let i = 0; i < 70; i++) addUser(sim.state, { localpart: `person${String(i).padStart(2, "0")}` }, sim.clock.now());
     steward = await startTestSteward({ homeserverUrl: sim.url });
-    const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+    const config = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: sim.url, SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
     const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
     expect((await runCollector({ database: steward.database, config, log: createLogger("error") }, userCountsCollector, hs, "cli")).status).toBe("ok");
     ({ browser, close: closeBrowser } = await launchBrowser());

@@ -42,7 +42,7 @@ describe.skipIf(!haveChromium)("rows per page in a browser", () => {
     sim = await startSimulator({ users: 4, seed: 3 });
     for (let i = 0; i < 130; i++) addUser(sim.state, { localpart: `member${String(i).padStart(3, "0")}` }, sim.clock.now());
     steward = await startTestSteward({ homeserverUrl: sim.url });
-    const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+    const config = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: sim.url, SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
     const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
     const outcome = await runCollector({ database: steward.database, config, log: createLogger("error") }, userCountsCollector, hs, "cli");
     expect(outcome.status).toBe("ok");
