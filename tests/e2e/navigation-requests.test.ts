@@ -54,7 +54,6 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     await hydrated();
     const overview = await moduleOf("routes/_app._index");
     await expect.poll(preloads).toContain(overview);
-    await page.getByLabel("Homeserver").fill(sim.url);
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password").fill("admin");
     await page.getByRole("button", { name: "Sign in" }).click();

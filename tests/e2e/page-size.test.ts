@@ -28,7 +28,6 @@ describe.skipIf(!haveChromium)("rows per page in a browser", () => {
     const page = await context.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
     await page.goto(steward.url + "/login");
-    await page.getByLabel("Homeserver").fill(sim.url);
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password").fill("admin");
     await page.getByRole("button", { name: "Sign in" }).click();
