@@ -38,6 +38,8 @@ export interface PostureScanDeps {
   afterPage?(scanId: number, usersScanned: number): void | Promise<void>;
   /** Override Synapse's database as the scan's source (tests); null = admin API only. Default: settings.synapseDatabaseUrl. */
   synapseSource?: SynapseDbSource | null;
+  /** Users per page of the database path (tests); default DB_PAGE_USERS. */
+  dbPageUsers?: number;
 }
 
 export interface PostureScanResult {
@@ -69,7 +71,7 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
   });
   if (choice.path === "api") return runApiScan(deps, choice.note);
   try {
-    const r = await runDbScan({ ...deps, source: choice.source, guard: choice.guard, requests: choice.requests });
+    const r = await runDbScan({ ...deps, pageUsers: deps.dbPageUsers, source: choice.source, guard: choice.guard, requests: choice.requests });
     return { ...r, keyQueryLimited: false, backupSource: "database", path: "database" };
   } finally {
     await choice.close();
