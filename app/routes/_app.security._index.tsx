@@ -14,6 +14,7 @@ import { collectorStatus } from "~/services/collectors/framework.server";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
 import { postureReportData } from "~/services/posture/report.server";
+import { scanPathOf } from "~/services/posture/scan-path";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
@@ -68,6 +69,7 @@ export default function SecurityPage() {
               <>
                 Latest scan <Time value={d.scan.finishedAt} />. Key backup: {SOURCE_TEXT[d.scan.backupSource] ?? d.scan.backupSource}. Sessions unseen
                 for {d.scan.staleDays} days are stale.{d.scan.requestsPerUser !== null ? ` ${d.scan.requestsPerUser} homeserver requests per user.` : ""}
+                {scanPathOf(d.scan.notes) ? <span data-testid="scan-path"> {scanPathOf(d.scan.notes)}</span> : null}
               </>
             ) : (
               "No complete scan yet."
