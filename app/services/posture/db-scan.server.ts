@@ -54,6 +54,7 @@ export async function runDbScan(deps: DbScanDeps): Promise<DbScanResult> {
   const pageUsers = deps.pageUsers ?? DB_PAGE_USERS;
   const verifier = new SignatureVerifier();
   let pending: Promise<DbPage> | null = null;
+  let writing: Promise<void> = Promise.resolve();
   try {
     const { scan, resumed } = await startOrResumeScan(db, {
       now: deps.now(),
@@ -78,33 +79,35 @@ export async function runDbScan(deps: DbScanDeps): Promise<DbScanResult> {
       const page: DbPage = await pending!;
       pending = null;
       if (!page.users.length) break;
-      // The next page is read while this one is verified and written.
+      // The next page is read while this one is verified, and this one is classified while the previous is written.
       const more = page.users.length === pageUsers;
       if (more) pending = read(page.last!);
       const verdicts = await classifyPage(page.users, verifier, deps.now().getTime(), settings);
       usersScanned += page.users.length;
       after = page.last!;
-      await writePage(db, scan.id, verdicts, {
-        cursor: `${DB_CURSOR_PREFIX}${after}`,
-        usersScanned,
-        totalUsers: total,
-        requests: unrecorded,
-        keyQueryLimited: false,
-        now: deps.now(),
-      });
+      const o = { cursor: `${DB_CURSOR_PREFIX}${after}`, usersScanned, totalUsers: total, requests: unrecorded, keyQueryLimited: false, now: deps.now() };
       unrecorded = 0;
-      await deps.progress?.(usersScanned, total);
-      await deps.afterPage?.(scan.id, usersScanned);
+      // Pages are written strictly in order, each with its own cursor, so resuming is exact.
+      await writing;
+      writing = (async () => {
+        await writePage(db, scan.id, verdicts, o);
+        await deps.progress?.(o.usersScanned, total);
+        await deps.afterPage?.(scan.id, o.usersScanned);
+      })();
+      writing.catch(() => {}); // awaited before the next page's write, or on the way out
       if (!more) break;
       if (deps.signal?.aborted) {
+        await writing;
         deps.log?.info("posture scan interrupted", { scanId: scan.id, usersScanned });
         return { scanId: scan.id, status: "interrupted", resumed, usersScanned, requests: deps.requests };
       }
     }
+    await writing;
     await finishScan(db, scan.id, { now: deps.now(), notes: [dbPathNote(deps.guard.schemaVersion, deps.guard.serverVersion)] });
     return { scanId: scan.id, status: "complete", resumed, usersScanned, requests: deps.requests };
   } finally {
     if (pending) await pending.catch(() => {});
+    await writing.catch(() => {});
     await verifier.close();
   }
 }

@@ -45,11 +45,9 @@ export type GuardResult =
   | { ok: false; reason: string };
 
 export function openSynapseDbSource(url: string): SynapseDbSource {
-  const pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 10_000 });
-  // Defence in depth on top of the read-only role: every session is read-only.
-  pool.on("connect", (client) => {
-    client.query("set session characteristics as transaction read only").catch(() => {});
-  });
+  // Defence in depth on top of the read-only role: every session starts read-only (a startup option, so it is in
+  // force before the first query).
+  const pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 10_000, options: "-c default_transaction_read_only=on" });
   pool.on("error", () => {
     // An idle client dropped by the server: the next query reconnects (and reports its own error).
   });
