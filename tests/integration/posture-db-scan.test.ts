@@ -111,7 +111,7 @@ describe("the database path reaches the admin-API path's verdicts", () => {
       ),
       { numRuns: 6 },
     );
-  }, 240_000);
+  }, 600_000);
 });
 
 describe("faults of the database path", () => {
@@ -125,7 +125,7 @@ describe("faults of the database path", () => {
     // The admin's own session is seen on its first request: make it before the state is copied.
     await hs().auth.whoami();
     await writeSimulatorState(synapse.query, sim.state);
-  });
+  }, 300_000);
   afterAll(async () => {
     await synapse.drop();
     const c = new pg.Client({ connectionString: new URL("/postgres", synapse.url).toString() });
@@ -133,7 +133,7 @@ describe("faults of the database path", () => {
     for (const role of roles) await c.query(`drop role if exists ${role}`).catch(() => {});
     await c.end();
     await sim.close();
-  });
+  }, 300_000);
 
   const hs = () => createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
 
@@ -176,7 +176,7 @@ describe("faults of the database path", () => {
     // The fallback reaches the same verdicts (its backups come from the admin API's inference here, so compare the rest).
     const strip = (rows: Array<Record<string, unknown>>) => rows.map(({ keyBackup: _k, fullySecured: _f, backupSource: _b, backupVersion: _v, backupKeyCount: _c, notes: _n, ...r }) => r);
     expect(strip(bad.rows)).toEqual(strip(good.rows));
-  }, 60_000);
+  }, 300_000);
 
   it("falls back with the reason on a missing column and on a schema version out of range", async () => {
     const other = await createSynapseTestDb({ schemaVersion: 92 });
@@ -195,7 +195,7 @@ describe("faults of the database path", () => {
     } finally {
       await other.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it("refuses another server's database (the signed-in admin is not in it) and an old PostgreSQL", async () => {
     const other = await createSynapseTestDb();
@@ -212,7 +212,7 @@ describe("faults of the database path", () => {
       close: async () => {},
     };
     expect(await checkSynapseDb(old)).toEqual({ ok: false, reason: "Synapse's database runs PostgreSQL 10.23; Steward reads PostgreSQL 11 or newer." });
-  }, 60_000);
+  }, 300_000);
 
   it("a dropped connection mid-scan fails the run; the next run resumes after the last page written and ends with every verdict", async () => {
     const db = await createTestDb();
@@ -240,7 +240,7 @@ describe("faults of the database path", () => {
     } finally {
       await db.close();
     }
-  }, 60_000);
+  }, 300_000);
 
   it("malformed JSON in a row makes that user unknown with the reason, and the scan goes on", async () => {
     const other = await createSynapseTestDb();
@@ -265,7 +265,7 @@ describe("faults of the database path", () => {
     } finally {
       await other.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it("reads a Synapse database on another PostgreSQL major (PGlite's) to the same verdicts", async () => {
     const lite = await PGlite.create();
@@ -285,5 +285,5 @@ describe("faults of the database path", () => {
     } finally {
       await lite.close();
     }
-  }, 60_000);
+  }, 300_000);
 });
