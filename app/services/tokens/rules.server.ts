@@ -16,7 +16,7 @@ export const MIN_GENERATED_LENGTH = 8;
 /**
  * The characters of tokens Steward generates: letters and digits only, without look-alikes (0/O/o, 1/l/I). Synapse
  * allows `._~-` too, but a link ending in `.` or `~` loses it to chat apps' link detection (Element's linkify drops a
- * trailing `.`), so a pasted invite would fail. 55 symbols: a 16-character token still has ~92 bits.
+ * trailing `.`), so a pasted invite would fail. 56 symbols: a 16-character token still has ~93 bits.
  */
 export const GENERATED_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 /**
