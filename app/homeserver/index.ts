@@ -14,9 +14,11 @@ import { HomeserverHttp, type HomeserverHttpOptions } from "./http";
 import { keysApi, type KeysApi } from "./keys";
 import { noticesApi, type NoticesApi } from "./notices";
 import { registerApi, type RegisterApi } from "./register";
+import { roomsApi, type RoomsApi } from "./rooms";
 import { serverApi, type ServerApi } from "./server";
 import { tokensApi, type TokensApi } from "./tokens";
 import { usersApi, type UsersApi } from "./users";
+import { userActionsApi, type UserActionsApi } from "./user-actions";
 
 export interface HomeserverClient {
   http: HomeserverHttp;
@@ -25,10 +27,13 @@ export interface HomeserverClient {
   authMetadata: AuthMetadataApi;
   server: ServerApi;
   users: UsersApi;
+  /** Acting on users and sessions (reference §9). */
+  userActions: UserActionsApi;
   devices: DevicesApi;
   tokens: TokensApi;
   register: RegisterApi;
   federation: FederationApi;
+  rooms: RoomsApi;
   keys: KeysApi;
   accountData: AccountDataApi;
   notices: NoticesApi;
@@ -44,10 +49,12 @@ export function createHomeserverClientFromHttp(http: HomeserverHttp): Homeserver
     authMetadata: authMetadataApi(http),
     server: serverApi(http),
     users: usersApi(http),
+    userActions: userActionsApi(http),
     devices: devicesApi(http),
     tokens: tokensApi(http),
     register: registerApi(http),
     federation: federationApi(http),
+    rooms: roomsApi(http),
     keys: keysApi(http),
     accountData: accountDataApi(http),
     notices: noticesApi(http),
@@ -81,6 +88,8 @@ export type {
   WhoisResult,
 } from "./users";
 export type { Device } from "./devices";
+export type { UserActionsApi, UserChanges } from "./user-actions";
+export type { RoomSummary } from "./rooms";
 export type { CreateTokenOptions, RegistrationToken, UpdateTokenOptions } from "./tokens";
 export type { RegisterRequest, RegisterStepResult, UiaFlow } from "./register";
 export type {
