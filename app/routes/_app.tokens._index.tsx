@@ -145,8 +145,8 @@ export default function TokensPage() {
                     </td>
                     <td className="num">{t.usesAllowed ?? "unlimited"}</td>
                     <td className="num">{t.pending}</td>
-                    <td className="num" data-testid="completed">
-                      {t.completed}
+                    <td className="num">
+                      <span data-testid="completed">{t.completed}</span>
                       <UsedByCount named={data.usedBy[t.token] ?? 0} completed={t.completed} />
                     </td>
                     <td className="num">{t.left ?? "unlimited"}</td>

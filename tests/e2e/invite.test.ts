@@ -45,7 +45,7 @@ describe.skipIf(!haveChromium && !process.env.STEWARD_REQUIRE_BROWSER)("the invi
     adminCtx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     admin = await adminCtx.newPage();
     await signIn(admin);
-  });
+  }, 120_000);
   afterAll(async () => {
     await closeBrowser?.();
     await steward?.close();
