@@ -5,6 +5,8 @@
  */
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { hitRateLimit, purgeRateLimits } from "../../app/services/auth/rate-limit.server";
 import { TestClient } from "../helpers/http";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { startSimulator, type Simulator } from "../simulator/index";
@@ -34,6 +36,17 @@ describe("finding 2: X-Forwarded-For cannot dodge per-address limits", () => {
     expect(statuses.slice(0, 10).every((s) => s === 400)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
   }, 120_000);
+
+  it("purges spent rate-limit counters", async () => {
+    const db = steward.database.db;
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    await hitRateLimit(db, "login:ip:198.51.100.1", 10, 60_000, old);
+    await hitRateLimit(db, "login:ip:198.51.100.2", 10, 60_000);
+    expect(await purgeRateLimits(db)).toBeGreaterThanOrEqual(1);
+    const keys = ((await db.execute(sql`select key from rate_limits`)) as unknown as { rows: { key: string }[] }).rows.map((r) => r.key);
+    expect(keys).not.toContain("login:ip:198.51.100.1");
+    expect(keys).toContain("login:ip:198.51.100.2");
+  });
 });
 
 /** A raw POST whose body is written by `write`; resolves with the status (or "reset" when the socket closed first). */
