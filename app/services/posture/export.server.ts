@@ -33,10 +33,15 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * `category` (a word: active, bot, …) comes first, the user id second: a spreadsheet that splits on ";" reads a whole
+ * line up to its first ";" as one cell, and a line starting "@alice:server,<display name>,…" is no longer a Matrix ID
+ * — it could be read as a formula. A line starting with a plain word cannot.
+ */
 export const CSV_COLUMNS: Array<[string, (r: PostureUserRow) => unknown]> = [
+  ["category", (r) => r.category],
   ["user_id", (r) => r.userId],
   ["displayname", (r) => r.displayname],
-  ["category", (r) => r.category],
   ["fully_secured", (r) => r.fullySecured],
   ["cross_signing", (r) => r.crossSigning],
   ["recovery", (r) => r.recovery],
