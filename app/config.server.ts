@@ -12,8 +12,10 @@ export interface Config {
   nodeEnv: "production" | "development" | "test";
   /** The homeserver Steward manages; the sign-in form is prefilled with it. */
   homeserverUrl?: string;
-  /** A dedicated admin token for background jobs (collectors). */
+  /** A dedicated admin token for background jobs (collectors); under MAS a personal access token. */
   homeserverAdminToken?: string;
+  /** HOMESERVER_AUTH: how admins sign in — detected from the homeserver (auto), or forced (synapse | mas). */
+  homeserverAuth: "auto" | "synapse" | "mas";
   databaseUrl?: string;
   dataDir: string;
   /** The embedded database's shared buffers, in MB (ignored with DATABASE_URL; decision 011). */
@@ -190,6 +192,13 @@ function developmentSecret(dataDir: string): string {
   }
 }
 
+function parseAuthMode(raw: string | undefined, problems: string[]): Config["homeserverAuth"] {
+  const v = (raw?.trim() || "auto").toLowerCase();
+  if (v === "auto" || v === "synapse" || v === "mas") return v;
+  problems.push(`HOMESERVER_AUTH must be auto, synapse or mas (got ${shown(raw)}).`);
+  return "auto";
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const nodeEnvRaw = env.NODE_ENV ?? "development";
@@ -223,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv,
     homeserverUrl,
     homeserverAdminToken: env.HOMESERVER_ADMIN_TOKEN?.trim() || undefined,
+    homeserverAuth: parseAuthMode(env.HOMESERVER_AUTH, problems),
     databaseUrl,
     dataDir,
     pgliteSharedBuffersMb: parseInteger("PGLITE_SHARED_BUFFERS_MB", env.PGLITE_SHARED_BUFFERS_MB, DEFAULT_PGLITE_SHARED_BUFFERS_MB, 1, 16_384, problems),

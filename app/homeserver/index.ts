@@ -6,6 +6,7 @@
  */
 import { accountDataApi, type AccountDataApi } from "./accountdata";
 import { authApi, type AuthApi } from "./auth";
+import { authMetadataApi, type AuthMetadataApi } from "./auth-metadata";
 import { devicesApi, type DevicesApi } from "./devices";
 import { discoveryApi, type DiscoveryApi } from "./discovery";
 import { federationApi, type FederationApi } from "./federation";
@@ -13,19 +14,26 @@ import { HomeserverHttp, type HomeserverHttpOptions } from "./http";
 import { keysApi, type KeysApi } from "./keys";
 import { noticesApi, type NoticesApi } from "./notices";
 import { registerApi, type RegisterApi } from "./register";
+import { roomsApi, type RoomsApi } from "./rooms";
 import { serverApi, type ServerApi } from "./server";
 import { tokensApi, type TokensApi } from "./tokens";
 import { usersApi, type UsersApi } from "./users";
+import { userActionsApi, type UserActionsApi } from "./user-actions";
 
 export interface HomeserverClient {
   http: HomeserverHttp;
   auth: AuthApi;
+  /** Whether sign-in is delegated to MAS, and where MAS is. */
+  authMetadata: AuthMetadataApi;
   server: ServerApi;
   users: UsersApi;
+  /** Acting on users and sessions (reference §9). */
+  userActions: UserActionsApi;
   devices: DevicesApi;
   tokens: TokensApi;
   register: RegisterApi;
   federation: FederationApi;
+  rooms: RoomsApi;
   keys: KeysApi;
   accountData: AccountDataApi;
   notices: NoticesApi;
@@ -38,12 +46,15 @@ export function createHomeserverClientFromHttp(http: HomeserverHttp): Homeserver
   return {
     http,
     auth: authApi(http),
+    authMetadata: authMetadataApi(http),
     server: serverApi(http),
     users: usersApi(http),
+    userActions: userActionsApi(http),
     devices: devicesApi(http),
     tokens: tokensApi(http),
     register: registerApi(http),
     federation: federationApi(http),
+    rooms: roomsApi(http),
     keys: keysApi(http),
     accountData: accountDataApi(http),
     notices: noticesApi(http),
@@ -63,6 +74,7 @@ export type { HomeserverErrorKind } from "./errors";
 export { collectAll, items, pages } from "./paging";
 export type { ItemsOf, PageFetcher, PageLike, PagingOptions } from "./paging";
 export type { LoginFlow, LoginResult, WhoAmI } from "./auth";
+export type { AuthMetadata } from "./auth-metadata";
 export type { ClientVersions, UserMediaStatistics, UserMediaStatisticsPage, UserMediaStatisticsParams } from "./server";
 export type {
   ListUsersParams,
@@ -76,6 +88,8 @@ export type {
   WhoisResult,
 } from "./users";
 export type { Device } from "./devices";
+export type { UserActionsApi, UserChanges } from "./user-actions";
+export type { RoomSummary } from "./rooms";
 export type { CreateTokenOptions, RegistrationToken, UpdateTokenOptions } from "./tokens";
 export type { RegisterRequest, RegisterStepResult, UiaFlow } from "./register";
 export type {

@@ -24,7 +24,7 @@ export async function action(args: ActionFunctionArgs) {
   requireCsrf(args.request, admin.session, form);
   const serverName = serverNameOf(admin.session.userId);
   // Every failure inside is a result; only a database failure can throw here, and that is shown as an error page.
-  const report = await runSelfCheck(defaultSelfCheckEnv(serverName, admin.steward.config.selfCheck, { homeserverUrl: admin.session.homeserverUrl }));
+  const report = await runSelfCheck(defaultSelfCheckEnv(serverName, admin.steward.config.selfCheck, { homeserverUrl: admin.session.homeserverUrl, authSetting: admin.steward.config.homeserverAuth }));
   const id = await saveSelfCheck(admin.steward.db, report, "manual");
   await recordAudit(admin.steward.db, {
     actor: admin.session.userId,

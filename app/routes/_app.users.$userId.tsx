@@ -11,6 +11,8 @@ import { userPosturePanel } from "~/services/posture/report.server";
 import { PosturePanel } from "~/components/security/PosturePanel";
 import { NotALocalUser, type NotALocalUserView } from "~/components/users/NotALocalUser";
 import { isMatrixUserId, serverOfUserId } from "~/services/routing/params";
+import { UserActionsPanel } from "~/components/users/UserActionsPanel";
+import { pageActions } from "~/services/users/actions/page.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data && "notHere" in data ? (data.notHere.kind === "invalid" ? "Not a Matrix user ID" : "Not a user of this server") : (data?.userId ?? "User")} · Steward` },
@@ -33,7 +35,8 @@ export async function loader(args: LoaderFunctionArgs) {
   // POSTURE SLOT: the security report adds this user's posture here (e.g. `posture: await userPosture(db, userId)`)
   // and renders it in <section data-slot="posture"> below. Until then the page says it is not available.
   const posture = await userPosturePanel(admin.steward.db, parsed.data);
-  return json({ ...view, posture }, { headers: { "Cache-Control": "no-store" } });
+  const actions = pageActions(admin.hs, view, admin.session, new URL(args.request.url).searchParams.get("done"));
+  return json({ ...view, posture, actions }, { headers: { "Cache-Control": "no-store" } });
 }
 
 export default function UserPage() {
@@ -54,6 +57,11 @@ function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData
       <h1 className="mono" style={{ overflowWrap: "anywhere" }}>
         {data.userId}
       </h1>
+      {data.actions.done ? (
+        <div className="alert ok" role="status" data-testid="action-done">
+          {data.actions.done}
+        </div>
+      ) : null}
       {shown?.displayname ? (
         <p style={{ overflowWrap: "anywhere" }}>
           <bdi data-testid="displayname">{shown.displayname}</bdi>
@@ -121,13 +129,17 @@ function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData
           Devices
         </h2>
         {data.devices.ok ? (
-          <DeviceTable devices={data.devices.value} />
+          <DeviceTable
+            devices={data.devices.value}
+            signOutHref={data.actions.deviceSignOut ? (id) => (id === data.actions.ownDeviceId ? null : `${data.actions.base}?action=sign-out-device&device=${encodeURIComponent(id)}`) : undefined}
+          />
         ) : (
           <div className="alert error" role="alert">
             Could not load the devices: {data.devices.error}
           </div>
         )}
       </section>
+      <UserActionsPanel actions={data.actions.offered} base={data.actions.base} note={data.actions.note} />
       <section className="panel" aria-labelledby="posture-h" data-slot="posture">
         <h2 id="posture-h" style={{ fontSize: "1rem", marginTop: 0 }}>
           Security posture

@@ -10,6 +10,8 @@ import { hitRateLimit } from "~/services/auth/rate-limit.server";
 import { createSession, deleteSession, sessionCookie } from "~/services/auth/session.server";
 import { sha256 } from "~/services/auth/crypto.server";
 import { normaliseHomeserverUrl, signIn } from "~/services/auth/sign-in.server";
+import { authModeSummary } from "~/services/auth/mode.server";
+import { AuthModeNote } from "~/components/auth/AuthModeNote";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
 
@@ -29,7 +31,9 @@ const REASONS: Record<string, string> = {
 export async function loader(args: LoaderFunctionArgs) {
   if (await getAdminSession(args)) throw redirect("/");
   const { config } = args.context.steward;
-  return json({ homeserverUrl: config.homeserverUrl ?? "" });
+  const hs = config.homeserverUrl ? args.context.steward.homeserver(config.homeserverUrl, undefined, { timeoutMs: 3000, maxRetries: 0 }) : null;
+  const authMode = hs ? await authModeSummary(hs, config.homeserverAuth, config.homeserverUrl!) : null;
+  return json({ homeserverUrl: config.homeserverUrl ?? "", authMode });
 }
 
 const LoginForm = z.object({
@@ -142,7 +146,7 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 export default function Login() {
-  const { homeserverUrl } = useLoaderData<typeof loader>();
+  const { homeserverUrl, authMode } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
@@ -154,6 +158,7 @@ export default function Login() {
       <div className="panel">
         <h1>Sign in to Steward</h1>
         <p className="muted small">Use your Matrix server-admin account. Steward keeps your homeserver token on the server, never in your browser.</p>
+        {authMode ? <AuthModeNote {...authMode} /> : null}
         {reason && REASONS[reason] ? <div className="alert info">{REASONS[reason]}</div> : null}
         {errors.form ? (
           <div className="alert error" role="alert">

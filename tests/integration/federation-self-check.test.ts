@@ -7,6 +7,7 @@
 import net from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
+import { startMasSimulator } from "../simulator/mas/index";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 import { currentSelfCheckProblems, runSelfCheck, saveSelfCheck, selfCheckHistory, defaultSelfCheckEnv, type SelfCheckEnv } from "../../app/services/federation/self-check/run.server";
 import type { CheckId, CheckResult } from "../../app/services/federation/self-check/checks.server";
@@ -69,6 +70,7 @@ describe("self-check", () => {
     expect(Object.fromEntries(report.results.map((x) => [x.id, x.status]))).toEqual({
       "client-wellknown": "pass",
       "client-api": "pass",
+      "sign-in": "pass",
       "server-discovery": "pass",
       "federation-api": "pass",
       "server-keys": "pass",
@@ -76,6 +78,7 @@ describe("self-check", () => {
     });
     expect(report.status).toBe("pass");
     expect(r["client-wellknown"].summary).toContain(`${sim.url}/`);
+    expect(r["sign-in"].summary).toBe("Admins sign in with their Synapse account (classic sign-in, as the homeserver says).");
     expect(r["server-discovery"].summary).toContain(`delegated by ${sim.url}/.well-known/matrix/server to 127.0.0.1:${port}`);
     expect(r["federation-api"].summary).toContain("Synapse 1.132.0");
     expect(r["server-keys"].summary).toMatch(/ed25519:\S+ present, signature valid/);
@@ -201,5 +204,26 @@ describe("self-check", () => {
     expect(defaultSelfCheckEnv("example.org", redirected.selfCheck)).toMatchObject({ serverName: "example.org", wellKnownOrigin: "http://127.0.0.1:8008", federationScheme: "http" });
     const real = defaultSelfCheckEnv("example.org", config({}).selfCheck);
     expect([real.wellKnownOrigin, real.federationScheme]).toEqual([undefined, "https"]);
+  });
+});
+
+describe("self-check: how admins sign in (issue 16)", () => {
+  it("says the homeserver delegates to MAS, and where", async () => {
+    const delegating = await startSimulator({ users: 1, mas: true, synapseVersion: "1.157.1" });
+    const mas = await startMasSimulator({ synapse: delegating });
+    try {
+      const report = await runSelfCheck(env({ homeserverUrl: delegating.url, wellKnownOrigin: delegating.url }));
+      const r = byId(report.results);
+      expect(r["sign-in"]).toMatchObject({ status: "pass", summary: `This homeserver delegates sign-in to the Matrix Authentication Service at ${mas.issuer} (as the homeserver says).` });
+    } finally {
+      await mas.close();
+      await delegating.close();
+    }
+  });
+
+  it("warns when HOMESERVER_AUTH=mas but the homeserver does not delegate", async () => {
+    const r = byId((await runSelfCheck(env({ authSetting: "mas" }))).results);
+    expect(r["sign-in"].status).toBe("warn");
+    expect(r["sign-in"].summary).toContain("HOMESERVER_AUTH=mas, but the homeserver does not delegate sign-in");
   });
 });

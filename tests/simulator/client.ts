@@ -19,7 +19,7 @@ export interface SimResponse<T = any> {
   text: string;
 }
 
-export async function simFetch<T = any>(sim: Simulator, path: string, req: SimRequest = {}): Promise<SimResponse<T>> {
+export async function simFetch<T = any>(sim: Pick<Simulator, "url" | "adminToken">, path: string, req: SimRequest = {}): Promise<SimResponse<T>> {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(req.query ?? {})) {
     for (const x of Array.isArray(v) ? v : [v]) qs.append(k, String(x));

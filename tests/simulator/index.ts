@@ -3,8 +3,9 @@
 import type { AddressInfo } from "node:net";
 import { createSimServer } from "./server";
 import { Ratelimiters } from "./ratelimit";
-import type { SimContext } from "./router";
+import type { Delegation, SimContext } from "./router";
 import { seedState } from "./seed";
+import { clearIntrospectionCache } from "./delegated-auth";
 import { seedFederation } from "./seed-federation";
 import { seedPosture } from "./seed-posture";
 import { seedRegistrationTokens } from "./state-tokens";
@@ -53,6 +54,10 @@ export interface Simulator {
   clearFaults(): void;
   /** Every request received, in arrival order. */
   requestLog: RequestLogEntry[];
+  /** Attach the MAS this homeserver delegates to (mas mode; see tests/simulator/mas/). */
+  attachDelegation(delegation: Delegation): void;
+  /** Forget cached introspection answers (Synapse keeps them 120 s). */
+  clearIntrospectionCache(): void;
   close(): Promise<void>;
 }
 
@@ -65,7 +70,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     seed: opts.seed ?? 1,
     now: opts.now ?? Date.now,
     rateLimits: opts.rateLimits ?? false,
-    version: opts.version ?? "1.132.0",
+    version: opts.synapseVersion ?? opts.version ?? "1.132.0",
+    synapseVersion: opts.synapseVersion ?? opts.version ?? "1.132.0",
     booleansAsInts: opts.booleansAsInts ?? false,
     mas: opts.mas ?? false,
     latencyMs: opts.latencyMs ?? 0,
@@ -82,7 +88,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   seedPosture(state, { seed: options.seed });
 
   const ratelimiters = new Ratelimiters();
-  const ctx: SimContext = { state, clock, options, ratelimiters, url: "" };
+  const ctx: SimContext = { state, clock, options, ratelimiters, url: "", delegation: null };
   const srv = createSimServer(ctx);
   await new Promise<void>((resolve, reject) => {
     srv.server.once("error", reject);
@@ -95,6 +101,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const adminId = toUserId(state, "admin");
   addDevice(state, adminId, { device_id: ADMIN_DEVICE_ID, display_name: "Steward simulator" });
   const adminToken = issueToken(state, adminId, ADMIN_DEVICE_ID);
+  // Under delegation this token plays MSC3861's static `admin_token` (Synapse < 1.157 only, synapse-versions.md §0).
+  if (options.mas) state.staticAdminToken = adminToken;
 
   let closed: Promise<void> | null = null;
   return {
@@ -124,6 +132,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       srv.faults.length = 0;
     },
     requestLog: srv.requestLog,
+    clearIntrospectionCache: () => clearIntrospectionCache(ctx),
+    attachDelegation(delegation) {
+      if (!options.mas) throw new Error("simulator: attaching MAS needs mas: true");
+      ctx.delegation = delegation;
+    },
     close: () => (closed ??= srv.close()),
   };
 }

@@ -23,6 +23,23 @@ export interface SimContext {
   ratelimiters: Ratelimiters;
   /** Base URL once listening, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** The MAS this homeserver delegates to (mas mode with a MAS simulator attached), else null. */
+  delegation: Delegation | null;
+}
+
+/** What Synapse asks MAS (synapse-versions.md §2.5): introspection of a token, and the discovery document. */
+export interface Delegation {
+  introspect(token: string, now: number): IntrospectionResult;
+  metadata(): Record<string, unknown>;
+}
+
+export interface IntrospectionResult {
+  active: boolean;
+  scope?: string;
+  username?: string;
+  sub?: string;
+  device_id?: string | null;
+  expires_in?: number;
 }
 
 export interface RouteContext {
@@ -64,6 +81,8 @@ export interface RouteDef {
   auth: AuthMode;
   /** Not mounted when the simulator emulates MAS / OAuth delegation (reference §0): plain 404 then. */
   unmountedUnderMas?: boolean;
+  /** Mounted only when the simulator emulates delegation (auth_metadata, auth_issuer). */
+  onlyUnderMas?: boolean;
   /** Locked users may still call this (Synapse's allow_locked, e.g. logout). */
   allowLocked?: boolean;
   handler: Handler;
@@ -86,6 +105,7 @@ export class Router {
 
   add(def: RouteDef): void {
     if (def.unmountedUnderMas && this.options.mas) return;
+    if (def.onlyUnderMas && !this.options.mas) return;
     for (const p of Array.isArray(def.path) ? def.path : [def.path]) {
       this.routes.push({ def, segments: p.split("/") });
     }

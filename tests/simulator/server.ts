@@ -8,6 +8,7 @@ import { Reply, Router, type Requester, type RouteContext, type RouteDef, type S
 import { recordConnection } from "./state";
 import type { Fault, FaultKind, RequestLogEntry } from "./types";
 import { registerAll } from "./routes";
+import { authenticateDelegated } from "./delegated-auth";
 
 // What Synapse's set_cors_headers sends on every JSON resource (admin included).
 const CORS_HEADERS: Record<string, string> = {
@@ -180,6 +181,7 @@ function authenticate(sim: SimContext, route: RouteDef, ctx: RouteContext): Requ
     if (!queryToken) throw errors.missingToken();
     tokenString = queryToken;
   }
+  if (sim.options.mas) return authenticateDelegated(sim, route, ctx, tokenString);
   const token = sim.state.tokens.get(tokenString);
   const user = token ? sim.state.users.get(token.user_id) : undefined;
   if (!token || !user || user.deactivated) throw errors.unknownToken(false);

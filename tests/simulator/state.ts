@@ -104,6 +104,8 @@ export interface SimState {
   registrationTokens: Map<string, SimRegistrationToken>;
   /** Live /register UIA sessions, by session id (see state-tokens.ts). */
   uiaSessions: Map<string, SimUiaSession>;
+  /** Under delegation: MSC3861's `admin_token` (Synapse < 1.157), admin without introspection. */
+  staticAdminToken: string | null;
 }
 
 export function createState(serverName: string, version: string): SimState {
@@ -119,6 +121,7 @@ export function createState(serverName: string, version: string): SimState {
     posture: createPostureState(),
     registrationTokens: new Map(),
     uiaSessions: new Map(),
+    staticAdminToken: null,
   };
 }
 

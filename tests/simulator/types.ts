@@ -15,6 +15,12 @@ export interface SimulatorOptions {
   rateLimits?: boolean;
   /** Synapse version reported by server_version and federation version (default "1.132.0"). */
   version?: string;
+  /**
+   * The Synapse release whose behaviour to follow (same as `version`, which it overrides): 1.132 vs 1.157 differ in
+   * the list's last_seen_ts (1.140), login-as for unknown users (1.149), erasing the profile and storing MAS's lock
+   * (1.150), the stable auth_metadata (1.138) and MSC3861's static admin token (gone in 1.157).
+   */
+  synapseVersion?: string;
   /** Old Synapse on SQLite: 0/1 instead of booleans in the v2 users list. */
   booleansAsInts?: boolean;
   /** Emulate MAS/OAuth delegation: some endpoints unmounted, users list rejects guests=true. */

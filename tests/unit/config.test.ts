@@ -73,6 +73,12 @@ describe("configuration", () => {
     return [];
   };
 
+  it("reads HOMESERVER_AUTH (auto by default) and refuses anything but auto, synapse or mas", () => {
+    expect(loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), STEWARD_DATA_DIR: tmp() }).homeserverAuth).toBe("auto");
+    expect(loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), STEWARD_DATA_DIR: tmp(), HOMESERVER_AUTH: " MAS " }).homeserverAuth).toBe("mas");
+    expect(problemsOf({ HOMESERVER_AUTH: "oidc", STEWARD_DATA_DIR: tmp() })).toEqual(['HOMESERVER_AUTH must be auto, synapse or mas (got "oidc").']);
+  });
+
   it("reads the posture scan's settings, with the documented defaults", () => {
     const defaults = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40) }).posture;
     expect(defaults).toEqual({ concurrency: 8, batchSize: 200, staleDays: 90, backupViaLoginAs: false, appservicePattern: null, resumeWithinMs: 24 * 3_600_000 });

@@ -23,7 +23,12 @@ export function register(router: Router): void {
     handler: (ctx) => {
       const wk = ctx.state.federation.clientWellKnown;
       if (wk === null) throw errors.notFound(".well-known not available");
-      return wk === "default" ? { "m.homeserver": { base_url: `${ctx.sim.url}/` } } : structuredClone(wk);
+      if (wk !== "default") return structuredClone(wk);
+      const doc: Record<string, unknown> = { "m.homeserver": { base_url: `${ctx.sim.url}/` } };
+      // Under delegation Synapse adds MSC2965's pointer to MAS (synapse-versions.md §2, mas-api.md §1.5).
+      const meta = ctx.sim.delegation?.metadata();
+      if (meta) doc["org.matrix.msc2965.authentication"] = { issuer: meta.issuer, account: meta.account_management_uri };
+      return doc;
     },
   });
   router.add({

@@ -4,6 +4,7 @@ import { errors, MatrixError } from "../errors";
 import type { RouteContext, Router } from "../router";
 import { issueToken, listDevices, parseUserId } from "../state";
 import { currentBackup } from "../seed-posture";
+import { versionAtLeast } from "./users";
 
 const client = (p: string) => [`/_matrix/client/v3${p}`, `/_matrix/client/r0${p}`];
 
@@ -87,7 +88,8 @@ function loginAs(ctx: RouteContext): unknown {
   const { domain } = parseUserId(target);
   if (domain !== ctx.state.serverName) throw errors.unknown("Only local users can be logged in as");
   const user = ctx.state.users.get(target);
-  if (!user) throw errors.notFound("User not found");
+  // 404 for an unknown user only since 1.149 (#18518); before, a token was issued anyway.
+  if (!user && versionAtLeast(ctx.state.version, 1, 149)) throw errors.notFound("User not found");
   if (target === ctx.requester!.user.name) throw errors.unknown("Cannot use admin API to login as self");
   const body = ctx.rawBody.length ? ctx.json() : {};
   const validUntil = body.valid_until_ms;

@@ -94,7 +94,11 @@ function listUsers(ctx: RouteContext, version: 2 | 3): unknown {
   const name = parseString(q, "name");
   const guests = parseBoolean(q, "guests", true);
   if (ctx.sim.options.mas && guests) {
-    throw errors.invalidParam("The guests parameter is not supported when MSC3861 is enabled.");
+    throw errors.invalidParam(
+      versionAtLeast(ctx.state.version, 1, 157)
+        ? "The guests parameter is not supported when delegating to MAS."
+        : "The guests parameter is not supported when MSC3861 is enabled.",
+    );
   }
   // v2: true includes deactivated, otherwise excluded. v3: true only, false none, absent no filter.
   const deactivated = version === 2 ? parseBoolean(q, "deactivated", false) : parseBoolean(q, "deactivated");
@@ -131,7 +135,10 @@ function listUsers(ctx: RouteContext, version: 2 | 3): unknown {
   if (orderBy !== "name") {
     matching.sort((a, b) => {
       // Ties break on name ascending whatever the direction (Synapse appends `name ASC`).
-      const r = pgCompare(a[orderBy], b[orderBy], desc);
+      const r =
+        orderBy === "last_seen_ts"
+          ? pgCompare(listLastSeen(ctx.state, a), listLastSeen(ctx.state, b), desc)
+          : pgCompare(a[orderBy], b[orderBy], desc);
       return r !== 0 ? r : pgCompare(a.name, b.name, false);
     });
   }
@@ -139,7 +146,7 @@ function listUsers(ctx: RouteContext, version: 2 | 3): unknown {
   const { page, total, next_token } = paginate(matching, from, limit);
   const asInts = version === 2 && ctx.sim.options.booleansAsInts;
   return {
-    users: page.map((u) => listEntry(u, asInts, ctx.state.version)),
+    users: page.map((u) => listEntry(u, asInts, ctx.state.version, listLastSeen(ctx.state, u))),
     total,
     ...(next_token !== undefined ? { next_token } : {}),
   };
@@ -161,6 +168,19 @@ function usersByName(state: SimState, desc: boolean): SimUser[] {
   return desc ? cached.desc : cached.asc;
 }
 
+/**
+ * The list's last_seen_ts: MAX(user_ips.last_seen) until 1.140; from 1.140 COALESCE(MAX(devices.last_seen),
+ * MAX(user_ips.last_seen)) (synapse-versions.md §1.1, #18948). The single-user GET keeps user_ips only.
+ */
+export function listLastSeen(state: SimState, u: SimUser): number | null {
+  if (!versionAtLeast(state.version, 1, 140)) return u.last_seen_ts;
+  let max: number | null = null;
+  for (const d of state.devices.get(u.name)?.values() ?? []) {
+    if (d.last_seen_ts !== null && (max === null || d.last_seen_ts > max)) max = d.last_seen_ts;
+  }
+  return max ?? u.last_seen_ts;
+}
+
 /** "1.132.0" → is it at least major.minor? Unparsable versions count as current. */
 export function versionAtLeast(version: string, major: number, minor: number): boolean {
   const m = /^(\d+)\.(\d+)/.exec(version);
@@ -174,7 +194,7 @@ export function versionAtLeast(version: string, major: number, minor: number): b
  * newer than the configured version are left out, as the older Synapse did (reference §2: creation_ts 1.40,
  * erased 1.71, last_seen_ts 1.92, locked 1.93).
  */
-function listEntry(u: SimUser, asInts: boolean, version: string): Record<string, unknown> {
+function listEntry(u: SimUser, asInts: boolean, version: string, lastSeen: number | null): Record<string, unknown> {
   // Old Synapse on SQLite returned raw 0/1 columns; it converted only `erased` to a boolean.
   const b = (v: boolean) => (asInts ? (v ? 1 : 0) : v);
   const entry = {
@@ -189,7 +209,7 @@ function listEntry(u: SimUser, asInts: boolean, version: string): Record<string,
     creation_ts: u.creation_ts,
     approved: b(u.approved),
     erased: u.erased,
-    last_seen_ts: u.last_seen_ts,
+    last_seen_ts: lastSeen,
     locked: b(u.locked),
   } as Record<string, unknown>;
   const since: Array<[string, number]> = [["creation_ts", 40], ["erased", 71], ["last_seen_ts", 92], ["locked", 93]];
@@ -199,7 +219,11 @@ function listEntry(u: SimUser, asInts: boolean, version: string): Record<string,
 
 /** The single-user GET: creation_ts in SECONDS, `suspended`/threepids/external_ids/consent, no `approved`. */
 function queryUser(ctx: RouteContext): unknown {
-  const u = localUser(ctx.state, ctx.params.userId, "Can only look up local users", "User not found");
+  return queryUserJson(localUser(ctx.state, ctx.params.userId, "Can only look up local users", "User not found"));
+}
+
+/** The single-user shape, also what PUT v2 users answers with. */
+export function queryUserJson(u: SimUser): Record<string, unknown> {
   return {
     name: u.name,
     admin: u.admin,

@@ -11,7 +11,7 @@ import { judgeCertificate, type TlsInspector } from "./tls.server";
 import { dateTimeUtc } from "../../format/time";
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
-export const CHECK_IDS = ["client-wellknown", "client-api", "server-discovery", "federation-api", "server-keys", "tls-certificate"] as const;
+export const CHECK_IDS = ["client-wellknown", "client-api", "sign-in", "server-discovery", "federation-api", "server-keys", "tls-certificate"] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
 export interface CheckResult {
@@ -27,6 +27,7 @@ export interface CheckResult {
 export const CHECK_TITLES: Record<CheckId, string> = {
   "client-wellknown": "Client discovery (/.well-known/matrix/client)",
   "client-api": "Client API reachable (/_matrix/client/versions)",
+  "sign-in": "How admins sign in (classic Synapse or the Matrix Authentication Service)",
   "server-discovery": "Server discovery (well-known, SRV or port 8448)",
   "federation-api": "Federation API (/_matrix/federation/v1/version)",
   "server-keys": "Server signing key (/_matrix/key/v2/server)",

@@ -25,6 +25,8 @@ import {
   type CheckStatus,
 } from "./checks.server";
 import { systemSrvResolver, type SrvResolver } from "./resolve.server";
+import { checkSignInMode } from "./sign-in.server";
+import type { AuthSetting } from "../../auth/mode.server";
 import { inspectCertificate, type TlsInspector } from "./tls.server";
 
 export interface SelfCheckEnv {
@@ -39,6 +41,8 @@ export interface SelfCheckEnv {
   inspectTls: TlsInspector;
   wellKnownOrigin?: string;
   federationScheme: "https" | "http";
+  /** HOMESERVER_AUTH (default auto). */
+  authSetting?: AuthSetting;
 }
 
 export interface SelfCheckReport {
@@ -53,11 +57,12 @@ export interface SelfCheckReport {
 export function defaultSelfCheckEnv(
   serverName: string,
   overrides: Config["selfCheck"],
-  opts: { homeserverUrl?: string; timeoutMs?: number } = {},
+  opts: { homeserverUrl?: string; timeoutMs?: number; authSetting?: AuthSetting } = {},
 ): SelfCheckEnv {
   return {
     serverName,
     homeserverUrl: opts.homeserverUrl,
+    authSetting: opts.authSetting,
     now: Date.now,
     timeoutMs: opts.timeoutMs ?? 5000,
     resolveSrv: systemSrvResolver(),
@@ -98,6 +103,7 @@ export async function runSelfCheck(env: SelfCheckEnv): Promise<SelfCheckReport> 
   const base = wkClient.outcome === "ok" ? wkClient.value.homeserverBaseUrl : env.homeserverUrl ?? null;
   const source = wkClient.outcome === "ok" ? "from the well-known" : "Steward's homeserver URL";
   results.push(await checkClientApi(base ? client(env, base) : null, base, source));
+  results.push(await checkSignInMode(base ? client(env, base) : null, base, env.authSetting ?? "auto"));
 
   const { check, address } = await discoverFederation({ serverName: env.serverName, hs: probe, wellKnownOrigin: origin, resolveSrv: env.resolveSrv });
   results.push(check);
