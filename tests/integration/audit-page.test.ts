@@ -73,14 +73,17 @@ describe("audit page", () => {
     const c = new TestClient(steward.url);
     await c.signIn("admin", "admin", sim.url);
     const html = await (await c.get(`/audit?actor=${encodeURIComponent(actor)}`)).text();
-    const text = html.replace(/<option[^>]*>.*?<\/option>/gs, "").replace(/<script.*?<\/script>/gs, "").replace(/<[^>]+>/g, "").replace(/&#x27;/g, "'");
+    const text = html.replace(/<!-- -->/g, "").replace(/<option[^>]*>.*?<\/option>/gs, "").replace(/<script.*?<\/script>/gs, "").replace(/<[^>]+>/g, "").replace(/&#x27;/g, "'");
     expect(text).toContain("@words:example.org changed registration token t-words.");
     expect(text).toContain("5 uses allowed; expires 24 Dec 2026, 18:30 UTC");
     expect(text).toContain("@words:example.org ran the federation self-check of example.org.");
     expect(text).toContain("failing: Server signing key");
     expect(text).toContain("@words:example.org tried to sign in to https://hs.example.org");
     expect(text).toContain("refused: the account is not a server admin");
-    expect(text).toContain("some count: 3; when at: 24 Dec 2026, 18:30 UTC");
+    // An action Steward does not know yet is still spelled out in words (jsonb orders the keys its own way).
+    expect(text).toContain("some future action: x.");
+    expect(text).toContain("some count: 3");
+    expect(text).toContain("when at: 24 Dec 2026, 18:30 UTC");
     expect(text).not.toMatch(/\d{13}/); // epoch milliseconds
     expect(text).not.toMatch(/[{}"]/); // JSON
     expect(text).not.toMatch(/token\.update|federation\.self_check|auth\.sign_in|some\.future_action/);
@@ -102,7 +105,7 @@ describe("audit page", () => {
     await recordAudit(db, { actor, action: "posture.nudge", target: "3 users", outcome: "error", detail: { batchId: "batch-1", templateId: null, sent: 2, failed: 1, skipped: 0 } });
     const c = new TestClient(steward.url);
     await c.signIn("admin", "admin", sim.url);
-    const html = await (await c.get(`/audit?actor=${encodeURIComponent(actor)}`)).text();
+    const html = (await (await c.get(`/audit?actor=${encodeURIComponent(actor)}`)).text()).replace(/<!-- -->/g, "");
     expect(html).toContain("nudged 3 users with a server notice");
     expect(html).toMatch(/<details[^>]*><summary>3 users: show who<\/summary>/);
     for (const u of users) expect(html).toContain(`<bdi class="ident">${u}</bdi>`);
