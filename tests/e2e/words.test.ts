@@ -38,7 +38,7 @@ describe.skipIf(!haveChromium)("words an admin reads", () => {
     mallory = victim.name;
     deactivated = [...sim.state.users.values()].find((u) => u.deactivated)!.name;
     steward = await startTestSteward({ homeserverUrl: sim.url });
-    const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+    const config = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: sim.url, SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
     const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
     const deps = { database: steward.database, config, log: createLogger("error") };
     // The posture scan first; then the user counts, stamped 3 min ahead of this machine's clock (another clock

@@ -18,7 +18,7 @@ const DAY = 86_400_000;
 
 let sim: Simulator;
 let db: TestDatabase;
-const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+const config = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "http://127.0.0.1:9", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
 
 beforeAll(async () => {
   sim = await startSimulator({ users: 2, now: () => T0 });
