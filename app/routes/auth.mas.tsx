@@ -1,0 +1,56 @@
+/** Starts an admin sign-in through the Matrix Authentication Service: registers Steward if needed, then redirects. */
+import type { ActionFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { useActionData } from "@remix-run/react";
+import { MasSignInProblem } from "~/components/auth/MasSignIn";
+import { databaseUnavailable } from "~/services/auth/guard.server";
+import { MAS_BROWSER_COOKIE, startMasSignIn } from "~/services/auth/mas-sign-in.server";
+import { detectAuthMode } from "~/services/auth/mode.server";
+import { requestOriginAllowed } from "~/services/auth/origin.server";
+import { hitRateLimit } from "~/services/auth/rate-limit.server";
+import { MasError } from "~/homeserver/mas/oauth";
+import { safeNext } from "./login";
+
+export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
+
+export async function loader() {
+  // Remix runs the loader after the action too: it must not redirect, or the action's message would be lost.
+  return json(null);
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const steward = context.steward;
+  const { config } = steward;
+  if (!requestOriginAllowed(request, config.trustProxy)) throw new Response("Cross-site request refused.", { status: 403 });
+  const form = await request.formData().catch(() => new FormData());
+  const next = safeNext(String(form.get("next") ?? "/"));
+  if (!config.homeserverUrl) return json({ message: "Steward has no HOMESERVER_URL, so it does not know which homeserver to sign in to." }, { status: 400 });
+  const limit = await hitRateLimit(steward.db, `login:ip:${context.clientIp}`, 10, 5 * 60_000).catch((e) => {
+    throw databaseUnavailable(context, e);
+  });
+  if (!limit.allowed) return json({ message: `Too many sign-in attempts from your address. Try again in ${Math.ceil(limit.retryAfterMs / 1000)} seconds.` }, { status: 429 });
+  const mode = await detectAuthMode(steward.homeserver(config.homeserverUrl, undefined, { timeoutMs: 5000, maxRetries: 0 }), config.homeserverAuth, { cacheKey: config.homeserverUrl });
+  if (mode.mode !== "mas" || !mode.mas) {
+    return json({ message: mode.problem ?? "This homeserver does not delegate sign-in to an authentication service. Sign in with your Synapse account instead." }, { status: 400 });
+  }
+  try {
+    const { url, browserValue } = await startMasSignIn({ db: steward.db, secret: config.sessionSecret, metadata: mode.mas, publicBaseUrl: config.publicBaseUrl, next, http: { timeoutMs: config.homeserverTimeoutMs } });
+    const cookie = [`${MAS_BROWSER_COOKIE}=${browserValue}`, "Path=/auth/callback", "HttpOnly", "SameSite=Lax", "Max-Age=600", ...(context.secure ? ["Secure"] : [])].join("; ");
+    return redirect(url, { headers: { "Set-Cookie": cookie } });
+  } catch (e) {
+    if (e instanceof MasError) {
+      const hint =
+        e.kind === "registration_refused"
+          ? " MAS accepts a web client only on https with the callback on the same host as PUBLIC_BASE_URL; see README, “Running with MAS”."
+          : "";
+      steward.log.warn("mas sign-in could not start", { requestId: context.requestId, kind: e.kind, status: e.status });
+      return json({ message: `${e.message}${hint}` }, { status: 502 });
+    }
+    throw databaseUnavailable(context, e);
+  }
+}
+
+export default function MasSignInStart() {
+  const data = useActionData<typeof action>();
+  return <MasSignInProblem message={data?.message ?? "Start the sign-in from the sign-in page."} />;
+}
