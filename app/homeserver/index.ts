@@ -14,6 +14,7 @@ import { HomeserverHttp, type HomeserverHttpOptions } from "./http";
 import { keysApi, type KeysApi } from "./keys";
 import { noticesApi, type NoticesApi } from "./notices";
 import { registerApi, type RegisterApi } from "./register";
+import { roomsApi, type RoomsApi } from "./rooms";
 import { serverApi, type ServerApi } from "./server";
 import { tokensApi, type TokensApi } from "./tokens";
 import { usersApi, type UsersApi } from "./users";
@@ -29,6 +30,7 @@ export interface HomeserverClient {
   tokens: TokensApi;
   register: RegisterApi;
   federation: FederationApi;
+  rooms: RoomsApi;
   keys: KeysApi;
   accountData: AccountDataApi;
   notices: NoticesApi;
@@ -48,6 +50,7 @@ export function createHomeserverClientFromHttp(http: HomeserverHttp): Homeserver
     tokens: tokensApi(http),
     register: registerApi(http),
     federation: federationApi(http),
+    rooms: roomsApi(http),
     keys: keysApi(http),
     accountData: accountDataApi(http),
     notices: noticesApi(http),
@@ -81,6 +84,7 @@ export type {
   WhoisResult,
 } from "./users";
 export type { Device } from "./devices";
+export type { RoomSummary } from "./rooms";
 export type { CreateTokenOptions, RegistrationToken, UpdateTokenOptions } from "./tokens";
 export type { RegisterRequest, RegisterStepResult, UiaFlow } from "./register";
 export type {

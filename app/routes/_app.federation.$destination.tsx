@@ -1,4 +1,4 @@
-/** One destination: its state now, its timeline of state changes, the rooms waiting for it, and "Reset connection". */
+/** One destination: its state now, its timeline of state changes, the rooms shared with it (and which wait), and "Reset connection". */
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -9,7 +9,8 @@ import { Ago } from "~/components/federation/Ago";
 import { StateBadge } from "~/components/federation/StateBadge";
 import { formatDuration } from "~/components/federation/states";
 import { describeHomeserverError } from "~/homeserver/errors";
-import { destinationTimeline, getDestination, resetConnection, resetUnavailableReason } from "~/services/federation/destinations.server";
+import { destinationTimeline, getDestination, resetConnection, resetUnavailableReason, RESET_RETRY_TEXT } from "~/services/federation/destinations.server";
+import { sharedRooms, type SharedRoomsPage } from "~/services/federation/rooms.server";
 import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/auth/guard.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.destination ?? "Destination"} · Federation · Steward` }];
@@ -34,16 +35,15 @@ export async function loader(args: LoaderFunctionArgs) {
   const now = Date.now();
   const [view, timeline] = await Promise.all([getDestination(admin.steward.db, destination, now), destinationTimeline(admin.steward.db, destination)]);
   // Rooms are read live from the homeserver (they are not part of the snapshots); a failure is shown, not fatal.
-  let rooms: { rows: { roomId: string; streamOrdering: number }[]; total: number; from: number } | null = null;
+  let rooms: SharedRoomsPage | null = null;
   let roomsError: string | null = null;
   try {
-    const page = await withHomeserver(admin, args, () => admin.hs.federation.destinationRooms(destination, { from: q.roomsFrom, limit: ROOMS_PAGE }));
-    rooms = { rows: page.rooms, total: page.total, from: q.roomsFrom };
+    rooms = await withHomeserver(admin, args, () => sharedRooms(admin.hs, destination, { from: q.roomsFrom, limit: ROOMS_PAGE }));
   } catch (e) {
     if (e instanceof Response) throw e;
     roomsError = describeHomeserverError(e);
   }
-  return json({ now, destination, view, timeline, rooms, roomsError, resetBlocked: resetUnavailableReason(view), confirm: q.confirm === "reset" });
+  return json({ now, destination, view, timeline, rooms, roomsError, resetBlocked: resetUnavailableReason(view), confirm: q.confirm === "reset", retryText: RESET_RETRY_TEXT });
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -56,7 +56,7 @@ export async function action(args: ActionFunctionArgs) {
     resetConnection({ db: admin.steward.db, hs: admin.hs, now: () => new Date() }, destination, { actor: admin.session.userId, requestId: admin.requestId }),
   );
   return outcome.ok
-    ? json({ ok: true as const, message: `Synapse's backoff for ${destination} was reset; it will try again with the next event for it.` })
+    ? json({ ok: true as const, message: `The connection to ${destination} was reset. ${RESET_RETRY_TEXT}` })
     : json({ ok: false as const, message: outcome.message }, { status: 400 });
 }
 
@@ -83,7 +83,19 @@ export default function DestinationPage() {
           <dl>
             <dt>State</dt>
             <dd>
-              <StateBadge state={v.state} />
+              {v.resetNotRetriedSince ? (
+                <span className="badge info" data-state="reset" title="Steward reset the connection; no collection has seen Synapse try this server since.">
+                  Reset, not yet retried
+                </span>
+              ) : (
+                <StateBadge state={v.state} />
+              )}
+              {v.resetNotRetriedSince ? (
+                <span className="small muted">
+                  {" "}
+                  reset <Time value={v.resetNotRetriedSince} />; the next collection that sees an attempt shows how it went.
+                </span>
+              ) : null}
             </dd>
             <dt>Failing since</dt>
             <dd>{v.failingSince ? <Time value={v.failingSince} /> : "—"}</dd>
@@ -103,7 +115,7 @@ export default function DestinationPage() {
 
       <section className="panel">
         <h2>Reset connection</h2>
-        <p className="small muted">Clears Synapse's backoff so it tries this server again at once, instead of waiting out the retry interval.</p>
+        <p className="small muted">Clears Synapse's backoff instead of waiting out the retry interval. {d.retryText}</p>
         {d.resetBlocked ? (
           <>
             <button type="button" disabled aria-describedby="reset-why">
@@ -118,8 +130,8 @@ export default function DestinationPage() {
             <CsrfInput />
             <input type="hidden" name="intent" value="reset" />
             <p>
-              Reset the connection to <strong className="mono">{d.destination}</strong>? Synapse forgets that it is failing and will try
-              it with the next event. The action is recorded in the audit log.
+              Reset the connection to <strong className="mono">{d.destination}</strong>? {d.retryText} The action is recorded in the audit
+              log.
             </p>
             <button type="submit" disabled={busy}>
               {busy ? "Resetting…" : "Yes, reset the connection"}
@@ -154,7 +166,8 @@ export default function DestinationPage() {
                     <Time value={t.at} />
                   </td>
                   <td>
-                    {t.fromState ? <StateBadge state={t.fromState} /> : <span className="muted">first seen</span>} → <StateBadge state={t.toState} />
+                    {t.fromState ? <StateBadge state={t.fromState} /> : <span className="muted">first seen</span>} →{" "}
+                    {t.source === "reset" && t.toState === "healthy" ? <span className="badge info">Reset (backoff cleared)</span> : <StateBadge state={t.toState} />}
                   </td>
                   <td>{t.retryInterval ? formatDuration(t.retryInterval) : "—"}</td>
                   <td className="small">{t.source === "reset" ? "reset from Steward" : "collector"}</td>
@@ -165,42 +178,87 @@ export default function DestinationPage() {
         )}
       </section>
 
-      <section className="panel">
-        <h2>Rooms waiting for this destination</h2>
-        {d.roomsError ? (
-          <div className="alert error" role="alert">
-            {d.roomsError}
-          </div>
-        ) : d.rooms && d.rooms.rows.length ? (
-          <>
-            <table data-testid="rooms">
-              <thead>
-                <tr>
-                  <th>Room</th>
-                  <th>Newest event still to send (stream ordering)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.rooms.rows.map((r) => (
-                  <tr key={r.roomId}>
-                    <td className="mono">{r.roomId}</td>
-                    <td>{r.streamOrdering}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <nav className="pager" aria-label="Rooms pages">
-              {d.rooms.from > 0 ? <Link to={`${self}?roomsFrom=${Math.max(0, d.rooms.from - ROOMS_PAGE)}`}>← Previous</Link> : null}
-              <span className="muted small">
-                {d.rooms.from + 1}–{d.rooms.from + d.rooms.rows.length} of {d.rooms.total}
-              </span>
-              {d.rooms.from + ROOMS_PAGE < d.rooms.total ? <Link to={`${self}?roomsFrom=${d.rooms.from + ROOMS_PAGE}`}>Next →</Link> : null}
-            </nav>
-          </>
-        ) : (
-          <p className="muted">No rooms{d.rooms && d.rooms.from > 0 ? " on this page" : ""}.</p>
-        )}
-      </section>
+      <SharedRoomsSection d={d} self={self} />
     </>
+  );
+}
+
+function SharedRoomsSection({ d, self }: { d: { destination: string; rooms: SharedRoomsPage | null; roomsError: string | null }; self: string }) {
+  const r = d.rooms;
+  const waiting = r ? r.rows.filter((x) => x.status === "waiting").length : 0;
+  return (
+    <section className="panel">
+      <h2>Rooms shared with this server</h2>
+      {d.roomsError ? (
+        <div className="alert error" role="alert">
+          {d.roomsError}
+        </div>
+      ) : r && r.rows.length ? (
+        <>
+          <p className="small muted" data-testid="rooms-summary">
+            {r.lastSuccessfulStreamOrdering === null
+              ? "Synapse does not track what this server has received, so Steward cannot tell which rooms are waiting."
+              : waiting
+                ? `${waiting} of ${r.rows.length} room${r.rows.length === 1 ? "" : "s"}${r.total > r.rows.length ? " on this page" : ""} ${waiting === 1 ? "has" : "have"} events this server has not received yet.`
+                : `This server has received every event of ${r.rows.length === 1 ? "this room" : `these ${r.rows.length} rooms`}: nothing is waiting.`}
+          </p>
+          {r.namesError ? (
+            <div className="alert warn" role="alert">
+              Room names could not be read: {r.namesError}
+            </div>
+          ) : null}
+          <table data-testid="rooms">
+            <thead>
+              <tr>
+                <th scope="col">Room</th>
+                <th scope="col">Waiting?</th>
+                <th scope="col" className="num">
+                  Newest event to send
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.rows.map((x) => (
+                <tr key={x.roomId} data-room={x.roomId} data-status={x.status}>
+                  <td>
+                    {x.name ? (
+                      <bdi>{x.name}</bdi>
+                    ) : x.alias ? (
+                      <bdi className="mono">{x.alias}</bdi>
+                    ) : (
+                      <span className="muted">Unnamed room</span>
+                    )}
+                    <div className="small muted mono">{x.roomId}</div>
+                  </td>
+                  <td>
+                    {x.status === "waiting" ? (
+                      <span className="badge warn">Waiting</span>
+                    ) : x.status === "up_to_date" ? (
+                      <span className="badge ok">Up to date</span>
+                    ) : (
+                      <span className="badge">Not tracked</span>
+                    )}
+                  </td>
+                  <td className="num">{x.streamOrdering}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="small muted">
+            “Newest event to send” is Synapse's stream ordering; a room waits when it is above the last event this server took
+            {r.lastSuccessfulStreamOrdering !== null ? ` (${r.lastSuccessfulStreamOrdering})` : ""}.
+          </p>
+          <nav className="pager" aria-label="Rooms pages">
+            {r.from > 0 ? <Link to={`${self}?roomsFrom=${Math.max(0, r.from - ROOMS_PAGE)}`}>← Previous</Link> : null}
+            <span className="muted small">
+              {r.from + 1}–{r.from + r.rows.length} of {r.total}
+            </span>
+            {r.from + ROOMS_PAGE < r.total ? <Link to={`${self}?roomsFrom=${r.from + ROOMS_PAGE}`}>Next →</Link> : null}
+          </nav>
+        </>
+      ) : (
+        <p className="muted">{r && r.from > 0 ? "No rooms on this page." : `No rooms are shared with ${d.destination}.`}</p>
+      )}
+    </section>
   );
 }

@@ -33,6 +33,13 @@ export const federationDestinations = pgTable(
     firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
     /**
+     * Set by "Reset connection" in Steward, cleared by the first collection that sees an attempt since (a new
+     * failure, or `last_successful_stream_ordering` moving past `reset_stream_ordering`). While set, the row's
+     * zeroed retry fields mean "reset, not yet retried", not "the last attempt succeeded".
+     */
+    resetAt: timestamp("reset_at", { withTimezone: true, mode: "date" }),
+    resetStreamOrdering: bigint("reset_stream_ordering", { mode: "number" }),
+    /**
      * When Synapse's backoff ends (retry_last_ts + retry_interval), null when healthy. Stored so "backing off"
      * vs "retry due" at any `now` is a comparison of one indexed column; the database keeps it in step.
      */

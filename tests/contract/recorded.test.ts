@@ -13,8 +13,9 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { addDevice, addUser, issueToken, revokeToken, type SimUser } from "../simulator/state";
-import { addDestination, type SimDestination, type SimDestinationRoom } from "../simulator/seed-federation";
+import { addDestination, addRoom, type SimDestination, type SimDestinationRoom } from "../simulator/seed-federation";
 import { loadRecordedKeys } from "../simulator/seed-posture";
+import { jsonType, shapeDiff } from "./shape";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const RECORDED_DIR = path.resolve(repoRoot, "../shared/reference/recorded");
@@ -57,6 +58,8 @@ const COVERED_PREFIXES = [
   "/_matrix/client/v3/register",
   // federation + discovery (well-known, signing keys)
   "/_synapse/admin/v1/federation/destinations",
+  // the rooms list (room names for a destination's rooms)
+  "/_synapse/admin/v1/rooms",
   "/.well-known/matrix/",
   "/_matrix/key/v2/server",
   // E2EE keys and server notices (security posture)
@@ -152,6 +155,13 @@ async function recordedWorld(): Promise<Simulator> {
       state.federation.rooms.set(decodeURIComponent(m[1]), structuredClone((f.response.body as { rooms: SimDestinationRoom[] }).rooms));
     }
   }
+  // The room directory: the recorded room as listed, and the recording's other rooms (as many as total_rooms).
+  state.federation.roomDirectory.clear();
+  const listed = byName("statistics.json", "rooms, limit=1")!.response.body as { rooms: Array<Record<string, unknown>>; total_rooms: number };
+  for (const r of listed.rooms) addRoom(state, structuredClone(r) as never);
+  const otherIds = new Set([...state.federation.rooms.values()].flat().map((r) => r.room_id));
+  for (const id of otherIds) if (state.federation.roomDirectory.size < listed.total_rooms && !state.federation.roomDirectory.has(id)) addRoom(state, { room_id: id });
+  for (let i = 0; state.federation.roomDirectory.size < listed.total_rooms; i++) addRoom(state, { room_id: `!extra${i}:hs.test` });
   // E2EE keys exactly as keys/query returned them (the recorded signatures, verbatim).
   for (const { fixture: f } of ALL) {
     if (f.request.path === "/_matrix/client/v3/keys/query" && f.response.status === 200) loadRecordedKeys(state, f.response.body as never);
@@ -234,51 +244,6 @@ async function replay(sim: Simulator, f: Fixture): Promise<{ status: number; con
     // not JSON: compared as a string body
   }
   return { status: res.status, contentType: res.headers.get("content-type") ?? "", retryAfter: res.headers.get("retry-after"), body: parsed };
-}
-
-const jsonType = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
-
-/**
- * Keys the reference documents as nullable. A list element is compared with the recorded *first* element,
- * so a null on one side and a value on the other is not a shape difference for these keys.
- */
-const NULLABLE_KEYS = new Set([
-  // users (list + single)
-  "user_type", "displayname", "avatar_url", "last_seen_ts", "appservice_id",
-  "consent_server_notice_sent", "consent_version", "consent_ts",
-  // devices, whois
-  "display_name", "last_seen_ip", "last_seen_user_agent",
-  // federation destinations
-  "failure_ts", "last_successful_stream_ordering",
-  // registration tokens: null = unlimited / never expires
-  "uses_allowed", "expiry_time",
-]);
-
-/** Differences in shape between a recorded value and an actual one, as readable paths. */
-function shapeDiff(expected: unknown, actual: unknown, at = "$", key = ""): string[] {
-  const te = jsonType(expected);
-  const ta = jsonType(actual);
-  if (te !== ta) {
-    if ((te === "null" || ta === "null") && NULLABLE_KEYS.has(key)) return [];
-    return [`${at}: recorded ${te}, got ${ta}`];
-  }
-  if (te === "array") {
-    const e = expected as unknown[];
-    const a = actual as unknown[];
-    if (e.length === 0) return [];
-    if (a.length === 0) return [`${at}: recorded a non-empty list, got an empty one`];
-    return a.flatMap((item, i) => shapeDiff(e[0], item, `${at}[${i}]`, key));
-  }
-  if (te === "object") {
-    const e = expected as Record<string, unknown>;
-    const a = actual as Record<string, unknown>;
-    const out: string[] = [];
-    for (const k of Object.keys(e)) if (!(k in a)) out.push(`${at}.${k}: missing`);
-    for (const k of Object.keys(a)) if (!(k in e)) out.push(`${at}.${k}: unexpected key`);
-    for (const k of Object.keys(e)) if (k in a) out.push(...shapeDiff(e[k], a[k], `${at}.${k}`, k));
-    return out;
-  }
-  return [];
 }
 
 function compare(f: Fixture, got: Awaited<ReturnType<typeof replay>>): string[] {

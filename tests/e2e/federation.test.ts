@@ -78,7 +78,35 @@ describe.skipIf(!haveChromium)("federation in a browser", () => {
     expect(await rows.first().textContent()).toContain("with the next event");
   });
 
-  it("resets a failing destination after confirmation; audited; the state turns healthy", async () => {
+  it("lists the rooms shared with a destination by name, and marks as waiting only those it is behind on", async () => {
+    // healthy.example has taken every event (as recorded: its rooms' stream orderings are at or below its last one).
+    await page.goto(steward.url + "/federation/healthy.example");
+    const section = page.locator("section", { has: page.getByRole("heading", { name: "Rooms shared with this server" }) });
+    expect(await section.count()).toBe(1);
+    expect(await page.getByText("Rooms waiting for this destination").count()).toBe(0);
+    const rows = page.getByTestId("rooms").locator("tbody tr");
+    expect(await rows.count()).toBe(3);
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-status")))).toEqual(["up_to_date", "up_to_date", "up_to_date"]);
+    expect(await page.getByTestId("rooms").getByText("Waiting", { exact: true }).count()).toBe(0);
+    expect(await page.getByTestId("rooms-summary").textContent()).toContain("nothing is waiting");
+    // Names come from the admin rooms API: every shared room the simulator named shows its name.
+    for (const r of sim.state.federation.rooms.get("healthy.example")!) {
+      const info = sim.state.federation.roomDirectory.get(r.room_id)!;
+      const row = page.locator(`[data-testid=rooms] tr[data-room="${r.room_id}"]`);
+      expect(await row.textContent()).toContain(info.name ?? info.canonical_alias ?? "Unnamed room");
+    }
+    // matrix.example.org is behind on exactly one of its five rooms.
+    await page.goto(steward.url + "/federation/matrix.example.org");
+    const statuses = await page.getByTestId("rooms").locator("tbody tr").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
+    const lsso = sim.state.federation.destinations.get("matrix.example.org")!.last_successful_stream_ordering!;
+    const behind = sim.state.federation.rooms.get("matrix.example.org")!.filter((r) => r.stream_ordering > lsso).length;
+    expect(behind).toBe(1);
+    expect(statuses.filter((x) => x === "waiting")).toHaveLength(1);
+    expect(await page.getByTestId("rooms-summary").textContent()).toContain("1 of 5 rooms has events this server has not received yet");
+    await page.screenshot({ path: artifactPath("federation-rooms.png"), fullPage: true });
+  });
+
+  it("resets a failing destination after confirmation; audited; 'reset, not yet retried' until a collection sees an attempt", async () => {
     await page.goto(steward.url + "/federation/backoff.example");
     expect(await page.getByTestId("destination-state").textContent()).toContain("Backing off");
     expect(await page.getByTestId("rooms").locator("tbody tr").count()).toBe(2);
@@ -86,12 +114,30 @@ describe.skipIf(!haveChromium)("federation in a browser", () => {
     await page.waitForURL(/confirm=reset/);
     await page.getByRole("button", { name: "Yes, reset the connection" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toContain("was reset");
-    await expect.poll(() => page.getByTestId("destination-state").textContent()).toContain("Healthy");
+    // Nothing has been tried: the page does not claim the last attempt succeeded.
+    await expect.poll(() => page.getByTestId("destination-state").textContent()).toContain("Reset, not yet retried");
+    expect(await page.getByTestId("destination-state").textContent()).not.toContain("Healthy");
+    // The success message and the section's text say the same about when Synapse retries.
+    const when = "tries again at once if events are waiting for this server, otherwise with the next event it sends there";
+    expect(await page.getByRole("status").textContent()).toContain(when);
+    expect(await page.locator("section", { has: page.getByRole("heading", { name: "Reset connection" }) }).textContent()).toContain(when);
     expect(await page.getByTestId("timeline").locator("tbody tr").first().textContent()).toContain("reset from Steward");
     expect(sim.state.federation.destinations.get("backoff.example")!.retry_last_ts).toBe(0);
     const audit = (await steward.database.db.select().from(auditEvents)).filter((a) => a.action === "federation.reset_connection");
     expect(audit.map((a) => [a.target, a.outcome, a.actor])).toEqual([["backoff.example", "ok", `@admin:${sim.serverName}`]]);
     await page.screenshot({ path: artifactPath("federation-reset.png"), fullPage: true });
+    // A collection that sees no attempt keeps saying so; one that sees a new failure shows it.
+    const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
+    await collectFederation({ db: steward.database.db, hs, now: () => new Date() });
+    await page.goto(steward.url + "/federation/backoff.example");
+    expect(await page.getByTestId("destination-state").textContent()).toContain("Reset, not yet retried");
+    Object.assign(sim.state.federation.destinations.get("backoff.example")!, { retry_last_ts: Date.now() - 1000, retry_interval: 10 * 60_000, failure_ts: Date.now() - 1000 });
+    await collectFederation({ db: steward.database.db, hs, now: () => new Date() });
+    await page.goto(steward.url + "/federation/backoff.example");
+    expect(await page.getByTestId("destination-state").textContent()).toContain("Backing off");
+    expect(await page.getByTestId("destination-state").textContent()).not.toContain("Reset, not yet retried");
+    Object.assign(sim.state.federation.destinations.get("backoff.example")!, { retry_last_ts: 0, retry_interval: 0, failure_ts: null });
+    await collectFederation({ db: steward.database.db, hs, now: () => new Date() });
     // Now healthy: the button is disabled and says why.
     await page.goto(steward.url + "/federation/backoff.example?confirm=reset");
     expect(await page.getByRole("button", { name: "Reset connection" }).isDisabled()).toBe(true);

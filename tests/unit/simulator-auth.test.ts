@@ -45,6 +45,26 @@ describe("login", () => {
     }
   });
 
+  it("a locked user's password login succeeds on 1.132 (reference §9) and the new device's requests fail locked", async () => {
+    const l = find((u) => u.locked);
+    const r = await login(l.localpart, passwordFor(l.localpart));
+    expect(r.status).toBe(200);
+    expect(sim.state.devices.get(l.name)!.has(r.json.device_id)).toBe(true);
+    const who = await simFetch(sim, "/_matrix/client/v3/account/whoami", { token: r.json.access_token });
+    expect([who.status, who.json.errcode, who.json.soft_logout]).toEqual([401, "M_USER_LOCKED", true]);
+  });
+
+  it("1.134 refuses a locked user's login with 401 M_USER_LOCKED (reference §5)", async () => {
+    const l = find((u) => u.locked);
+    sim.state.version = "1.134.0";
+    try {
+      const r = await login(l.localpart, passwordFor(l.localpart));
+      expect([r.status, r.json.errcode]).toEqual([401, "M_USER_LOCKED"]);
+    } finally {
+      sim.state.version = "1.132.0";
+    }
+  });
+
   it("admin logs in with password `admin`", async () => {
     expect((await login("admin", "admin")).status).toBe(200);
   });
@@ -54,7 +74,6 @@ describe("login", () => {
     ["unknown user", () => login("nosuchuser", "x"), 403, "M_FORBIDDEN"],
     // Deactivation wipes the password: same 403 as a wrong password, not M_USER_DEACTIVATED.
     ["deactivated user", () => { const d = find((u) => u.deactivated); return login(d.localpart, passwordFor(d.localpart)); }, 403, "M_FORBIDDEN"],
-    ["locked user", () => { const l = find((u) => u.locked); return login(l.localpart, passwordFor(l.localpart)); }, 401, "M_USER_LOCKED"],
     ["unknown login type", () => simFetch(sim, "/_matrix/client/v3/login", { token: null, body: { type: "m.login.bogus", identifier: { type: "m.id.user", user: "a" }, password: "x" } }), 400, "M_UNKNOWN"],
     ["body not JSON", () => simFetch(sim, "/_matrix/client/v3/login", { token: null, body: "not json" }), 400, "M_NOT_JSON"],
   ] as const)("%s → %i %s", async (_name, call, status, errcode) => {
@@ -98,12 +117,12 @@ describe("tokens", () => {
     expect(sim.state.devices.get(u.name)!.size).toBe(0);
   });
 
-  it("a locked user's token is refused with 401 M_USER_LOCKED, except whoami/logout", async () => {
+  it("a locked user's token is refused with 401 M_USER_LOCKED (whoami too, as recorded), except logout", async () => {
     const l = find((u) => u.locked);
     const token = sim.tokenFor(l.localpart);
     const r = await simFetch(sim, "/_synapse/admin/v1/whois/" + enc(l.name), { token });
     expect([r.status, r.json.errcode, r.json.soft_logout]).toEqual([401, "M_USER_LOCKED", true]);
-    expect((await simFetch(sim, "/_matrix/client/v3/account/whoami", { token })).status).toBe(200);
+    expect((await simFetch(sim, "/_matrix/client/v3/account/whoami", { token })).status).toBe(401);
     expect((await simFetch(sim, "/_matrix/client/v3/logout", { token, body: {} })).status).toBe(200);
   });
 });

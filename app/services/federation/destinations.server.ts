@@ -42,7 +42,13 @@ export interface DestinationView {
   failingSince: number | null;
   nextRetryAt: number | null;
   lastSuccessfulStreamOrdering: number | null;
+  /** When Steward reset the connection, while no attempt has been seen since (ms); null otherwise. */
+  resetNotRetriedSince: number | null;
 }
+
+/** When Synapse tries again after a reset: the page's explanation and the success message both say this. */
+export const RESET_RETRY_TEXT =
+  "Synapse forgets the backoff and tries again at once if events are waiting for this server, otherwise with the next event it sends there.";
 
 const T = federationDestinations;
 const stateOf = (now: number) => stateSql({ retryLastTs: T.retryLastTs, retryInterval: T.retryInterval }, now);
@@ -58,6 +64,7 @@ function toView(r: typeof T.$inferSelect, now: number): DestinationView {
     failingSince: c.failingSince,
     nextRetryAt: c.nextRetryAt,
     lastSuccessfulStreamOrdering: r.lastSuccessfulStreamOrdering,
+    resetNotRetriedSince: r.resetAt && c.state === "healthy" ? r.resetAt.getTime() : null,
   };
 }
 
@@ -210,6 +217,7 @@ export async function destinationTimeline(db: Db, destination: string, limit = 1
 /** Why "Reset connection" is not offered, or null when it is. */
 export function resetUnavailableReason(d: DestinationView | null): string | null {
   if (!d) return "Steward has not seen this destination in the homeserver's list.";
+  if (d.resetNotRetriedSince) return "The connection was reset; Synapse has not tried this server again yet, so there is nothing more to reset.";
   if (!isFailing(d)) return "There is nothing to reset: Synapse is not backing off from this destination (it is healthy).";
   return null;
 }
@@ -254,6 +262,10 @@ export async function resetConnection(
         },
       ]);
       await tx.insert(federationStateChanges).values({ destination, at, fromState: before?.state ?? null, toState: state, retryInterval: fresh.retryInterval, failureTs: fresh.failureTs, source: "reset" });
+      // Nothing has been tried yet: until a collection sees an attempt, the page says "reset, not yet retried".
+      if (state === "healthy") {
+        await tx.update(T).set({ resetAt: at, resetStreamOrdering: fresh.lastSuccessfulStreamOrdering }).where(eq(T.destination, destination));
+      }
     });
   } catch {
     // The reset itself succeeded; the next collection brings the row up to date.

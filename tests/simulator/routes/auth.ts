@@ -15,6 +15,7 @@ import {
   deleteDevice,
   listDevices,
 } from "../state";
+import { versionAtLeast } from "./users";
 
 const client = (p: string) => [`/_matrix/client/v3${p}`, `/_matrix/client/r0${p}`];
 
@@ -30,8 +31,8 @@ export function register(router: Router): void {
   router.add({
     method: "GET",
     path: client("/account/whoami"),
+    // Not allowed while locked: the recorded 1.132 answers a locked user's whoami 401 M_USER_LOCKED (actions.json).
     auth: "user",
-    allowLocked: true,
     handler: (ctx) => {
       const { user, token } = ctx.requester!;
       return {
@@ -102,7 +103,11 @@ function login(ctx: RouteContext): unknown {
     if (limits) failed.canDoAction(failedKey, ctx.now);
     throw invalidLogin();
   }
-  if (user.locked) throw new MatrixError(401, "M_USER_LOCKED", "User account has been locked");
+  // Until 1.134 a locked user's password login succeeded and made a new device whose requests then fail locked
+  // (reference §9, recorded on 1.132); 1.134 refuses it with 401 M_USER_LOCKED (reference §5).
+  if (user.locked && versionAtLeast(ctx.state.version, 1, 134)) {
+    throw new MatrixError(401, "M_USER_LOCKED", "User account has been locked");
+  }
   if (limits) {
     ratelimiters.get("rc_login.account", RC_LOGIN.account).ratelimit(user.name.toLowerCase(), ctx.now);
   }

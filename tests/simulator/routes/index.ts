@@ -12,8 +12,12 @@ import { register as registration } from "./registration";
 import { register as keys } from "./keys";
 import { register as notices } from "./notices";
 import { register as delegation } from "./delegation";
+import { register as actions } from "./actions";
+import { register as rooms } from "./rooms";
 
-const AREAS: Array<(router: Router) => void> = [auth, server, users, devices, tokens, registration, federation, discovery, keys, notices, delegation];
+const AREAS: Array<(router: Router) => void> = [
+  auth, server, users, devices, tokens, registration, federation, discovery, keys, notices, delegation, actions, rooms,
+];
 
 export function registerAll(router: Router): void {
   for (const register of AREAS) register(router);

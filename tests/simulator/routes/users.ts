@@ -219,7 +219,11 @@ function listEntry(u: SimUser, asInts: boolean, version: string, lastSeen: numbe
 
 /** The single-user GET: creation_ts in SECONDS, `suspended`/threepids/external_ids/consent, no `approved`. */
 function queryUser(ctx: RouteContext): unknown {
-  const u = localUser(ctx.state, ctx.params.userId, "Can only look up local users", "User not found");
+  return queryUserJson(localUser(ctx.state, ctx.params.userId, "Can only look up local users", "User not found"));
+}
+
+/** The single-user shape, also what PUT v2 users answers with. */
+export function queryUserJson(u: SimUser): Record<string, unknown> {
   return {
     name: u.name,
     admin: u.admin,
