@@ -1,7 +1,10 @@
-/** Starts an admin sign-in through the Matrix Authentication Service: registers Steward if needed, then redirects. */
-import type { ActionFunctionArgs, MetaFunction } from "@remix-run/node";
+/**
+ * Starts an admin sign-in through the Matrix Authentication Service: registers Steward if needed, then redirects.
+ * The sign-in page links here (GET): a form post could not be redirected to MAS under Steward's CSP `form-action 'self'`.
+ */
+import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
-import { useActionData } from "@remix-run/react";
+import { useActionData, useLoaderData } from "@remix-run/react";
 import { MasSignInProblem } from "~/components/auth/MasSignIn";
 import { databaseUnavailable } from "~/services/auth/guard.server";
 import { MAS_BROWSER_COOKIE, startMasSignIn } from "~/services/auth/mas-sign-in.server";
@@ -13,17 +16,21 @@ import { safeNext } from "./login";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
 
-export async function loader() {
-  // Remix runs the loader after the action too: it must not redirect, or the action's message would be lost.
-  return json(null);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  // Remix runs the loader after a POST too: then it only renders the action's message.
+  if (request.method !== "GET") return json(null);
+  return start(context, safeNext(new URL(request.url).searchParams.get("next") ?? "/"));
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
+  if (!requestOriginAllowed(request, context.steward.config.trustProxy)) throw new Response("Cross-site request refused.", { status: 403 });
+  const form = await request.formData().catch(() => new FormData());
+  return start(context, safeNext(String(form.get("next") ?? "/")));
+}
+
+async function start(context: AppLoadContext, next: string) {
   const steward = context.steward;
   const { config } = steward;
-  if (!requestOriginAllowed(request, config.trustProxy)) throw new Response("Cross-site request refused.", { status: 403 });
-  const form = await request.formData().catch(() => new FormData());
-  const next = safeNext(String(form.get("next") ?? "/"));
   if (!config.homeserverUrl) return json({ message: "Steward has no HOMESERVER_URL, so it does not know which homeserver to sign in to." }, { status: 400 });
   const limit = await hitRateLimit(steward.db, `login:ip:${context.clientIp}`, 10, 5 * 60_000).catch((e) => {
     throw databaseUnavailable(context, e);
@@ -51,6 +58,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function MasSignInStart() {
-  const data = useActionData<typeof action>();
-  return <MasSignInProblem message={data?.message ?? "Start the sign-in from the sign-in page."} />;
+  const posted = useActionData<typeof action>();
+  const loaded = useLoaderData<typeof loader>();
+  return <MasSignInProblem message={posted?.message ?? loaded?.message ?? "Start the sign-in from the sign-in page."} />;
 }

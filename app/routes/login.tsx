@@ -169,7 +169,7 @@ export default function Login() {
           </div>
         ) : null}
         {authMode?.mode === "mas" && mode === "password" ? (
-          <MasSignInButton next={params.get("next") ?? "/"} busy={navigation.state === "submitting"} />
+          <MasSignInButton next={params.get("next") ?? "/"} />
         ) : (
           <Form method="post" noValidate>
             <input type="hidden" name="mode" value={mode} />

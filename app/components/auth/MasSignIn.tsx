@@ -1,18 +1,16 @@
 /** The sign-in page's button for a homeserver that delegates sign-in to the Matrix Authentication Service. */
-import { Form } from "@remix-run/react";
-
-export function MasSignInButton({ next, busy }: { next: string; busy: boolean }) {
+/** A plain link, not a form: the browser leaves for MAS, which a form post may not under `form-action 'self'`. */
+export function MasSignInButton({ next }: { next: string }) {
   return (
-    <Form method="post" action="/auth/mas" data-testid="mas-sign-in">
-      <input type="hidden" name="next" value={next} />
+    <div data-testid="mas-sign-in">
       <p className="small">
         You will sign in on your homeserver's authentication service and allow Steward to act for you. Only accounts that
         the authentication service lets request admin rights (MAS admins) can use Steward.
       </p>
-      <button type="submit" disabled={busy}>
-        {busy ? "Opening the authentication service…" : "Sign in with the authentication service"}
-      </button>
-    </Form>
+      <a className="button" href={`/auth/mas?next=${encodeURIComponent(next)}`} rel="nofollow">
+        Sign in with the authentication service
+      </a>
+    </div>
   );
 }
 
