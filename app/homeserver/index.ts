@@ -18,6 +18,7 @@ import { roomsApi, type RoomsApi } from "./rooms";
 import { serverApi, type ServerApi } from "./server";
 import { tokensApi, type TokensApi } from "./tokens";
 import { usersApi, type UsersApi } from "./users";
+import { userActionsApi, type UserActionsApi } from "./user-actions";
 
 export interface HomeserverClient {
   http: HomeserverHttp;
@@ -26,6 +27,8 @@ export interface HomeserverClient {
   authMetadata: AuthMetadataApi;
   server: ServerApi;
   users: UsersApi;
+  /** Acting on users and sessions (reference §9). */
+  userActions: UserActionsApi;
   devices: DevicesApi;
   tokens: TokensApi;
   register: RegisterApi;
@@ -46,6 +49,7 @@ export function createHomeserverClientFromHttp(http: HomeserverHttp): Homeserver
     authMetadata: authMetadataApi(http),
     server: serverApi(http),
     users: usersApi(http),
+    userActions: userActionsApi(http),
     devices: devicesApi(http),
     tokens: tokensApi(http),
     register: registerApi(http),
@@ -84,6 +88,7 @@ export type {
   WhoisResult,
 } from "./users";
 export type { Device } from "./devices";
+export type { UserActionsApi, UserChanges } from "./user-actions";
 export type { RoomSummary } from "./rooms";
 export type { CreateTokenOptions, RegistrationToken, UpdateTokenOptions } from "./tokens";
 export type { RegisterRequest, RegisterStepResult, UiaFlow } from "./register";

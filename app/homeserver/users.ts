@@ -163,7 +163,7 @@ const parseListV2 = parseList("v2");
 const parseListV3 = parseList("v3");
 export { listSchema as userListSchema, fastList as fastUserList };
 
-const detailsSchema = z
+export const userDetailsSchema = z
   .object({
     ...commonFields,
     creation_ts: secondsTimestampAsMs, // SECONDS on this endpoint only
@@ -306,7 +306,7 @@ export function usersApi(http: HomeserverHttp) {
 
     /** GET /_synapse/admin/v2/users/{userId}. 404 not_found for unknown local users; 400 for remote ones. */
     get(userId: string): Promise<UserDetails> {
-      return http.get("/_synapse/admin/v2/users/{userId}", { params: { userId }, parse: detailsSchema });
+      return http.get("/_synapse/admin/v2/users/{userId}", { params: { userId }, parse: userDetailsSchema });
     },
 
     /** GET /_synapse/admin/v1/users/{userId}/admin. Unknown local users answer false (200). Not under MAS. */

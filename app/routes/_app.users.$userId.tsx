@@ -10,6 +10,8 @@ import { requireAdmin, withHomeserver } from "~/services/auth/guard.server";
 import { loadUserDetail } from "~/services/users/detail.server";
 import { userPosturePanel } from "~/services/posture/report.server";
 import { PosturePanel } from "~/components/security/PosturePanel";
+import { UserActionsPanel } from "~/components/users/UserActionsPanel";
+import { pageActions } from "~/services/users/actions/page.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.userId ?? "User"} · Steward` }];
 
@@ -27,7 +29,8 @@ export async function loader(args: LoaderFunctionArgs) {
   // POSTURE SLOT: the security report adds this user's posture here (e.g. `posture: await userPosture(db, userId)`)
   // and renders it in <section data-slot="posture"> below. Until then the page says it is not available.
   const posture = await userPosturePanel(admin.steward.db, parsed.data);
-  return json({ ...view, posture }, { headers: { "Cache-Control": "no-store" } });
+  const actions = pageActions(admin.hs, view, admin.session, new URL(args.request.url).searchParams.get("done"));
+  return json({ ...view, posture, actions }, { headers: { "Cache-Control": "no-store" } });
 }
 
 export default function UserPage() {
@@ -43,6 +46,11 @@ export default function UserPage() {
       <h1 className="mono" style={{ overflowWrap: "anywhere" }}>
         {data.userId}
       </h1>
+      {data.actions.done ? (
+        <div className="alert ok" role="status" data-testid="action-done">
+          {data.actions.done}
+        </div>
+      ) : null}
       {shown?.displayname ? (
         <p style={{ overflowWrap: "anywhere" }}>
           <bdi data-testid="displayname">{shown.displayname}</bdi>
@@ -110,13 +118,17 @@ export default function UserPage() {
           Devices
         </h2>
         {data.devices.ok ? (
-          <DeviceTable devices={data.devices.value} />
+          <DeviceTable
+            devices={data.devices.value}
+            signOutHref={data.actions.deviceSignOut ? (id) => (id === data.actions.ownDeviceId ? null : `${data.actions.base}?action=sign-out-device&device=${encodeURIComponent(id)}`) : undefined}
+          />
         ) : (
           <div className="alert error" role="alert">
             Could not load the devices: {data.devices.error}
           </div>
         )}
       </section>
+      <UserActionsPanel actions={data.actions.offered} base={data.actions.base} note={data.actions.note} />
       <section className="panel" aria-labelledby="posture-h" data-slot="posture">
         <h2 id="posture-h" style={{ fontSize: "1rem", marginTop: 0 }}>
           Security posture

@@ -10,7 +10,8 @@ export interface DeviceRow {
   dehydrated: boolean;
 }
 
-export function DeviceTable({ devices }: { devices: DeviceRow[] }) {
+/** `signOutHref` gives each device a "Sign out…" link to its confirmation page (null: no link for that device). */
+export function DeviceTable({ devices, signOutHref }: { devices: DeviceRow[]; signOutHref?: (deviceId: string) => string | null }) {
   if (!devices.length) return <p className="muted">No devices (the user is signed in nowhere).</p>;
   return (
     <table data-testid="devices-table">
@@ -20,6 +21,7 @@ export function DeviceTable({ devices }: { devices: DeviceRow[] }) {
           <th>Last seen</th>
           <th>IP address</th>
           <th>User agent</th>
+          {signOutHref ? <th>Action</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -41,6 +43,17 @@ export function DeviceTable({ devices }: { devices: DeviceRow[] }) {
             <td className="small" style={{ overflowWrap: "anywhere", maxWidth: "40ch" }}>
               {d.lastSeenUserAgent ? <bdi>{d.lastSeenUserAgent}</bdi> : <span className="muted">unknown</span>}
             </td>
+            {signOutHref ? (
+              <td>
+                {signOutHref(d.deviceId) ? (
+                  <a href={signOutHref(d.deviceId)!} aria-label={`Sign out session ${d.deviceId}…`}>
+                    Sign out…
+                  </a>
+                ) : (
+                  <span className="muted small">this Steward session</span>
+                )}
+              </td>
+            ) : null}
           </tr>
         ))}
       </tbody>

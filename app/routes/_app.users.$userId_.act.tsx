@@ -1,0 +1,243 @@
+/**
+ * /users/<user_id>/act?action=…: the confirmation page of one user action (works without JavaScript). GET only
+ * shows what will happen to whom; the POST (CSRF, a one-time form id) runs it, audits it, and goes back to the user's
+ * page, which shows the new state. A refusal or the homeserver's error is shown here, in words, and nothing changes.
+ */
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { CsrfInput } from "~/components/CsrfInput";
+import { Field } from "~/components/Field";
+import { readForm, requireAdmin, requireCsrf, withHomeserver, type AdminRequest } from "~/services/auth/guard.server";
+import { USER_ACTIONS, type UserActionName } from "~/services/users/actions/backend";
+import { ACTION_LABELS, consequence, refusal } from "~/services/users/actions/rules";
+import { generatePassword, newFormId, runUserAction, type ActionRequest } from "~/services/users/actions/run.server";
+import { loadActionTarget, userActionsBackend } from "~/services/users/actions/target.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data && "label" in data ? data.label : "Action"} · ${data && "userId" in data ? data.userId : "User"} · Steward` },
+];
+
+const UserId = z.string().max(255).regex(/^@[^:\s]+:[^\s]+$/);
+const Action = z.enum(USER_ACTIONS);
+/** Synapse device ids are short printable strings; anything else is not one of this user's sessions. */
+const DeviceId = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/);
+const MAX_NOTICE = 4000;
+
+const serverOf = (userId: string) => userId.slice(userId.indexOf(":") + 1);
+const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
+
+async function context(admin: AdminRequest, args: LoaderFunctionArgs, params: URLSearchParams) {
+  const user = UserId.safeParse(args.params.userId ?? "");
+  if (!user.success) throw json({ error: "That is not a Matrix user id (expected @name:server)." }, { status: 400 });
+  const action = Action.safeParse(params.get("action") ?? "");
+  if (!action.success) throw json({ error: "Steward has no such action for a user." }, { status: 400 });
+  let deviceId: string | undefined;
+  if (action.data === "sign-out-device") {
+    const d = DeviceId.safeParse(params.get("device") ?? "");
+    if (!d.success) throw json({ error: "Say which session to sign out (a device id)." }, { status: 400 });
+    deviceId = d.data;
+  }
+  const lookup = await withHomeserver(admin, args, () => loadActionTarget(admin.hs, user.data, serverOf(admin.session.userId)));
+  if (!lookup.ok) throw json({ error: lookup.error }, { status: lookup.status });
+  return { userId: user.data, action: action.data, deviceId, target: lookup.target };
+}
+
+export async function loader(args: LoaderFunctionArgs) {
+  const admin = await requireAdmin(args);
+  const c = await context(admin, args, new URL(args.request.url).searchParams);
+  const actor = { userId: admin.session.userId, deviceId: admin.session.deviceId };
+  let unknownDevice = false;
+  if (c.deviceId !== undefined && c.target.local && !c.target.deactivated) {
+    // A device that is not there is refused up front (Synapse would answer 200 and nothing would happen).
+    const devices = await withHomeserver(admin, args, () => admin.hs.devices.list(c.userId)).catch(() => null);
+    unknownDevice = devices !== null && !devices.devices.some((d) => d.deviceId === c.deviceId);
+  }
+  const why = unknownDevice ? `${c.userId} has no session ${c.deviceId}; it may already be signed out.` : refusal(c.action, c.target, actor, c.deviceId);
+  return json(
+    {
+      userId: c.userId,
+      action: c.action,
+      label: ACTION_LABELS[c.action],
+      deviceId: c.deviceId ?? null,
+      refusal: why,
+      consequence: consequence(c.action, c.userId, { deviceId: c.deviceId, erase: false, signOutAll: true }),
+      eraseConsequence: c.action === "deactivate" ? consequence("deactivate", c.userId, { erase: true }) : null,
+      formId: newFormId(),
+    },
+    { headers: { "Cache-Control": "no-store" } },
+  );
+}
+
+type ActionData = { error?: string; fields?: Record<string, string>; password?: string };
+
+export async function action(args: ActionFunctionArgs) {
+  const admin = await requireAdmin(args);
+  const form = await readForm(args.request);
+  requireCsrf(args.request, admin.session, form);
+  const params = new URLSearchParams();
+  for (const k of ["action", "device"]) params.set(k, String(form.get(k) ?? ""));
+  const c = await context(admin, args, params);
+  const formId = String(form.get("formId") ?? "");
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(formId)) return json<ActionData>({ error: "This form is incomplete; open the action again." }, { status: 400 });
+
+  let req: ActionRequest;
+  let generated: string | undefined;
+  switch (c.action) {
+    case "sign-out-device":
+      req = { action: c.action, deviceId: c.deviceId! };
+      break;
+    case "reset-password":
+    case "reactivate": {
+      const generate = form.get("generate") === "1";
+      const password = String(form.get("password") ?? "");
+      const again = String(form.get("password2") ?? "");
+      if (generate) generated = generatePassword();
+      else if (password.length < 8) return json<ActionData>({ fields: { password: "Type a password of at least 8 characters, or let Steward generate one." } }, { status: 400 });
+      else if (password.length > 512) return json<ActionData>({ fields: { password: "At most 512 characters." } }, { status: 400 });
+      else if (password !== again) return json<ActionData>({ fields: { password2: "The two passwords differ." } }, { status: 400 });
+      const pw = generated ?? password;
+      req = c.action === "reactivate" ? { action: c.action, password: pw } : { action: c.action, password: pw, signOutAll: form.get("signOutAll") === "1" };
+      break;
+    }
+    case "deactivate": {
+      const erase = form.get("erase") === "1";
+      if (erase && String(form.get("confirmUserId") ?? "").trim() !== c.userId) {
+        return json<ActionData>({ fields: { confirmUserId: `To erase, type the user id exactly: ${c.userId}` } }, { status: 400 });
+      }
+      req = { action: c.action, erase };
+      break;
+    }
+    case "send-notice": {
+      const text = String(form.get("text") ?? "").trim();
+      if (!text) return json<ActionData>({ fields: { text: "Write the message to send." } }, { status: 400 });
+      if (text.length > MAX_NOTICE) return json<ActionData>({ fields: { text: `At most ${MAX_NOTICE} characters.` } }, { status: 400 });
+      req = { action: c.action, text };
+      break;
+    }
+    default:
+      req = { action: c.action };
+  }
+  const result = await withHomeserver(admin, args, () =>
+    runUserAction(
+      { db: admin.steward.db, backend: userActionsBackend(admin.hs), actor: { userId: admin.session.userId, deviceId: admin.session.deviceId }, requestId: admin.requestId },
+      c.target,
+      req,
+      formId,
+    ),
+  );
+  if (!result.ok) return json<ActionData>({ error: result.error }, { status: result.refused ? 409 : 502 });
+  // A generated password is shown once, here, and never stored or put in a URL.
+  if (generated) return json<ActionData>({ password: generated }, { headers: { "Cache-Control": "no-store" } });
+  return redirect(`${userPath(c.userId)}?done=${c.action}`);
+}
+
+export default function ConfirmAction() {
+  const d = useLoaderData<typeof loader>();
+  const a = useActionData<typeof action>() as ActionData | undefined;
+  const busy = useNavigation().state === "submitting";
+  const danger = ["deactivate", "lock", "sign-out-all", "sign-out-device", "remove-admin", "reset-password"].includes(d.action);
+  const back = userPath(d.userId);
+  if (a?.password) {
+    return (
+      <>
+        <h1>Password reset</h1>
+        <div className="alert ok" role="status">
+          <p>
+            The new password of <span className="mono">{d.userId}</span> is shown only this once. Copy it now and give it to them through a channel you
+            trust:
+          </p>
+          <p className="mono" data-testid="generated-password" style={{ fontSize: "1.2rem" }}>
+            {a.password}
+          </p>
+        </div>
+        <p>
+          <Link to={back}>Back to {d.userId}</Link>
+        </p>
+      </>
+    );
+  }
+  return (
+    <>
+      <p className="small">
+        <Link to={back}>← {d.userId}</Link>
+      </p>
+      <h1>{d.label}</h1>
+      {d.refusal ? (
+        <div className="alert error" role="alert" data-testid="refusal">
+          {d.refusal}
+        </div>
+      ) : (
+        <section className="panel" style={{ maxWidth: 720 }}>
+          <p data-testid="consequence">{d.consequence}</p>
+          {a?.error ? (
+            <div className="alert error" role="alert" data-testid="action-error">
+              Nothing was changed: {a.error}
+            </div>
+          ) : null}
+          <Form method="post" noValidate>
+            <CsrfInput />
+            <input type="hidden" name="action" value={d.action} />
+            <input type="hidden" name="formId" value={d.formId} />
+            {d.deviceId ? <input type="hidden" name="device" value={d.deviceId} /> : null}
+            <ActionFields action={d.action as UserActionName} eraseConsequence={d.eraseConsequence} userId={d.userId} errors={a?.fields ?? {}} />
+            <button type="submit" className={danger ? "danger" : undefined} disabled={busy}>
+              {busy ? "Working…" : `Yes: ${d.label.toLowerCase()}`}
+            </button>{" "}
+            <Link to={back}>Cancel</Link>
+          </Form>
+        </section>
+      )}
+    </>
+  );
+}
+
+function ActionFields({ action, eraseConsequence, userId, errors }: { action: UserActionName; eraseConsequence: string | null; userId: string; errors: Record<string, string> }) {
+  if (action === "reset-password" || action === "reactivate") {
+    return (
+      <>
+        <Field label="New password" name="password" type="password" autoComplete="new-password" error={errors.password} />
+        <Field label="New password again" name="password2" type="password" autoComplete="new-password" error={errors.password2} />
+        <div className="field">
+          <label>
+            <input type="checkbox" name="generate" value="1" /> Leave both empty and let Steward generate a password (shown once)
+          </label>
+        </div>
+        {action === "reset-password" ? (
+          <div className="field">
+            <label>
+              <input type="checkbox" name="signOutAll" value="1" defaultChecked /> Sign out every session of {userId}
+            </label>
+          </div>
+        ) : null}
+      </>
+    );
+  }
+  if (action === "deactivate") {
+    return (
+      <fieldset className="field">
+        <legend>Erase too?</legend>
+        <label>
+          <input type="checkbox" name="erase" value="1" /> Erase the account
+        </label>
+        <p className="small">{eraseConsequence}</p>
+        <Field label="To erase, type the user id" name="confirmUserId" autoComplete="off" error={errors.confirmUserId} hint={<span className="mono">{userId}</span>} />
+      </fieldset>
+    );
+  }
+  if (action === "send-notice") {
+    return (
+      <div className="field">
+        <label htmlFor="f-text">Message</label>
+        <textarea id="f-text" name="text" rows={5} maxLength={MAX_NOTICE} aria-invalid={errors.text ? true : undefined} style={{ width: "100%" }} />
+        {errors.text ? (
+          <div className="field-error" role="alert">
+            {errors.text}
+          </div>
+        ) : null}
+      </div>
+    );
+  }
+  return null;
+}
