@@ -17,9 +17,11 @@ import { safeNext } from "./login";
 export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  // Remix runs the loader after a POST too: then it only renders the action's message.
-  if (request.method !== "GET") return json(null);
-  return start(context, safeNext(new URL(request.url).searchParams.get("next") ?? "/"));
+  // Remix runs the loader after a POST too (as a GET of the same URL, without `go`): then it only renders the
+  // action's message, and must not start a second sign-in.
+  const q = new URL(request.url).searchParams;
+  if (request.method !== "GET" || q.get("go") !== "1") return json(null);
+  return start(context, safeNext(q.get("next") ?? "/"));
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {

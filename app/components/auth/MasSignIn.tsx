@@ -7,7 +7,7 @@ export function MasSignInButton({ next }: { next: string }) {
         You will sign in on your homeserver's authentication service and allow Steward to act for you. Only accounts that
         the authentication service lets request admin rights (MAS admins) can use Steward.
       </p>
-      <a className="button" href={`/auth/mas?next=${encodeURIComponent(next)}`} rel="nofollow">
+      <a className="button" href={`/auth/mas?go=1&next=${encodeURIComponent(next)}`} rel="nofollow">
         Sign in with the authentication service
       </a>
     </div>
