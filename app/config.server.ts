@@ -4,14 +4,18 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import type { OpenDatabaseOptions } from "../db/client";
 import { DEFAULT_PGLITE_SHARED_BUFFERS_MB } from "../db/pglite-memory";
 
 export interface Config {
   nodeEnv: "production" | "development" | "test";
-  /** The homeserver Steward manages; the sign-in form is prefilled with it. */
-  homeserverUrl?: string;
+  /**
+   * The one homeserver Steward manages (required): every session, the collectors' token and every stored row belong
+   * to it (decision 015).
+   */
+  homeserverUrl: string;
   /** A dedicated admin token for background jobs (collectors); under MAS a personal access token. */
   homeserverAdminToken?: string;
   /** HOMESERVER_AUTH: how admins sign in — detected from the homeserver (auto), or forced (synapse | mas). */
@@ -25,10 +29,11 @@ export interface Config {
   port: number;
   host: string;
   /**
-   * Trust X-Forwarded-Proto/For/Host from a reverse proxy: Proto for Secure cookies, For for per-address rate
-   * limits, Host for the same-origin check of form posts (app/services/auth/origin.server.ts).
+   * Which reverse proxies' X-Forwarded-Proto/For/Host are believed: Proto for Secure cookies, For for per-address
+   * rate limits, Host for the same-origin check of form posts (app/services/auth/origin.server.ts). A hop count or
+   * the proxies' addresses (CIDR), never "everyone" (the client writes X-Forwarded-For's left end).
    */
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   /** Bearer token required by /metrics when set. */
   metricsToken?: string;
   /** Serve the public /register pages. */
@@ -56,6 +61,9 @@ export interface Config {
   /** Where the federation self-check looks instead of the real server (STEWARD_SELF_CHECK_*; tests and development). */
   selfCheck: SelfCheckConfig;
 }
+
+/** false: no proxy; a number: that many proxies in front; a list: the proxies' addresses/CIDRs (Express's forms). */
+export type TrustProxy = false | number | string[];
 
 export interface PostureConfig {
   /** Homeserver requests in flight at once. */
@@ -141,6 +149,43 @@ function parseBool(name: string, value: string | undefined, fallback: boolean, p
   return fallback;
 }
 
+const PROXY_NAMES = ["loopback", "linklocal", "uniquelocal"];
+
+function validCidr(item: string): boolean {
+  if (PROXY_NAMES.includes(item)) return true;
+  const [address, prefix, extra] = item.split("/");
+  const version = net.isIP(address ?? "");
+  if (!version || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits >= 0 && bits <= (version === 4 ? 32 : 128);
+}
+
+/** TRUST_PROXY: off, a hop count (1–10) or a comma-separated list of addresses/CIDRs. "true" is refused. */
+function parseTrustProxy(value: string | undefined, problems: string[]): TrustProxy {
+  const v = (value ?? "").trim().toLowerCase();
+  if (["", "0", "false", "no", "off"].includes(v)) return false;
+  if (["true", "yes", "on", "all", "*"].includes(v)) {
+    problems.push(
+      `TRUST_PROXY ${shown(value)} would believe X-Forwarded-For from anyone (every per-address limit could be bypassed); set the number of proxies in front of Steward (e.g. 1) or their addresses (e.g. 10.0.0.0/8 or loopback).`,
+    );
+    return false;
+  }
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops >= 1 && hops <= 10) return hops;
+    problems.push(`TRUST_PROXY as a hop count must be from 1 to 10 (got ${shown(value)}).`);
+    return false;
+  }
+  const items = v.split(",").map((x) => x.trim()).filter(Boolean);
+  const bad = items.filter((x) => !validCidr(x));
+  if (bad.length || !items.length) {
+    problems.push(`TRUST_PROXY must be off, a hop count (e.g. 1) or proxy addresses such as 10.0.0.0/8,loopback (not understood: ${shown(bad.join(","))}).`);
+    return false;
+  }
+  return items;
+}
+
 function parseRegExp(name: string, value: string | undefined, problems: string[]): RegExp | null {
   if (value === undefined || value.trim() === "") return null;
   try {
@@ -192,6 +237,16 @@ function developmentSecret(dataDir: string): string {
   }
 }
 
+/**
+ * Secrets copied from an example instead of generated: the placeholders Steward's own examples ship, and values
+ * that say they are one. They pass the length check, so they are refused by name.
+ */
+const PLACEHOLDER_SECRETS = ["replace-with-the-output-of-openssl-rand-base64-32", "set-session-secret"];
+export function isPlaceholderSecret(secret: string): boolean {
+  const s = secret.trim().toLowerCase();
+  return PLACEHOLDER_SECRETS.includes(s) || /^(replace|change|changeme|change-me|your|example|placeholder)/.test(s);
+}
+
 function parseAuthMode(raw: string | undefined, problems: string[]): Config["homeserverAuth"] {
   const v = (raw?.trim() || "auto").toLowerCase();
   if (v === "auto" || v === "synapse" || v === "mas") return v;
@@ -205,6 +260,8 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = (["production", "development", "test"].includes(nodeEnvRaw) ? nodeEnvRaw : "development") as Config["nodeEnv"];
 
   const homeserverUrl = parseUrl("HOMESERVER_URL", env.HOMESERVER_URL, problems);
+  if (env.HOMESERVER_URL === undefined || env.HOMESERVER_URL.trim() === "")
+    problems.push("HOMESERVER_URL is required: the client-API address of the one homeserver Steward manages (e.g. https://matrix.example.org).");
   const databaseUrl = parseUrl("DATABASE_URL", env.DATABASE_URL, problems, ["postgres:", "postgresql:"]);
   const synapseDatabaseUrl = parseUrl("SYNAPSE_DATABASE_URL", env.SYNAPSE_DATABASE_URL, problems, ["postgres:", "postgresql:"]);
   const port = parseInteger("PORT", env.PORT, 3000, 0, 65535, problems);
@@ -213,7 +270,9 @@ export function loadConfig(env: Env = process.env): Config {
   const publicBaseUrl = parseUrl("PUBLIC_BASE_URL", env.PUBLIC_BASE_URL, problems) ?? `http://localhost:${port}`;
 
   let sessionSecret = env.SESSION_SECRET?.trim() ?? "";
-  if (sessionSecret && sessionSecret.length < 32) {
+  if (sessionSecret && isPlaceholderSecret(sessionSecret)) {
+    problems.push("SESSION_SECRET is still the example's placeholder; set a random one (try: openssl rand -base64 32).");
+  } else if (sessionSecret && sessionSecret.length < 32) {
     problems.push("SESSION_SECRET must be at least 32 characters (try: openssl rand -base64 32).");
   } else if (!sessionSecret && nodeEnv === "production") {
     problems.push("SESSION_SECRET is required when NODE_ENV=production (try: openssl rand -base64 32).");
@@ -230,7 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     nodeEnv,
-    homeserverUrl,
+    homeserverUrl: homeserverUrl ?? "",
     homeserverAdminToken: env.HOMESERVER_ADMIN_TOKEN?.trim() || undefined,
     homeserverAuth: parseAuthMode(env.HOMESERVER_AUTH, problems),
     databaseUrl,
@@ -240,7 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicBaseUrl,
     port,
     host,
-    trustProxy: parseBool("TRUST_PROXY", env.TRUST_PROXY, false, problems),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     metricsToken: env.METRICS_TOKEN?.trim() || undefined,
     publicRegistration: parseBool("PUBLIC_REGISTRATION", env.PUBLIC_REGISTRATION, true, problems),
     adminContact: env.ADMIN_CONTACT?.trim() || undefined,

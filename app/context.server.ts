@@ -9,6 +9,7 @@ import { timingStorage } from "../db/client";
 import type { Logger } from "./services/observability/log.server";
 import type { MetricsRegistry } from "./services/observability/metrics.server";
 import { createHomeserverClient, type HomeserverClient } from "./homeserver/index";
+import type { HomeserverBinding } from "./services/auth/homeserver-binding.server";
 import type { PageCache, PageCacheSlot } from "./services/page-cache/cache.server";
 
 /** Background work (collectors) the web layer can start and observe; set by server.ts when collectors exist. */
@@ -36,6 +37,8 @@ export interface StewardContext {
   collectors?: CollectorControl;
   /** Rendered pages kept until page data changes (decision 010); absent when the server runs without it. */
   pageCache?: PageCache;
+  /** The homeserver the stored data belongs to, and the previous one if HOMESERVER_URL changed (set at start). */
+  homeserverBinding?: HomeserverBinding;
   /** Set when the process is shutting down (readiness goes false). */
   shuttingDown: boolean;
 }
@@ -47,7 +50,10 @@ declare module "@remix-run/node" {
     timing: TimingStore;
     /** True when the request arrived over https (directly or, with TRUST_PROXY, via the proxy). */
     secure: boolean;
+    /** The client's address as rate limits key it: IPv4, or an IPv6 client's /64 (auth/client-address.ts). */
     clientIp: string;
+    /** True when the request came from a trusted proxy (TRUST_PROXY), so its X-Forwarded-Host/Proto count. */
+    proxyTrusted: boolean;
     /** This response's Content-Security-Policy nonce (made per request, before the page cache looks). */
     cspNonce?: string;
     /** Present when this request's page may be stored by the page cache; loaders mark it (allowPageCache). */

@@ -40,6 +40,9 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   addStandardHeaders(responseHeaders, loadContext);
+  // Signed-in pages (user data, invite links, the CSRF token) and the sign-in form must not stay in any cache.
+  if (remixContext.staticHandlerContext.matches.some((m) => m.route.id === "routes/_app" || m.route.id === "routes/login"))
+    responseHeaders.set("Cache-Control", "no-store");
   // A 503 page (database unavailable) tells clients and proxies when to come back.
   if (responseStatusCode === 503 && !responseHeaders.has("Retry-After")) responseHeaders.set("Retry-After", "10");
   // Remix inlines its route manifest and hydration data as scripts: a fresh nonce per response lets exactly those

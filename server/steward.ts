@@ -19,6 +19,10 @@ import { MetricsRegistry } from "../app/services/observability/metrics.server";
 import { originAllowed } from "../app/services/auth/origin.server";
 import { PageCache } from "../app/services/page-cache/cache.server";
 import { cspNonceMiddleware, pageCacheMiddleware } from "./page-cache";
+import { bodyLimit, routeLabeler } from "./request-guards";
+import { purgeRateLimits } from "../app/services/auth/rate-limit.server";
+import { bindHomeserver } from "../app/services/auth/homeserver-binding.server";
+import { clientAddressKey } from "../app/services/auth/client-address";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -71,11 +75,30 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   }
   const metrics = new MetricsRegistry();
   const context = createStewardContext(config, database, log, metrics);
+  try {
+    // Steward manages one homeserver: a changed HOMESERVER_URL ends every session of the previous one (decision 015).
+    const binding = await bindHomeserver(database.db, config.homeserverUrl);
+    context.homeserverBinding = binding;
+    if (binding.changed)
+      log.warn("HOMESERVER_URL changed: every session of the previous homeserver has ended; the stored history belongs to it", {
+        previous: binding.previousUrl,
+        homeserver: config.homeserverUrl,
+      });
+  } catch (e) {
+    if (ownsDatabase) await database.close();
+    throw e;
+  }
+  if (config.nodeEnv === "production" && !config.metricsToken)
+    log.warn("/metrics is public: anyone who can reach Steward can read it. Set METRICS_TOKEN to require a bearer token.", { setting: "METRICS_TOKEN" });
   const pageCache = await startPageCache(context);
 
   const app = express();
   app.disable("x-powered-by");
+  // A hop count or the proxies' addresses (config.server.ts), never "everyone".
   app.set("trust proxy", config.trustProxy);
+  const trustsPeer = app.get("trust proxy fn") as (address: string, hop: number) => boolean;
+  const proxyTrusted = (req: express.Request) => config.trustProxy !== false && trustsPeer(req.socket.remoteAddress ?? "", 0);
+  const routeLabel = routeLabeler(build);
   app.use(compression());
   app.use("/build", express.static(path.join(ROOT, "public", "build"), { immutable: true, maxAge: "1y" }));
   // Files in public/ all have an extension; asking the disk about every page path (a stat per request) was a
@@ -109,16 +132,17 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   // an error log for every attack); this middleware refuses exactly what Remix or requireCsrf would refuse.
   app.use((req, res, next) => {
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
-    if (originAllowed((name) => req.get(name), config.trustProxy)) return next();
+    if (originAllowed((name) => req.get(name), proxyTrusted(req))) return next();
     res.status(403).type("text/plain").send("Cross-site request refused.");
   });
+
+  // Bodies over the limit are refused before Remix (or anything else) reads them.
+  app.use(bodyLimit());
 
   app.use(cspNonceMiddleware);
   if (pageCache) app.use(pageCacheMiddleware(context, pageCache.cache, pageCache.feed));
 
-  app.all(
-    "*",
-    createRequestHandler({
+  const remix = createRequestHandler({
       build,
       mode: config.nodeEnv === "production" ? "production" : "development",
       getLoadContext: (req, res) => ({
@@ -126,14 +150,17 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
         requestId: res.locals.requestId as string,
         timing: res.locals.timing as TimingStore,
         secure: req.secure,
-        clientIp: req.ip ?? req.socket.remoteAddress ?? "unknown",
+        clientIp: clientAddressKey(req.ip ?? req.socket.remoteAddress),
+        proxyTrusted: proxyTrusted(req),
         cspNonce: res.locals.cspNonce as string,
         pageCache: res.locals.pageCache,
       }),
-    }),
-  );
+  });
+  // The body-limit guard hands over a stand-in whose body comes from memory.
+  app.all("*", (req, res, next) => remix((res.locals.bodyRequest as express.Request | undefined) ?? req, res, next));
 
   const attached = await opts.attach?.(context);
+  const housekeeping = startHousekeeping(context);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -160,6 +187,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
         while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         server.closeAllConnections();
         await closed;
+        housekeeping.stop();
         if (typeof attached === "function") await attached();
         if (ownsDatabase) await database.close();
       })();
@@ -191,9 +219,27 @@ async function startPageCache(context: StewardContext): Promise<{ cache: PageCac
   return { cache, feed };
 }
 
-/** Metrics label for a path without ids (keeps the label set small). */
-function routeLabel(p: string): string {
-  if (p.startsWith("/build/")) return "/build";
-  const first = p.split("/")[1] ?? "";
-  return "/" + first.replace(/[^\w.-]/g, "").slice(0, 32);
+/**
+ * Periodic clean-up of what requests leave behind: spent rate-limit counters (each address that hit a limit left
+ * a row) and expired sessions. Every 10 minutes, and once shortly after start.
+ */
+function startHousekeeping(context: StewardContext): { stop(): void } {
+  const run = async () => {
+    try {
+      const purged = await purgeRateLimits(context.db);
+      if (purged) context.log.debug("rate limit counters purged", { purged });
+    } catch (e) {
+      context.log.warn("housekeeping failed", { error: (e as Error).message });
+    }
+  };
+  const first = setTimeout(() => void run(), 5_000);
+  const every = setInterval(() => void run(), 10 * 60_000);
+  first.unref();
+  every.unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(every);
+    },
+  };
 }

@@ -6,6 +6,8 @@ export interface AppShellData {
   serverVersion: string | null;
   homeserverUrl: string;
   csrfToken: string;
+  /** Set when HOMESERVER_URL changed: the stored history before `changedAt` (epoch ms) belongs to `url`. */
+  previousHomeserver: { url: string; changedAt: number } | null;
 }
 
 /** The signed-in shell's data (admin, homeserver, CSRF token), for any component under the shell. */

@@ -13,7 +13,7 @@ import { SOURCE_TEXT } from "~/components/security/checks";
 import { collectorStatus } from "~/services/collectors/framework.server";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
-import { postureReportData } from "~/services/posture/report.server";
+import { countNudgeable, postureReportData } from "~/services/posture/report.server";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 
 export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
@@ -21,8 +21,11 @@ export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
 export async function loader(args: LoaderFunctionArgs) {
   const { steward } = await requireAdmin(args);
   const db = steward.db;
-  const { query, errors, form } = parsePostureQuery(new URL(args.request.url).searchParams);
+  const params = new URL(args.request.url).searchParams;
+  const { query, errors, form } = parsePostureQuery(params);
   const [{ scan, running, history, counts, list }, [status]] = await Promise.all([postureReportData(db, query, steward.database.kind), collectorStatus(db, ["posture"])]);
+  // "Nudge everyone in this filter" goes only to users missing something (not fully secured, not deactivated).
+  const nudgeable = scan ? await countNudgeable(db, scan.id, query) : 0;
   const lastRun = status?.lastRun;
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
   allowPageCache(args.context);
@@ -44,6 +47,8 @@ export async function loader(args: LoaderFunctionArgs) {
       counts,
       rows: list.rows.map((r) => ({ ...r, scannedAt: r.scannedAt.toISOString() })),
       total: list.total,
+      nudgeable,
+      nothingSelected: params.get("nudge") === "none",
       history,
       form,
       errors,
@@ -111,9 +116,25 @@ export default function SecurityPage() {
           Export CSV
         </a>{" "}
         · <a href={`/security/export.json${exportQs}`}>Export JSON</a> ·{" "}
-        <Link to={`/security/nudge?${d.filter ? `${d.filter}&` : ""}all=1`}>Nudge everyone in this filter ({d.total.toLocaleString("en")})</Link>
+        {d.nudgeable ? (
+          <Link to={`/security/nudge?${d.filter ? `${d.filter}&` : ""}all=1`} data-testid="nudge-all">
+            Nudge everyone in this filter who is missing something ({d.nudgeable.toLocaleString("en")})
+          </Link>
+        ) : (
+          <span className="muted" data-testid="nudge-all">
+            No one in this filter is missing anything to nudge about
+          </span>
+        )}
       </p>
+      {d.nothingSelected ? (
+        <div className="alert error" role="alert" data-testid="nudge-none">
+          Select at least one user to nudge (tick the boxes in the table), or use “Nudge everyone in this filter”.
+        </div>
+      ) : null}
       <form id="nudge-selection" method="get" action="/security/nudge">
+        {[...new URLSearchParams(d.filter)].map(([k, v], i) => (
+          <input key={`${k}-${i}`} type="hidden" name={k} value={v} />
+        ))}
         <button type="submit" className="secondary">
           Nudge selected users
         </button>

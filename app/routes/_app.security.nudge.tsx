@@ -4,13 +4,13 @@
  * the same form twice (or again after a crash) reuses the same txnIds and never sends a notice twice.
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { json } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { readForm, requireAdmin, requireCsrf, withHomeserver, type AdminRequest } from "~/services/auth/guard.server";
 import { DEFAULT_TEMPLATES, newBatchId, recentlyNudged, renderNudge, sendNudges, templateProblems, type NudgeOutcome } from "~/services/posture/nudge.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
-import { latestCompleteScan, userIdsForFilter } from "~/services/posture/report.server";
+import { latestCompleteScan, nudgeCandidates, userIdsForFilter } from "~/services/posture/report.server";
 
 export const meta: MetaFunction = () => [{ title: "Nudge users · Security · Steward" }];
 
@@ -18,30 +18,59 @@ const MAX_USERS = 10_000;
 const COOLDOWN_DAYS = 7;
 const MXID = /^@[^:\s]+:[^\s]+$/;
 
-/** The selection: explicit `user` values, or `all=1` with the report's filter parameters. */
-async function resolveSelection(admin: AdminRequest, params: URLSearchParams): Promise<{ userIds: string[]; all: boolean; filter: string; error?: string }> {
+interface Selection {
+  /** Who the nudge goes to: users missing at least one check, not deactivated. */
+  userIds: string[];
+  /** Their names (from the latest scan), in the same order. */
+  names: Array<{ userId: string; displayname: string | null }>;
+  /** Selected users a nudge does not go to, and why. */
+  leftOut: Array<{ userId: string; reason: string }>;
+  all: boolean;
+  filter: string;
+  /** Nothing was picked (and not "everyone in the filter"). */
+  empty: boolean;
+  error?: string;
+}
+
+/**
+ * The selection: explicit `user` values, or `all=1` with the report's filter parameters. Either way a nudge goes
+ * only to users the latest scan found missing something; the others are listed as left out.
+ */
+async function resolveSelection(admin: AdminRequest, params: URLSearchParams): Promise<Selection> {
   const all = params.get("all") === "1";
   const { query } = parsePostureQuery(params);
   const filter = filterParams(query).toString();
+  const none: Selection = { userIds: [], names: [], leftOut: [], all, filter, empty: false };
+  const picked = all ? [] : [...new Set(params.getAll("user").map((u) => u.trim()).filter(Boolean))];
+  if (!all && picked.length === 0) return { ...none, empty: true };
+  const scan = await latestCompleteScan(admin.steward.db);
+  if (!scan) return { ...none, error: "There is no complete scan yet, so Steward does not know who is missing something. Run a scan first." };
   if (all) {
-    const scan = await latestCompleteScan(admin.steward.db);
-    if (!scan) return { userIds: [], all, filter, error: "There is no complete scan to select users from yet." };
-    const userIds = await userIdsForFilter(admin.steward.db, scan.id, query, MAX_USERS + 1);
-    if (userIds.length > MAX_USERS) return { userIds: [], all, filter, error: `This filter matches more than ${MAX_USERS.toLocaleString("en")} users; narrow it down.` };
-    return { userIds, all, filter };
+    const userIds = await userIdsForFilter(admin.steward.db, scan.id, query, MAX_USERS + 1, { nudgeable: true });
+    if (userIds.length > MAX_USERS) return { ...none, error: `This filter matches more than ${MAX_USERS.toLocaleString("en")} users; narrow it down.` };
+    const names = (await nudgeCandidates(admin.steward.db, scan.id, userIds)).map(({ userId, displayname }) => ({ userId, displayname }));
+    return { ...none, userIds, names };
   }
   const server = admin.session.userId.slice(admin.session.userId.indexOf(":") + 1);
-  const picked = [...new Set(params.getAll("user").map((u) => u.trim()))];
   const bad = picked.filter((u) => !MXID.test(u) || u.slice(u.indexOf(":") + 1) !== server);
-  if (bad.length) return { userIds: [], all, filter, error: `Not local user ids: ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? "…" : ""}` };
-  if (picked.length > MAX_USERS) return { userIds: [], all, filter, error: `Select at most ${MAX_USERS.toLocaleString("en")} users.` };
-  return { userIds: picked, all, filter };
+  if (bad.length) return { ...none, error: `Not local user ids: ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? "…" : ""}` };
+  if (picked.length > MAX_USERS) return { ...none, error: `Select at most ${MAX_USERS.toLocaleString("en")} users.` };
+  const candidates = await nudgeCandidates(admin.steward.db, scan.id, picked);
+  const ok = candidates.filter((c) => c.nudgeable);
+  return {
+    ...none,
+    userIds: ok.map((c) => c.userId),
+    names: ok.map(({ userId, displayname }) => ({ userId, displayname })),
+    leftOut: candidates.filter((c) => !c.nudgeable).map((c) => ({ userId: c.userId, reason: c.reason ?? "" })),
+  };
 }
 
 export async function loader(args: LoaderFunctionArgs) {
   const admin = await requireAdmin(args);
   const params = new URL(args.request.url).searchParams;
   const sel = await resolveSelection(admin, params);
+  // "Nudge selected users" with nothing ticked: back to the report, which says so (with and without JavaScript).
+  if (sel.empty) throw redirect(`/security?${sel.filter ? `${sel.filter}&` : ""}nudge=none#nudge-selection`);
   const template = DEFAULT_TEMPLATES.find((t) => t.id === params.get("template")) ?? DEFAULT_TEMPLATES[0];
   const recent = await recentlyNudged(admin.steward.db, sel.userIds, new Date(Date.now() - COOLDOWN_DAYS * 86_400_000));
   return json({
@@ -51,7 +80,8 @@ export async function loader(args: LoaderFunctionArgs) {
     template,
     batchId: newBatchId(),
     adminContact: admin.steward.config.adminContact ?? null,
-    selectionQs: sel.all ? `${sel.filter ? `${sel.filter}&` : ""}all=1` : sel.userIds.map((u) => `user=${encodeURIComponent(u)}`).join("&"),
+    selectionQs: sel.all ? `${sel.filter ? `${sel.filter}&` : ""}all=1` : [...sel.userIds, ...sel.leftOut.map((l) => l.userId)].map((u) => `user=${encodeURIComponent(u)}`).join("&"),
+    recentIds: [...recent],
   });
 }
 
@@ -119,11 +149,8 @@ export default function NudgePage() {
         <div className="alert error" role="alert">
           {d.error}
         </div>
-      ) : (
-        <p data-testid="nudge-count">
-          {`${d.userIds.length.toLocaleString("en")} user${d.userIds.length === 1 ? "" : "s"} selected${d.all ? " (everyone in the filter)" : ""}` +
-            `${d.recent ? `; ${d.recent} were nudged in the last ${COOLDOWN_DAYS} days and will be skipped` : ""}.`}
-        </p>
+      ) : a?.step === "sent" ? null : (
+        <Recipients d={d} />
       )}
       {a?.step === "sent" ? (
         <NudgeResults outcome={a.outcome} />
@@ -197,8 +224,8 @@ function NudgeResults({ outcome }: { outcome: NudgeOutcome }) {
           {outcome.fatal}
         </div>
       ) : (
-        <div className="alert ok" role="status">
-          {`Sent ${outcome.sent}, skipped ${outcome.skipped}, failed ${outcome.failed}.`}
+        <div className={`alert ${outcome.failed ? "warn" : "ok"}`} role="status">
+          {outcomeSentence(outcome)}
         </div>
       )}
       <table>
@@ -225,6 +252,61 @@ function NudgeResults({ outcome }: { outcome: NudgeOutcome }) {
           ))}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
+
+/** What happened, in one sentence that agrees with the table below it. */
+function outcomeSentence(o: { sent: number; skipped: number; failed: number }): string {
+  const parts = [o.sent ? `Sent ${plural(o.sent, "server notice", "server notices")}` : "No notice was sent"];
+  if (o.skipped) parts.push(`${plural(o.skipped, "user was", "users were")} skipped (already nudged in the last ${COOLDOWN_DAYS} days)`);
+  if (o.failed) parts.push(`${plural(o.failed, "notice", "notices")} failed (see below)`);
+  return `${parts.join("; ")}.`;
+}
+
+const SHOWN = 200;
+
+/** Who the nudge goes to, by name, and who of the selection it leaves out (and why). */
+function Recipients({ d }: { d: { names: Array<{ userId: string; displayname: string | null }>; leftOut: Array<{ userId: string; reason: string }>; all: boolean; recentIds: string[] } }) {
+  const recent = new Set(d.recentIds);
+  return (
+    <section data-testid="nudge-selection">
+      <p data-testid="nudge-count">
+        {d.names.length
+          ? `The nudge goes to ${plural(d.names.length, "user", "users")}${d.all ? " in the filter who are missing something" : ""}` +
+            `${recent.size ? `; ${plural(recent.size, "of them was", "of them were")} nudged in the last ${COOLDOWN_DAYS} days and will be skipped` : ""}.`
+          : "No one in this selection is missing anything: there is no one to nudge."}
+      </p>
+      {d.names.length ? (
+        <ul className="small" data-testid="nudge-recipients" style={{ columns: "18rem", margin: "0 0 1rem" }}>
+          {d.names.slice(0, SHOWN).map((n) => (
+            <li key={n.userId} data-user={n.userId}>
+              <bdi>{n.userId}</bdi>
+              {n.displayname ? (
+                <span className="muted">
+                  {" "}
+                  (<bdi>{n.displayname}</bdi>)
+                </span>
+              ) : null}
+              {recent.has(n.userId) ? <span className="muted"> — skipped, nudged recently</span> : null}
+            </li>
+          ))}
+          {d.names.length > SHOWN ? <li className="muted">and {(d.names.length - SHOWN).toLocaleString("en")} more</li> : null}
+        </ul>
+      ) : null}
+      {d.leftOut.length ? (
+        <div className="alert info" data-testid="nudge-left-out">
+          Left out: {d.leftOut.slice(0, SHOWN).map((l, i) => (
+            <span key={l.userId} data-user={l.userId}>
+              {i ? ", " : ""}
+              <bdi>{l.userId}</bdi> ({l.reason})
+            </span>
+          ))}
+          {d.leftOut.length > SHOWN ? ` and ${(d.leftOut.length - SHOWN).toLocaleString("en")} more` : ""}.
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -3,16 +3,21 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, NavLink, Outlet, useLoaderData } from "@remix-run/react";
 import { requireAdmin } from "~/services/auth/guard.server";
+import { maskToken } from "~/services/auth/crypto.server";
 import type { AppShellData } from "~/components/CsrfInput";
+import { dateTimeUtc } from "~/services/format/time";
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { session } = await requireAdmin(args);
+  const { session, steward } = await requireAdmin(args);
+  const binding = steward.homeserverBinding;
   const data: AppShellData = {
     userId: session.userId,
     serverName: session.userId.slice(session.userId.indexOf(":") + 1),
     serverVersion: session.serverVersion,
     homeserverUrl: session.homeserverUrl,
-    csrfToken: session.csrfToken,
+    // Masked per response (BREACH): the token's bytes never repeat across pages.
+    csrfToken: maskToken(session.csrfToken),
+    previousHomeserver: binding?.previousUrl && binding.changedAt ? { url: binding.previousUrl, changedAt: binding.changedAt.getTime() } : null,
   };
   return json(data, { headers: { "Cache-Control": "no-store" } });
 }
@@ -54,6 +59,12 @@ export default function AppShell() {
         </div>
       </header>
       <main className="content">
+        {shell.previousHomeserver ? (
+          <div className="alert info" role="status" data-testid="previous-homeserver">
+            Steward now manages {shell.homeserverUrl}. What it stored before {dateTimeUtc(shell.previousHomeserver.changedAt)} — counts, history, reports and the
+            audit log — belongs to the previous homeserver, {shell.previousHomeserver.url}, not to this one.
+          </div>
+        ) : null}
         <Outlet />
       </main>
     </>

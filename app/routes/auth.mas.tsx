@@ -25,7 +25,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  if (!requestOriginAllowed(request, context.steward.config.trustProxy)) throw new Response("Cross-site request refused.", { status: 403 });
+  if (!requestOriginAllowed(request, context.proxyTrusted ?? false)) throw new Response("Cross-site request refused.", { status: 403 });
   const form = await request.formData().catch(() => new FormData());
   return start(context, safeNext(String(form.get("next") ?? "/")));
 }

@@ -6,10 +6,11 @@ import { z } from "zod";
 import { Field } from "~/components/Field";
 import { recordAudit } from "~/services/audit/events.server";
 import { databaseUnavailable, getAdminSession, sessionSettings } from "~/services/auth/guard.server";
-import { hitRateLimit } from "~/services/auth/rate-limit.server";
+import { hitRateLimit, peekRateLimit } from "~/services/auth/rate-limit.server";
 import { createSession, deleteSession, sessionCookie } from "~/services/auth/session.server";
 import { sha256 } from "~/services/auth/crypto.server";
-import { normaliseHomeserverUrl, signIn } from "~/services/auth/sign-in.server";
+import { signIn } from "~/services/auth/sign-in.server";
+import { checkLoginForm, loginFormToken } from "~/services/auth/login-csrf.server";
 import { authModeSummary } from "~/services/auth/mode.server";
 import { AuthModeNote } from "~/components/auth/AuthModeNote";
 import { MasSignInButton } from "~/components/auth/MasSignIn";
@@ -34,13 +35,16 @@ const REASONS: Record<string, string> = {
 export async function loader(args: LoaderFunctionArgs) {
   if (await getAdminSession(args)) throw redirect("/");
   const { config } = args.context.steward;
-  const hs = config.homeserverUrl ? args.context.steward.homeserver(config.homeserverUrl, undefined, { timeoutMs: 3000, maxRetries: 0 }) : null;
-  const authMode = hs ? await authModeSummary(hs, config.homeserverAuth, config.homeserverUrl!) : null;
-  return json({ homeserverUrl: config.homeserverUrl ?? "", authMode });
+  const csrf = loginFormToken(args.request, config.sessionSecret, args.context.secure);
+  const headers = new Headers({ "Cache-Control": "no-store" });
+  if (csrf.setCookie) headers.append("Set-Cookie", csrf.setCookie);
+  const hs = args.context.steward.homeserver(config.homeserverUrl, undefined, { timeoutMs: 3000, maxRetries: 0 });
+  const authMode = await authModeSummary(hs, config.homeserverAuth, config.homeserverUrl);
+  return json({ homeserverUrl: config.homeserverUrl, formToken: csrf.formToken, authMode }, { headers });
 }
 
+/** Steward manages one homeserver (HOMESERVER_URL): the form has no address to change, and a posted one is ignored. */
 const LoginForm = z.object({
-  homeserver: z.string().trim().min(1, "Enter the homeserver's address.").max(300),
   mode: z.enum(["password", "token"]).default("password"),
   username: z.string().trim().max(300).optional().default(""),
   password: z.string().max(1000).optional().default(""),
@@ -48,7 +52,7 @@ const LoginForm = z.object({
   next: z.string().max(500).optional().default("/"),
 });
 
-type Errors = Partial<Record<"homeserver" | "username" | "password" | "accessToken" | "form", string>>;
+type Errors = Partial<Record<"username" | "password" | "accessToken" | "form", string>>;
 
 const NEXT_BASE = "https://steward.invalid";
 
@@ -74,15 +78,24 @@ export function safeNext(next: string): string {
 export async function action(args: ActionFunctionArgs) {
   const { request, context } = args;
   const steward = context.steward;
+  const values0 = { username: "", mode: "password" };
+  // An address over the limit is answered before its form is read (the body is not parsed for it).
+  const early = await peekRateLimit(steward.db, `login:ip:${context.clientIp}`, LOGIN_LIMIT, LOGIN_WINDOW_MS).catch((e) => {
+    throw databaseUnavailable(context, e);
+  });
+  if (!early.allowed) return tooMany(early.retryAfterMs, values0);
   let form: Record<string, FormDataEntryValue>;
   try {
     form = Object.fromEntries(await request.formData());
   } catch {
     // Not a form at all (wrong content type, broken multipart): a 400, not a server error.
-    return json({ errors: { form: "The sign-in form could not be read. Reload the page and try again." } as Errors, values: { homeserver: "", username: "", mode: "password" } }, { status: 400 });
+    return json({ errors: { form: "The sign-in form could not be read. Reload the page and try again." } as Errors, values: values0 }, { status: 400 });
+  }
+  if (!checkLoginForm(request, steward.config.sessionSecret, form.csrf)) {
+    return json({ errors: { form: "This sign-in form has expired or did not come from Steward. Reload the page and try again." } as Errors, values: values0 }, { status: 403 });
   }
   const parsed = LoginForm.safeParse(form);
-  const values = { homeserver: String(form.homeserver ?? ""), username: String(form.username ?? ""), mode: String(form.mode ?? "password") };
+  const values = { username: String(form.username ?? ""), mode: String(form.mode ?? "password") };
   if (!parsed.success) {
     const errors: Errors = {};
     for (const issue of parsed.error.issues) errors[(issue.path[0] as keyof Errors) ?? "form"] ??= issue.message;
@@ -90,10 +103,7 @@ export async function action(args: ActionFunctionArgs) {
   }
   const input = parsed.data;
   const errors: Errors = {};
-  const homeserverUrl = normaliseHomeserverUrl(input.homeserver);
-  if (!homeserverUrl) errors.homeserver = "Enter a web address such as https://matrix.example.org.";
-  else if (steward.config.homeserverUrl && normaliseHomeserverUrl(steward.config.homeserverUrl) !== homeserverUrl)
-    errors.homeserver = `This Steward manages ${steward.config.homeserverUrl}; sign in to that homeserver.`;
+  const homeserverUrl = steward.config.homeserverUrl;
   if (input.mode === "password") {
     if (!input.username) errors.username = "Enter your username (e.g. admin or @admin:example.org).";
     if (!input.password) errors.password = "Enter your password.";
@@ -101,27 +111,25 @@ export async function action(args: ActionFunctionArgs) {
   if (Object.keys(errors).length) return json({ errors, values }, { status: 400 });
 
   // Held in the database so the limit holds across replicas.
-  const limit = await hitRateLimit(steward.db, `login:ip:${context.clientIp}`, 10, 5 * 60_000).catch((e) => {
+  const limit = await hitRateLimit(steward.db, `login:ip:${context.clientIp}`, LOGIN_LIMIT, LOGIN_WINDOW_MS).catch((e) => {
     throw databaseUnavailable(context, e);
   });
-  if (!limit.allowed) {
-    const wait = Math.ceil(limit.retryAfterMs / 1000);
-    return json({ errors: { form: `Too many sign-in attempts from your address. Try again in ${wait} seconds.` } as Errors, values }, { status: 429, headers: { "Retry-After": String(wait) } });
-  }
+  if (!limit.allowed) return tooMany(limit.retryAfterMs, values);
 
-  const hs = steward.homeserver(homeserverUrl!);
+  const hs = steward.homeserver(homeserverUrl);
   const result = await signIn(
     hs,
     input.mode === "password"
-      ? { mode: "password", homeserverUrl: homeserverUrl!, username: input.username, password: input.password }
-      : { mode: "token", homeserverUrl: homeserverUrl!, accessToken: input.accessToken },
-    (token) => steward.homeserver(homeserverUrl!, token),
+      ? { mode: "password", homeserverUrl: homeserverUrl, username: input.username, password: input.password }
+      : { mode: "token", homeserverUrl: homeserverUrl, accessToken: input.accessToken },
+    (token) => steward.homeserver(homeserverUrl, token),
   );
   const actor = result.ok ? result.userId : input.mode === "password" ? input.username : "(access token)";
   if (!result.ok) {
     await recordAudit(steward.db, { actor, action: "auth.sign_in", target: homeserverUrl, outcome: "refused", detail: { reason: result.reason }, requestId: context.requestId });
     const e: Errors = {};
-    e[result.field ?? "form"] = result.message;
+    // The homeserver is not a field of this form: its problems are the form's.
+    e[result.field && result.field !== "homeserver" ? result.field : "form"] = result.message;
     return json({ errors: e, values }, { status: result.reason === "rate_limited" ? 429 : 400 });
   }
   // Rotation: a session this browser already held ends here (its own token logged out, as a sign-out would), so an
@@ -134,7 +142,7 @@ export async function action(args: ActionFunctionArgs) {
   const settings = sessionSettings(steward);
   const created = await createSession(steward.db, settings, {
     userId: result.userId,
-    homeserverUrl: homeserverUrl!,
+    homeserverUrl: homeserverUrl,
     accessToken: result.accessToken,
     deviceId: result.deviceId,
     tokenProvided: result.tokenProvided,
@@ -148,8 +156,17 @@ export async function action(args: ActionFunctionArgs) {
   });
 }
 
+const LOGIN_LIMIT = 10;
+const LOGIN_WINDOW_MS = 5 * 60_000;
+
+function tooMany(retryAfterMs: number, values: { username: string; mode: string }) {
+  const wait = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const words = wait >= 90 ? `${Math.ceil(wait / 60)} minutes` : `${wait} seconds`;
+  return json({ errors: { form: `Too many sign-in attempts from your address. Try again in ${words}.` } as Errors, values }, { status: 429, headers: { "Retry-After": String(wait) } });
+}
+
 export default function Login() {
-  const { homeserverUrl, authMode } = useLoaderData<typeof loader>();
+  const { homeserverUrl, formToken, authMode } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
@@ -171,22 +188,27 @@ export default function Login() {
         {authMode?.mode === "mas" && mode === "password" ? (
           <MasSignInButton next={params.get("next") ?? "/"} />
         ) : (
-          <Form method="post" noValidate>
-            <input type="hidden" name="mode" value={mode} />
-            <input type="hidden" name="next" value={params.get("next") ?? "/"} />
-            <Field label="Homeserver" name="homeserver" type="url" defaultValue={actionData?.values?.homeserver || homeserverUrl} error={errors.homeserver} autoComplete="url" required />
-            {mode === "password" ? (
-              <>
-                <Field label="Username" name="username" type="text" defaultValue={actionData?.values?.username ?? ""} error={errors.username} autoComplete="username" hint="admin or @admin:example.org" required />
-                <Field label="Password" name="password" type="password" error={errors.password} autoComplete="current-password" required />
-              </>
-            ) : (
-              <Field label="Access token" name="accessToken" type="password" error={errors.accessToken} autoComplete="off" hint="An access token of a server-admin account." required />
-            )}
-            <button type="submit" disabled={navigation.state === "submitting"}>
-              {navigation.state === "submitting" ? "Signing in…" : "Sign in"}
-            </button>
-          </Form>
+          <>
+            <Form method="post" noValidate>
+              <input type="hidden" name="mode" value={mode} />
+              <input type="hidden" name="next" value={params.get("next") ?? "/"} />
+              <input type="hidden" name="csrf" value={formToken} />
+              <p className="small" data-testid="login-homeserver">
+                Homeserver: <strong>{homeserverUrl}</strong>
+              </p>
+              {mode === "password" ? (
+                <>
+                  <Field label="Username" name="username" type="text" defaultValue={actionData?.values?.username ?? ""} error={errors.username} autoComplete="username" hint="admin or @admin:example.org" required />
+                  <Field label="Password" name="password" type="password" error={errors.password} autoComplete="current-password" required />
+                </>
+              ) : (
+                <Field label="Access token" name="accessToken" type="password" error={errors.accessToken} autoComplete="off" hint="An access token of a server-admin account." required />
+              )}
+              <button type="submit" disabled={navigation.state === "submitting"}>
+                {navigation.state === "submitting" ? "Signing in…" : "Sign in"}
+              </button>
+            </Form>
+          </>
         )}
         <p className="small">
           {mode === "password" ? (

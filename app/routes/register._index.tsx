@@ -18,7 +18,7 @@ import {
   registerWithToken,
   type InviteStatus,
 } from "~/services/tokens/registration.server";
-import { checkInviteForm, inviteFormToken, limitPublic, requirePublicRegistration, welcomePath } from "~/services/tokens/invite-guard.server";
+import { checkInviteForm, inviteFormToken, limitPublic, peekPublic, requirePublicRegistration, welcomePath } from "~/services/tokens/invite-guard.server";
 
 // No "no-referrer" meta here: Chromium then sends `Origin: null` on the form post, which Remix refuses. The
 // Referrer-Policy header (same-origin) already keeps the invite token from leaking to other sites.
@@ -57,6 +57,14 @@ type Errors = Partial<Record<"username" | "password" | "confirm" | "form", strin
 
 export async function action({ request, context }: ActionFunctionArgs) {
   requirePublicRegistration(context);
+  // An address already over the limit is answered before its form is read.
+  const early = await peekPublic(context, "submit", PUBLIC_LIMITS.submit);
+  if (!early.allowed) {
+    return json({ errors: { form: `Too many attempts from your address. Please wait ${early.retryAfterSeconds} seconds and try again.` } as Errors, values: { username: "" }, invite: null as PageStatus | null }, {
+      status: 429,
+      headers: { "Retry-After": String(early.retryAfterSeconds) },
+    });
+  }
   const form = await readForm(request);
   const str = (k: string) => (typeof form.get(k) === "string" ? (form.get(k) as string) : "");
   const token = str("token").trim();
@@ -66,7 +74,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const values = { username };
   const fail = (errors: Errors, status = 400, headers?: HeadersInit) => json({ errors, values, invite: null as PageStatus | null }, { status, headers });
 
-  if (!checkInviteForm(request, context.steward.config.sessionSecret, form.get("csrf"), context.steward.config.trustProxy)) {
+  if (!checkInviteForm(request, context.steward.config.sessionSecret, form.get("csrf"), context.proxyTrusted)) {
     return fail({ form: "This form has expired. Open your invite link again and retry." }, 403);
   }
   const limit = await limitPublic(context, "submit", PUBLIC_LIMITS.submit);

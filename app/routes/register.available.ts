@@ -10,7 +10,7 @@ import { checkInviteForm, limitPublic, requirePublicRegistration } from "~/servi
 export async function loader({ request, context }: LoaderFunctionArgs) {
   requirePublicRegistration(context);
   const headers = { "Cache-Control": "no-store" };
-  if (!checkInviteForm(request, context.steward.config.sessionSecret, request.headers.get("x-invite-form"), context.steward.config.trustProxy)) {
+  if (!checkInviteForm(request, context.steward.config.sessionSecret, request.headers.get("x-invite-form"), context.proxyTrusted)) {
     return json({ available: null, message: "Open your invite link again." }, { status: 403, headers });
   }
   const limit = await limitPublic(context, "available", PUBLIC_LIMITS.available);

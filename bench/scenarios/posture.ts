@@ -74,7 +74,7 @@ async function child(): Promise<void> {
   const { loadConfig } = await import("../../app/config.server");
   // The scan's knobs as Steward reads them (POSTURE_CONCURRENCY etc. may be set for a run); nothing else of the env.
   const postureEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("POSTURE_")));
-  const settings = loadConfig({ ...postureEnv, NODE_ENV: "test", SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123" }).posture;
+  const settings = loadConfig({ ...postureEnv, NODE_ENV: "test", HOMESERVER_URL: "http://127.0.0.1:1", SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123" }).posture;
   const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
   // POSTURE_BENCH_VERBOSE: where the memory is, every 2 s and at each step (the peak RSS alone does not say).
   const verbose = Boolean(process.env.POSTURE_BENCH_VERBOSE);

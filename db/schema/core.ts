@@ -66,3 +66,13 @@ export const rateLimits = pgTable("rate_limits", {
   windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
   count: integer("count").notNull(),
 });
+
+/**
+ * Small facts about this installation, one row per key. `homeserver`: the homeserver every stored row belongs to,
+ * and the one before it when HOMESERVER_URL changed (decision 015).
+ */
+export const stewardMeta = pgTable("steward_meta", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").$type<Record<string, unknown>>().notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
+});

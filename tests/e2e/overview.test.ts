@@ -32,7 +32,7 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     sim = await startSimulator({ users: 40, seed: 21, now: () => now });
     steward = await startTestSteward({ homeserverUrl: sim.url });
     // Ten days of history: a few new accounts each day, one collection per day.
-    const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+    const config = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: sim.url, SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
     const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
     for (let d = 9; d >= 0; d--) {
       sim.clock.set(now - d * DAY);
@@ -51,7 +51,6 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     });
     await page.goto(steward.url + "/");
     await page.waitForURL(/\/login/);
-    await page.getByLabel("Homeserver").fill(sim.url);
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password").fill("admin");
     await page.getByRole("button", { name: "Sign in" }).click();

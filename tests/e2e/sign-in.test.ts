@@ -34,7 +34,6 @@ describe.skipIf(!haveChromium)("sign-in in a browser", () => {
     });
     await page.goto(steward.url + "/");
     await page.waitForURL(/\/login/);
-    await page.getByLabel("Homeserver").fill(sim.url);
     await page.getByLabel("Username").fill(username);
     await page.getByLabel("Password").fill(password);
     await page.getByRole("button", { name: "Sign in" }).click();

@@ -30,7 +30,24 @@ export class TestClient {
     return this.request(path, { headers });
   }
 
-  postForm(path: string, data: Record<string, string>, headers?: Record<string, string>) {
+  /**
+   * The sign-in form's CSRF token, as a browser gets it by loading the form first (its nonce cookie is kept). A
+   * signed-in browser is sent away from /login, so the form is fetched without the session cookie.
+   */
+  async loginFormToken(): Promise<string> {
+    const headers = new Headers();
+    const others = [...this.cookies].filter(([k]) => k !== "steward_session");
+    if (others.length) headers.set("Cookie", others.map(([k, v]) => `${k}=${v}`).join("; "));
+    const res = await fetch(this.baseUrl + "/login", { headers, redirect: "manual" });
+    this.remember(res);
+    const m = /name="csrf" value="([^"]+)"/.exec(await res.text());
+    if (!m) throw new Error("no CSRF token on /login");
+    return m[1];
+  }
+
+  /** Posts a form; a post to /login without a `csrf` field gets the form's token first, as a browser would. */
+  async postForm(path: string, data: Record<string, string>, headers?: Record<string, string>) {
+    if (path.split("?")[0] === "/login" && data.csrf === undefined) data = { ...data, csrf: await this.loginFormToken() };
     return this.request(path, {
       method: "POST",
       body: new URLSearchParams(data),
@@ -46,7 +63,8 @@ export class TestClient {
     return m[1];
   }
 
-  async signIn(username: string, password: string, homeserver: string): Promise<Response> {
-    return this.postForm("/login", { homeserver, username, password, mode: "password" });
+  /** Signs in to the configured homeserver (`homeserver` is sent as old forms did; Steward ignores it). */
+  async signIn(username: string, password: string, homeserver?: string): Promise<Response> {
+    return this.postForm("/login", { ...(homeserver ? { homeserver } : {}), username, password, mode: "password" });
   }
 }

@@ -22,6 +22,8 @@ export async function startTestSteward(opts: {
   homeserverUrl: string;
   env?: Record<string, string>;
   database?: TestDatabase;
+  /** Leave the database open at close (a test that restarts Steward on the same data). */
+  keepDatabase?: boolean;
   attach?: (ctx: StewardContext) => Promise<(() => Promise<void>) | void>;
 }): Promise<TestSteward> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-data-"));
@@ -53,7 +55,7 @@ export async function startTestSteward(opts: {
     logs,
     async close() {
       await close();
-      await database.close();
+      if (!opts.keepDatabase) await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -198,7 +198,7 @@ describe("self-check", () => {
   });
 
   it("takes the documented overrides from the configuration (loadConfig reads STEWARD_SELF_CHECK_*)", () => {
-    const config = (env: Record<string, string>) => loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), ...env });
+    const config = (env: Record<string, string>) => loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "http://127.0.0.1:1", SESSION_SECRET: "x".repeat(40), ...env });
     const redirected = config({ STEWARD_SELF_CHECK_ORIGIN: "http://127.0.0.1:8008/x", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "http" });
     expect(defaultSelfCheckEnv("example.org", redirected.selfCheck)).toMatchObject({ serverName: "example.org", wellKnownOrigin: "http://127.0.0.1:8008", federationScheme: "http" });
     const real = defaultSelfCheckEnv("example.org", config({}).selfCheck);

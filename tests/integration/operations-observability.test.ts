@@ -79,11 +79,13 @@ describe("/metrics", () => {
 
   it("has request duration histograms for Steward's pages, by route template, method and status", () => {
     const counts = named("steward_http_request_duration_seconds_count");
-    const users = counts.filter((s) => s.labels.route === "/users" && s.labels.method === "GET" && s.labels.status === "200");
+    const users = counts.filter((s) => s.labels.route === "routes/_app.users._index" && s.labels.method === "GET" && s.labels.status === "200");
     expect(users.length).toBe(1);
-    expect(users[0].value).toBeGreaterThanOrEqual(2); // the list and the detail page share the label
-    expect(counts.some((s) => s.labels.route === "/login" && s.labels.method === "POST" && s.labels.status === "302")).toBe(true);
-    const buckets = named("steward_http_request_duration_seconds_bucket").filter((s) => s.labels.route === "/users" && s.labels.status === "200");
+    expect(users[0].value).toBeGreaterThanOrEqual(1);
+    // A user's page is labelled by its route template, never by the id in its path.
+    expect(counts.some((s) => s.labels.route === "routes/_app.users.$userId" && s.labels.method === "GET")).toBe(true);
+    expect(counts.some((s) => s.labels.route === "routes/login" && s.labels.method === "POST" && s.labels.status === "302")).toBe(true);
+    const buckets = named("steward_http_request_duration_seconds_bucket").filter((s) => s.labels.route === "routes/_app.users._index" && s.labels.status === "200");
     expect(buckets.find((b) => b.labels.le === "+Inf")?.value).toBe(users[0].value);
     // Bucket counts are cumulative.
     const values = buckets.map((b) => b.value);
@@ -116,9 +118,25 @@ describe("/metrics", () => {
     for (const s of samples) {
       for (const v of Object.values(s.labels)) for (const x of secrets) expect(v, `${s.name} ${JSON.stringify(s.labels)}`).not.toContain(x);
     }
-    // A bounded label set: routes are the first path segment.
+    // A bounded label set: routes are Remix route ids (or `assets` / `other`).
     const routes = new Set(named("steward_http_request_duration_seconds_count").map((s) => s.labels.route));
-    for (const r of routes) expect(r).toMatch(/^\/[\w.-]*$/);
+    for (const r of routes) expect(r).toMatch(/^(routes\/[\w.$[\]-]+|root|assets|other)$/);
+  });
+
+  it("random unknown paths do not grow /metrics: they share one `other` label (issue 19, finding 4)", async () => {
+    const size = async () => (await (await client.get("/metrics")).text()).length;
+    await size();
+    const before = await size();
+    for (let i = 0; i < 150; i++) {
+      const res = await fetch(`${steward.url}/probe-${i}-${Math.random().toString(36).slice(2)}/x`);
+      await res.arrayBuffer();
+    }
+    const after = await size();
+    // 150 new first segments made 150 new series (×16 lines each) before; now at most one new label set appears.
+    expect(after - before).toBeLessThan(6_000);
+    const text = await (await client.get("/metrics")).text();
+    expect(text).not.toContain("probe-");
+    expect(text).toMatch(/route="other"/);
   });
 });
 

@@ -27,7 +27,7 @@ const HTML = { Accept: "text/html,application/xhtml+xml" };
 beforeAll(async () => {
   sim = await startSimulator({ users: 30, seed: 7 });
   steward = await startTestSteward({ homeserverUrl: sim.url });
-  const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+  const config = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: sim.url, SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
   const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
   expect((await runCollector({ database: steward.database, config, log: createLogger("error") }, userCountsCollector, hs, "cli")).status).toBe("ok");
   client = await signedIn();

@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
+import { TestClient } from "../helpers/http";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 
 let sim: Simulator;
@@ -14,7 +15,7 @@ let steward: TestSteward;
 beforeAll(async () => {
   sim = await startSimulator({ users: 5, seed: 11 });
   // Each run comes from its own X-Forwarded-For address so the per-IP sign-in limit does not hide the deeper paths.
-  steward = await startTestSteward({ homeserverUrl: sim.url, env: { TRUST_PROXY: "true" } });
+  steward = await startTestSteward({ homeserverUrl: sim.url, env: { TRUST_PROXY: "loopback" } });
 });
 afterAll(async () => {
   await steward?.close();
@@ -105,12 +106,8 @@ describe("POST /login with arbitrary forms", () => {
       ["/audit?page=2", "/audit?page=2"],
     ];
     for (const [next, expected] of cases) {
-      const res = await fetch(`${steward.url}/login`, {
-        method: "POST",
-        redirect: "manual",
-        headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "203.0.113.77" },
-        body: new URLSearchParams({ homeserver: sim.url, mode: "password", username: "admin", password: "admin", next }).toString(),
-      });
+      const c = new TestClient(steward.url);
+      const res = await c.postForm("/login", { mode: "password", username: "admin", password: "admin", next }, { "X-Forwarded-For": "203.0.113.77" });
       expect(res.status).toBe(302);
       expect(res.headers.get("location")).toBe(expected);
     }

@@ -58,7 +58,7 @@ describe("session cookie", () => {
   });
 
   it("is Secure behind an https proxy when TRUST_PROXY=true", async () => {
-    const proxied = await startTestSteward({ homeserverUrl: sim.url, env: { TRUST_PROXY: "true" } });
+    const proxied = await startTestSteward({ homeserverUrl: sim.url, env: { TRUST_PROXY: "loopback" } });
     try {
       const https = { "X-Forwarded-Proto": "https" };
       const { c, res } = await signedIn(proxied.url, https);
@@ -135,7 +135,7 @@ describe("Origin check behind a proxy that rewrites Host", () => {
   const publicSite = { "X-Forwarded-Host": "join.example.org", "X-Forwarded-Proto": "https", Origin: "https://join.example.org" };
 
   it("with TRUST_PROXY=true, accepts an Origin matching X-Forwarded-Host + X-Forwarded-Proto and refuses any other", async () => {
-    const proxied = await startTestSteward({ homeserverUrl: sim.url, env: { TRUST_PROXY: "true" } });
+    const proxied = await startTestSteward({ homeserverUrl: sim.url, env: { TRUST_PROXY: "loopback" } });
     try {
       const { c } = await signedIn(proxied.url, { "X-Forwarded-Proto": "https" });
       const csrf = await c.csrfToken("/tokens/new");

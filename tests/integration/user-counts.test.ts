@@ -20,7 +20,7 @@ import { addUser, startSimulator, type SimState, type Simulator } from "../simul
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-06-01T12:00:00Z");
-const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+const config = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "http://127.0.0.1:1", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
 const log = createLogger("error");
 
 /** The expected counts, computed from the simulator's state with the documented definitions. */

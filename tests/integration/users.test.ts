@@ -23,7 +23,7 @@ const DAY = 86_400_000;
 beforeAll(async () => {
   sim = await startSimulator({ users: 70, seed: 4 });
   steward = await startTestSteward({ homeserverUrl: sim.url });
-  const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
+  const config = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: sim.url, SESSION_SECRET: "x".repeat(40), STEWARD_DATA_DIR: os.tmpdir() });
   const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
   const outcome = await runCollector({ database: steward.database, config, log: createLogger("error") }, userCountsCollector, hs, "cli");
   expect(outcome.status).toBe("ok");

@@ -9,11 +9,11 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "steward-config-"));
 describe("configuration", () => {
   it("has working defaults and generates a development session secret it keeps", () => {
     const dir = tmp();
-    const a = loadConfig({ STEWARD_DATA_DIR: dir });
+    const a = loadConfig({ HOMESERVER_URL: "https://matrix.example.org", STEWARD_DATA_DIR: dir });
     expect(a).toMatchObject({ port: 3000, host: "127.0.0.1", nodeEnv: "development", publicBaseUrl: "http://localhost:3000", publicRegistration: true });
     expect(a.sessionSecret.length).toBeGreaterThanOrEqual(32);
     expect(fs.statSync(path.join(dir, "session-secret")).mode & 0o777).toBe(0o600);
-    expect(loadConfig({ STEWARD_DATA_DIR: dir }).sessionSecret).toBe(a.sessionSecret);
+    expect(loadConfig({ HOMESERVER_URL: "https://matrix.example.org", STEWARD_DATA_DIR: dir }).sessionSecret).toBe(a.sessionSecret);
   });
 
   it("reports every problem at once, one clear line each", () => {
@@ -36,13 +36,13 @@ describe("configuration", () => {
     expect(problems.join("\n")).toMatch(/HOMESERVER_URL is not a valid URL/);
     expect(problems.join("\n")).toMatch(/DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//);
     expect(problems.join("\n")).toMatch(/PORT must be a whole number from 0 to 65535/);
-    expect(problems.join("\n")).toMatch(/TRUST_PROXY must be true or false/);
+    expect(problems.join("\n")).toMatch(/TRUST_PROXY must be off, a hop count/);
     expect(problems.join("\n")).toMatch(/SESSION_SECRET is required when NODE_ENV=production/);
     expect((err as Error).message).toContain("Steward cannot start");
   });
 
   it("refuses a short session secret and accepts a proper production setup", () => {
-    expect(() => loadConfig({ SESSION_SECRET: "short", STEWARD_DATA_DIR: tmp() })).toThrow(/at least 32 characters/);
+    expect(() => loadConfig({ HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "short", STEWARD_DATA_DIR: tmp() })).toThrow(/at least 32 characters/);
     const c = loadConfig({
       NODE_ENV: "production",
       SESSION_SECRET: "s".repeat(40),
@@ -65,7 +65,7 @@ describe("configuration", () => {
 
   const problemsOf = (env: Record<string, string>): string[] => {
     try {
-      loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), ...env });
+      loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "s".repeat(40), ...env });
     } catch (e) {
       if (e instanceof ConfigError) return e.problems;
       throw e;
@@ -74,17 +74,18 @@ describe("configuration", () => {
   };
 
   it("reads HOMESERVER_AUTH (auto by default) and refuses anything but auto, synapse or mas", () => {
-    expect(loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), STEWARD_DATA_DIR: tmp() }).homeserverAuth).toBe("auto");
-    expect(loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), STEWARD_DATA_DIR: tmp(), HOMESERVER_AUTH: " MAS " }).homeserverAuth).toBe("mas");
+    expect(loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "s".repeat(40), STEWARD_DATA_DIR: tmp() }).homeserverAuth).toBe("auto");
+    expect(loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "s".repeat(40), STEWARD_DATA_DIR: tmp(), HOMESERVER_AUTH: " MAS " }).homeserverAuth).toBe("mas");
     expect(problemsOf({ HOMESERVER_AUTH: "oidc", STEWARD_DATA_DIR: tmp() })).toEqual(['HOMESERVER_AUTH must be auto, synapse or mas (got "oidc").']);
   });
 
   it("reads the posture scan's settings, with the documented defaults", () => {
-    const defaults = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40) }).posture;
+    const defaults = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "s".repeat(40) }).posture;
     expect(defaults).toEqual({ concurrency: 8, batchSize: 200, staleDays: 90, backupViaLoginAs: false, appservicePattern: null, resumeWithinMs: 24 * 3_600_000 });
     expect(defaults).toEqual(POSTURE_DEFAULTS);
     const set = loadConfig({
       NODE_ENV: "test",
+      HOMESERVER_URL: "https://matrix.example.org",
       SESSION_SECRET: "s".repeat(40),
       POSTURE_CONCURRENCY: "16",
       POSTURE_BATCH_SIZE: " 500 ",
@@ -118,7 +119,7 @@ describe("configuration", () => {
   });
 
   it("reads the embedded database's shared buffers: 32 MB by default, a whole number of MB when set", () => {
-    const base = { NODE_ENV: "test", SESSION_SECRET: "s".repeat(40) };
+    const base = { NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "s".repeat(40) };
     expect(loadConfig(base).pgliteSharedBuffersMb).toBe(32);
     expect(loadConfig({ ...base, PGLITE_SHARED_BUFFERS_MB: " 128 " }).pgliteSharedBuffersMb).toBe(128);
     expect(problemsOf({ PGLITE_SHARED_BUFFERS_MB: "32MB" })).toEqual(['PGLITE_SHARED_BUFFERS_MB must be a whole number from 1 to 16384 (got "32MB").']);
@@ -126,13 +127,50 @@ describe("configuration", () => {
   });
 
   it("reads the self-check overrides: the real server by default, an origin and plain http when set", () => {
-    expect(loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40) }).selfCheck).toEqual({ wellKnownOrigin: undefined, federationScheme: "https" });
-    const set = loadConfig({ NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), STEWARD_SELF_CHECK_ORIGIN: " http://127.0.0.1:8008/x/ ", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "http" });
+    expect(loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "s".repeat(40) }).selfCheck).toEqual({ wellKnownOrigin: undefined, federationScheme: "https" });
+    const set = loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "s".repeat(40), STEWARD_SELF_CHECK_ORIGIN: " http://127.0.0.1:8008/x/ ", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "http" });
     expect(set.selfCheck).toEqual({ wellKnownOrigin: "http://127.0.0.1:8008", federationScheme: "http" });
     expect(problemsOf({ STEWARD_SELF_CHECK_ORIGIN: "not a url", STEWARD_SELF_CHECK_FEDERATION_SCHEME: "tls" })).toEqual([
       'STEWARD_SELF_CHECK_ORIGIN is not a valid URL (got "not a url").',
       'STEWARD_SELF_CHECK_FEDERATION_SCHEME must be https or http (got "tls").',
     ]);
     expect(problemsOf({ STEWARD_SELF_CHECK_ORIGIN: "ftp://example.org" })).toEqual(['STEWARD_SELF_CHECK_ORIGIN must start with http:// or https:// (got "ftp://example.org").']);
+  });
+});
+
+describe("configuration: the managed homeserver, proxies and secrets (issue 19, issue 14 item 20)", () => {
+  const base = { NODE_ENV: "test", SESSION_SECRET: "s".repeat(40), STEWARD_DATA_DIR: tmp() };
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...base, ...env });
+      return [];
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+  };
+
+  it("refuses to start without HOMESERVER_URL, in every mode (a foreign homeserver could sign in otherwise)", () => {
+    for (const NODE_ENV of ["production", "development", "test"]) {
+      expect(problems({ NODE_ENV, HOMESERVER_URL: "" }).join("\n")).toMatch(/HOMESERVER_URL is required/);
+      const { HOMESERVER_URL: _unset, ...rest } = { ...base, NODE_ENV, HOMESERVER_URL: "" };
+      expect(() => loadConfig(rest)).toThrow(/HOMESERVER_URL is required/);
+    }
+  });
+
+  it("reads TRUST_PROXY as a hop count or proxy addresses, and refuses 'everyone'", () => {
+    const hs = { HOMESERVER_URL: "https://matrix.example.org" };
+    expect(loadConfig({ ...base, ...hs }).trustProxy).toBe(false);
+    expect(loadConfig({ ...base, ...hs, TRUST_PROXY: "1" }).trustProxy).toBe(1);
+    expect(loadConfig({ ...base, ...hs, TRUST_PROXY: "10.0.0.0/8, loopback, fd00::/8" }).trustProxy).toEqual(["10.0.0.0/8", "loopback", "fd00::/8"]);
+    for (const v of ["true", "yes", "on", "*"]) expect(problems({ ...hs, TRUST_PROXY: v }).join("\n")).toMatch(/would believe X-Forwarded-For from anyone/);
+    expect(problems({ ...hs, TRUST_PROXY: "10.0.0.0/99" }).join("\n")).toMatch(/TRUST_PROXY must be off, a hop count/);
+  });
+
+  it("refuses the example's placeholder SESSION_SECRET although it is long enough", () => {
+    const hs = { HOMESERVER_URL: "https://matrix.example.org" };
+    expect(problems({ ...hs, SESSION_SECRET: "replace-with-the-output-of-openssl-rand-base64-32" }).join("\n")).toMatch(/placeholder/);
+    expect(problems({ ...hs, SESSION_SECRET: "change-me-change-me-change-me-change-me" }).join("\n")).toMatch(/placeholder/);
+    expect(problems({ ...hs, SESSION_SECRET: "Jx0q3lX9vEw8m2PqzK7aYbT1cR5dF6gH" })).toEqual([]);
   });
 });

@@ -5,10 +5,10 @@ import { originAllowed } from "../../app/services/auth/origin.server";
 const check = (headers: Record<string, string>, trustProxy: boolean) => originAllowed((n) => headers[n.toLowerCase()], trustProxy);
 
 describe("originAllowed", () => {
-  it("lets a request without Origin (or with Origin: null) through to the CSRF token check", () => {
+  it("lets a request without Origin through to the CSRF token check, and refuses Origin: null (issue 19, login CSRF)", () => {
     for (const trust of [false, true]) {
       expect(check({ host: "steward:3000" }, trust)).toBe(true);
-      expect(check({ host: "steward:3000", origin: "null" }, trust)).toBe(true);
+      expect(check({ host: "steward:3000", origin: "null" }, trust)).toBe(false);
     }
   });
 

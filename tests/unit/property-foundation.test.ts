@@ -148,7 +148,7 @@ describe("loadConfig", () => {
     PORT: { valid: ["0", "8080", " 3000 "], invalid: ["-1", "65536", "80.5", "http", "NaN", "Infinity"] },
     SESSION_SECRET: { valid: ["a".repeat(32), ` ${"b".repeat(40)} `], invalid: ["short", "x".repeat(31)] },
     LOG_LEVEL: { valid: ["debug", "INFO", " warn "], invalid: ["verbose", "0", "trace"] },
-    TRUST_PROXY: { valid: ["true", "0", " Yes ", "off"], invalid: ["maybe", "2", "tru"] },
+    TRUST_PROXY: { valid: ["0", "off", "1", " 2 ", "10.0.0.0/8, loopback", "::1", "192.0.2.7"], invalid: ["true", " Yes ", "maybe", "11", "10.0.0.0/33", "tru"] },
     PUBLIC_REGISTRATION: { valid: ["1", "false"], invalid: ["nope"] },
     COLLECTORS_ENABLED: { valid: ["on"], invalid: ["enabled"] },
     SESSION_IDLE_MINUTES: { valid: ["1", "43200"], invalid: ["0", "43201", "1.5", "-5"] },
@@ -210,7 +210,7 @@ describe("loadConfig", () => {
   it("a data directory that cannot hold the development secret is a ConfigError, not a raw fs error", () => {
     const file = path.join(tmp, "a-file");
     fs.writeFileSync(file, "x");
-    expect(() => loadConfig({ NODE_ENV: "development", STEWARD_DATA_DIR: path.join(file, "sub") })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: "development", HOMESERVER_URL: "https://matrix.example.org", STEWARD_DATA_DIR: path.join(file, "sub") })).toThrow(ConfigError);
   });
 });
 
@@ -270,7 +270,7 @@ describe("foundation regressions found by the properties", () => {
 
   it("a value with a newline stays inside its one problem line, and database passwords are not echoed", () => {
     try {
-      loadConfig({ NODE_ENV: "test", SESSION_SECRET: "z".repeat(32), LOG_LEVEL: "\n[", DATABASE_URL: "mysql://steward:hunter2@db/steward" });
+      loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "z".repeat(32), LOG_LEVEL: "\n[", DATABASE_URL: "mysql://steward:hunter2@db/steward" });
       throw new Error("expected a ConfigError");
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
@@ -283,6 +283,6 @@ describe("foundation regressions found by the properties", () => {
   });
 
   it("LOG_LEVEL is trimmed like every other variable", () => {
-    expect(loadConfig({ NODE_ENV: "test", SESSION_SECRET: "z".repeat(32), LOG_LEVEL: " warn " }).logLevel).toBe("warn");
+    expect(loadConfig({ NODE_ENV: "test", HOMESERVER_URL: "https://matrix.example.org", SESSION_SECRET: "z".repeat(32), LOG_LEVEL: " warn " }).logLevel).toBe("warn");
   });
 });

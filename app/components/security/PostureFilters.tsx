@@ -25,7 +25,7 @@ export function PostureFilters({ form, errors }: { form: FilterForm; errors: { m
       <div className="field">
         <label htmlFor="sec-check">Check</label>
         <select id="sec-check" name="check" defaultValue={form.check}>
-          <option value="">Any</option>
+          <option value="">Any check</option>
           {CHECK_NAMES.map((c) => (
             <option key={c} value={c}>
               {CHECK_TEXT[c].label}
@@ -35,7 +35,8 @@ export function PostureFilters({ form, errors }: { form: FilterForm; errors: { m
       </div>
       <div className="field">
         <label htmlFor="sec-status">Status</label>
-        <select id="sec-status" name="status" defaultValue={form.status || "missing"}>
+        <select id="sec-status" name="status" defaultValue={form.status}>
+          <option value="">Any</option>
           <option value="missing">Missing</option>
           <option value="unknown">Unknown</option>
           <option value="ok">OK</option>

@@ -74,3 +74,28 @@ export function safeEqual(a: string, b: string): boolean {
   const bb = Buffer.from(b);
   return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
 }
+
+/**
+ * The CSRF token as sent in one response: a fresh random pad and the token XOR the pad, so no two responses carry
+ * the same bytes and a compression side channel (BREACH) has nothing constant to recover.
+ */
+export function maskToken(token: string): string {
+  const bytes = Buffer.from(token, "utf8");
+  const pad = crypto.randomBytes(bytes.length);
+  const xored = Buffer.alloc(bytes.length);
+  for (let i = 0; i < bytes.length; i++) xored[i] = bytes[i] ^ pad[i];
+  return `m.${pad.toString("base64url")}.${xored.toString("base64url")}`;
+}
+
+/** The token inside a masked value; a value that is not masked is returned as it is (null when malformed). */
+export function unmaskToken(value: string): string | null {
+  if (!value.startsWith("m.")) return value;
+  const [, padPart, xoredPart, extra] = value.split(".");
+  if (!padPart || !xoredPart || extra !== undefined) return null;
+  const pad = strictBase64url(padPart);
+  const xored = strictBase64url(xoredPart);
+  if (!pad || !xored || pad.length !== xored.length) return null;
+  const out = Buffer.alloc(pad.length);
+  for (let i = 0; i < pad.length; i++) out[i] = pad[i] ^ xored[i];
+  return out.toString("utf8");
+}

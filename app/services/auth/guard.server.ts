@@ -5,7 +5,7 @@
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import type { HomeserverClient } from "../../homeserver";
 import { isHomeserverError } from "../../homeserver/errors";
-import { safeEqual } from "./crypto.server";
+import { safeEqual, unmaskToken } from "./crypto.server";
 import { requestOriginAllowed } from "./origin.server";
 import { refreshMasSession } from "./mas-sign-in.server";
 import {
@@ -25,7 +25,12 @@ import {
 type StewardContext = AppLoadContext["steward"];
 
 export function sessionSettings(ctx: Pick<StewardContext, "config">): SessionSettings {
-  return { secret: ctx.config.sessionSecret, idleMinutes: ctx.config.sessionIdleMinutes, maxHours: ctx.config.sessionMaxHours };
+  return {
+    secret: ctx.config.sessionSecret,
+    idleMinutes: ctx.config.sessionIdleMinutes,
+    maxHours: ctx.config.sessionMaxHours,
+    homeserverUrl: ctx.config.homeserverUrl,
+  };
 }
 
 export interface AdminRequest {
@@ -84,7 +89,7 @@ const checksInFlight = new WeakMap<object, Promise<AdminRequest>>();
 const proxyTrust = new WeakMap<Request, boolean>();
 
 export function requireAdmin(args: Args): Promise<AdminRequest> {
-  proxyTrust.set(args.request, args.context.steward.config.trustProxy);
+  proxyTrust.set(args.request, args.context.proxyTrusted ?? false);
   let check = checksInFlight.get(args.context);
   if (!check) {
     check = requireAdminOnce(args);
@@ -184,7 +189,9 @@ export async function readForm(request: Request): Promise<FormData> {
 export function requireCsrf(request: Request, session: AdminSession, form?: FormData): void {
   if (!requestOriginAllowed(request, proxyTrust.get(request) ?? false)) throw new Response("Cross-site request refused.", { status: 403 });
   const supplied = (form?.get("csrf") as string | null) ?? request.headers.get("x-csrf-token") ?? "";
-  if (typeof supplied !== "string" || !supplied || !safeEqual(supplied, session.csrfToken)) {
+  // Pages carry the token masked per response (maskToken); the plain token is accepted too.
+  const token = typeof supplied === "string" && supplied.length <= 300 ? unmaskToken(supplied) : null;
+  if (!token || !safeEqual(token, session.csrfToken)) {
     throw new Response("This form has expired or did not come from Steward. Reload the page and try again.", { status: 403 });
   }
 }

@@ -9,7 +9,9 @@
  * - Otherwise `Host`. `X-Forwarded-Host` is then untrusted (anyone can send it), so it can never make a foreign
  *   Origin acceptable; but Remix's own check compares the Origin with `X-Forwarded-Host` whenever one is present
  *   (and answers a 500 when they differ), so a mismatch is refused here too, as a plain 403.
- * A request without `Origin` (or `Origin: null`) passes this check: the CSRF token decides.
+ * A request without `Origin` passes this check: the CSRF token decides. `Origin: null` is refused: a browser sends it
+ * from a sandboxed frame or a page with `Referrer-Policy: no-referrer` — never from Steward's own pages (their policy
+ * is same-origin) — and it was the way around the check for the sign-in form (login CSRF).
  */
 
 type Header = (name: string) => string | null | undefined;
@@ -18,7 +20,8 @@ const first = (v: string | null | undefined) => v?.split(",")[0]?.trim() || unde
 
 export function originAllowed(header: Header, trustProxy: boolean): boolean {
   const origin = header("origin");
-  if (!origin || origin === "null") return true;
+  if (!origin) return true;
+  if (origin === "null") return false;
   let url: URL;
   try {
     url = new URL(origin);

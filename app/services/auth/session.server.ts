@@ -5,6 +5,7 @@
 import { and, eq, gt, lt, or } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { adminSessions } from "../../../db/schema";
+import { sameHomeserver } from "./homeserver-binding.server";
 import { decryptSecret, encryptSecret, randomToken, sha256 } from "./crypto.server";
 
 export const SESSION_COOKIE = "steward_session";
@@ -13,6 +14,8 @@ export interface SessionSettings {
   secret: string;
   idleMinutes: number;
   maxHours: number;
+  /** The one homeserver Steward manages: a session of any other is not a session (decision 015). */
+  homeserverUrl?: string;
 }
 
 export interface AdminSession {
@@ -68,6 +71,10 @@ export async function readSession(db: Db, s: SessionSettings, cookieValue: strin
     await db.delete(adminSessions).where(eq(adminSessions.idHash, idHash));
     return null;
   }
+  if (s.homeserverUrl && !sameHomeserver(row.homeserverUrl, s.homeserverUrl)) {
+    await db.delete(adminSessions).where(eq(adminSessions.idHash, idHash));
+    return null;
+  }
   const accessToken = decryptSecret(s.secret, row.accessTokenEnc);
   if (!accessToken) return null;
   // Touch at most once a minute: every page load writing a row would be waste.
@@ -111,6 +118,8 @@ export async function latestSessionToken(db: Db, s: SessionSettings, now = new D
     .orderBy(adminSessions.lastSeenAt)
     .limit(20);
   for (const row of rows.reverse()) {
+    // Only a session of the managed homeserver lends its token to the collectors.
+    if (s.homeserverUrl && !sameHomeserver(row.homeserverUrl, s.homeserverUrl)) continue;
     const token = decryptSecret(s.secret, row.accessTokenEnc);
     if (token) return { userId: row.userId, homeserverUrl: row.homeserverUrl, accessToken: token };
   }

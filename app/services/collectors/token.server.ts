@@ -12,15 +12,15 @@ export type CollectorToken =
 
 export async function collectorToken(db: Db, config: Config, now = new Date()): Promise<CollectorToken> {
   if (config.homeserverAdminToken) {
-    if (!config.homeserverUrl) return { ok: false, reason: "HOMESERVER_ADMIN_TOKEN is set but HOMESERVER_URL is not." };
     return { ok: true, homeserverUrl: config.homeserverUrl, accessToken: config.homeserverAdminToken, source: "config" };
   }
   const session = await latestSessionToken(
     db,
-    { secret: config.sessionSecret, idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours },
+    { secret: config.sessionSecret, idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours, homeserverUrl: config.homeserverUrl },
     now,
   );
-  if (session) return { ok: true, homeserverUrl: session.homeserverUrl, accessToken: session.accessToken, source: "session", userId: session.userId };
+  // The configured address, not the session's spelling of it: collectors talk to the managed homeserver only.
+  if (session) return { ok: true, homeserverUrl: config.homeserverUrl, accessToken: session.accessToken, source: "session", userId: session.userId };
   return {
     ok: false,
     reason: "Collectors are waiting: there is no admin token yet. Sign in, or set HOMESERVER_ADMIN_TOKEN for background collection.",

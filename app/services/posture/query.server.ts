@@ -40,7 +40,8 @@ export function parsePostureQuery(params: URLSearchParams): ParsedPostureQuery {
   return {
     query: {
       check: b.check,
-      status: b.check ? (b.status ?? "missing") : undefined,
+      // A status without a check filters on the overall verdict (no longer ignored).
+      status: b.check ? (b.status ?? "missing") : b.status,
       stale: b.stale === "1",
       moreThan,
       include,
@@ -68,7 +69,7 @@ export function parsePostureQuery(params: URLSearchParams): ParsedPostureQuery {
 export function filterParams(q: PostureListQuery): URLSearchParams {
   const p = new URLSearchParams();
   if (q.check) p.set("check", q.check);
-  if (q.check && q.status) p.set("status", q.status);
+  if (q.status) p.set("status", q.status);
   if (q.stale) p.set("stale", "1");
   if (q.moreThan !== undefined) p.set("more", String(q.moreThan));
   for (const c of q.include) p.append("include", c);

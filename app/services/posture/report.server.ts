@@ -3,7 +3,7 @@
  * page stays fast at 100,000 users), the filtered and paged per-user table, the history for the chart, one user's
  * posture, and keyset-paged batches for the exports.
  */
-import { and, asc, desc, eq, gt, inArray, like as like_, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, like as like_, ne, sql, type SQL } from "drizzle-orm";
 import type { Database, Db } from "../../../db/client";
 import { postureScans, postureUsers, type PostureSummary } from "../../../db/schema";
 import { nudgesOf } from "./nudge.server";
@@ -57,7 +57,9 @@ export async function runningScan(db: Db): Promise<PostureScan | null> {
 
 function whereOf(scanId: number, f: PostureFilter): SQL {
   const parts: SQL[] = [eq(postureUsers.scanId, scanId), inArray(postureUsers.category, ["active", ...f.include])];
+  // With no check chosen, the status applies to the overall verdict: "missing" = missing at least one check.
   if (f.check) parts.push(eq(CHECK_COLUMN[f.check], f.status ?? "missing"));
+  else if (f.status) parts.push(eq(postureUsers.fullySecured, f.status));
   if (f.stale) parts.push(gt(postureUsers.staleDevices, 0));
   if (f.moreThan !== undefined) parts.push(gt(postureUsers.devices, f.moreThan));
   if (f.q) {
@@ -115,7 +117,7 @@ export function totalFromSummary(scan: PostureScan | undefined, q: PostureFilter
     if (!cat) continue;
     const counts = q.stale ? cat.stale : cat;
     if (!counts) return null; // summarised before the stale counts were kept
-    n += q.check ? (counts.checks[q.check]?.[q.status ?? "missing"] ?? 0) : counts.users;
+    n += q.check ? (counts.checks[q.check]?.[q.status ?? "missing"] ?? 0) : q.status ? (counts.checks.fully_secured?.[q.status] ?? 0) : counts.users;
   }
   return n;
 }
@@ -135,10 +137,43 @@ export async function listPostureUsers(db: Db, scanId: number, q: PostureListQue
   return pageAndTotal(kind, { offset: (q.page - 1) * q.pageSize, pageSize: q.pageSize }, page, count);
 }
 
+/**
+ * Who a nudge can go to: users missing at least one check (the overall verdict is "missing") and not
+ * deactivated. Fully secured users, users whose verdict is only unknown, and deactivated users are left out.
+ */
+function nudgeableWhere(): SQL {
+  return and(eq(postureUsers.fullySecured, "missing"), ne(postureUsers.category, "deactivated"))!;
+}
+
 /** Every user id matching the filter (for "nudge everyone in this filter"), in user-id order. */
-export async function userIdsForFilter(db: Db, scanId: number, f: PostureFilter, limit = 100_000): Promise<string[]> {
-  const rows = await db.select({ u: postureUsers.userId }).from(postureUsers).where(whereOf(scanId, f)).orderBy(asc(postureUsers.userId)).limit(limit);
+export async function userIdsForFilter(db: Db, scanId: number, f: PostureFilter, limit = 100_000, opts: { nudgeable?: boolean } = {}): Promise<string[]> {
+  const where = opts.nudgeable ? and(whereOf(scanId, f), nudgeableWhere())! : whereOf(scanId, f);
+  const rows = await db.select({ u: postureUsers.userId }).from(postureUsers).where(where).orderBy(asc(postureUsers.userId)).limit(limit);
   return rows.map((r) => r.u);
+}
+
+/** How many users in the filter a nudge would go to (the count on "Nudge everyone in this filter"). */
+export async function countNudgeable(db: Db, scanId: number, f: PostureFilter): Promise<number> {
+  const [r] = await db.select({ n: sql<number>`count(*)::int` }).from(postureUsers).where(and(whereOf(scanId, f), nudgeableWhere()));
+  return Number(r.n);
+}
+
+/** The selected users as the latest scan knows them: name, and whether a nudge can go to them (see above). */
+export async function nudgeCandidates(db: Db, scanId: number, userIds: string[]): Promise<Array<{ userId: string; displayname: string | null; nudgeable: boolean; reason: string | null }>> {
+  if (!userIds.length) return [];
+  const rows = await db
+    .select({ u: postureUsers.userId, name: postureUsers.displayname, verdict: postureUsers.fullySecured, category: postureUsers.category })
+    .from(postureUsers)
+    .where(and(eq(postureUsers.scanId, scanId), inArray(postureUsers.userId, userIds)));
+  const byId = new Map(rows.map((r) => [r.u, r]));
+  return userIds.map((userId) => {
+    const r = byId.get(userId);
+    if (!r) return { userId, displayname: null, nudgeable: false, reason: "not in the latest scan" };
+    if (r.category === "deactivated") return { userId, displayname: r.name, nudgeable: false, reason: "deactivated" };
+    if (r.verdict === "ok") return { userId, displayname: r.name, nudgeable: false, reason: "fully secured" };
+    if (r.verdict !== "missing") return { userId, displayname: r.name, nudgeable: false, reason: "nothing known to be missing" };
+    return { userId, displayname: r.name, nudgeable: true, reason: null };
+  });
 }
 
 /** Keyset-paged batches of the filtered rows, for streaming exports without holding them all. */

@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import type { AppLoadContext } from "@remix-run/node";
 import { randomToken, safeEqual } from "../auth/crypto.server";
 import { requestOriginAllowed } from "../auth/origin.server";
-import { hitRateLimit } from "../auth/rate-limit.server";
+import { hitRateLimit, peekRateLimit } from "../auth/rate-limit.server";
 import { parseCookies } from "../auth/session.server";
 
 export const INVITE_CSRF_COOKIE = "steward_invite";
@@ -28,6 +28,16 @@ export async function limitPublic(
   rule: { limit: number; windowMs: number },
 ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
   const r = await hitRateLimit(context.steward.db, `register:${kind}:${context.clientIp}`, rule.limit, rule.windowMs);
+  return r.allowed ? { allowed: true } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(r.retryAfterMs / 1000)) };
+}
+
+/** Whether the client is already over `kind`'s limit, without counting a hit (checked before a form is read). */
+export async function peekPublic(
+  context: AppLoadContext,
+  kind: string,
+  rule: { limit: number; windowMs: number },
+): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+  const r = await peekRateLimit(context.steward.db, `register:${kind}:${context.clientIp}`, rule.limit, rule.windowMs);
   return r.allowed ? { allowed: true } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(r.retryAfterMs / 1000)) };
 }
 
