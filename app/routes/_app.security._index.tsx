@@ -139,7 +139,7 @@ export default function SecurityPage() {
           Nudge selected users
         </button>
       </form>
-      <PostureTable rows={d.rows} formId="nudge-selection" />
+      <PostureTable rows={d.rows} formId="nudge-selection" staleDays={d.scan?.staleDays} />
       <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
     </>
   );

@@ -3,13 +3,15 @@ import { Link } from "@remix-run/react";
 import { Time } from "../Time";
 import { CheckBadge } from "./CheckBadge";
 import { DEVICE_STATE_TEXT, SOURCE_TEXT } from "./checks";
-import type { PostureRowView } from "./PostureTable";
+import { sessionActionHref, type PostureRowView } from "./PostureTable";
 
 export interface PosturePanelData {
   scanAt: string;
   keyQueryLimited: boolean;
   row: (PostureRowView & { scannedAt: string }) | null;
   history: Array<{ at: string; fullySecured: string }>;
+  /** The scan's stale threshold: adds the session actions (issue 15) when given. */
+  staleDays?: number;
   nudges: Array<{ at: string; actor: string; status: string; error: string | null }>;
 }
 
@@ -34,9 +36,24 @@ export function PosturePanel({ data, userId }: { data: PosturePanelData | null; 
             <li key={d.id} data-device={d.id} data-state={d.state}>
               <code>{d.id}</code> {d.name ? `“${d.name}”` : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
               {d.stale ? " (stale)" : ""}
+              {data.staleDays !== undefined && d.state === "unverified" ? (
+                <>
+                  {" "}
+                  <a href={sessionActionHref(userId, `action=sign-out-device&device=${encodeURIComponent(d.id)}`)} aria-label={`Sign out unverified session ${d.id}…`}>
+                    Sign out…
+                  </a>
+                </>
+              ) : null}
             </li>
           ))}
         </ul>
+      ) : null}
+      {data.staleDays !== undefined && r.staleDevices ? (
+        <p className="small">
+          <a href={sessionActionHref(userId, `action=sign-out-stale&days=${data.staleDays}`)}>
+            Sign out the {r.staleDevices === 1 ? "stale session" : `${r.staleDevices} stale sessions`}…
+          </a>
+        </p>
       ) : null}
       {data.history.length > 1 ? (
         <p className="small muted">
