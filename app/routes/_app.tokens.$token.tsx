@@ -2,6 +2,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
 import { StoredDataBanner } from "~/components/collectors/StoredDataBanner";
@@ -18,6 +19,8 @@ import { parseAdoptForm, parseEditForm, type FieldErrors } from "~/services/toke
 import { tokenHistory } from "~/services/tokens/snapshots.server";
 import { adoptToken, revokeToken, TOKENS_UNAVAILABLE, updateToken } from "~/services/tokens/tokens.server";
 import { getTokenOrStored } from "~/services/tokens/stored.server";
+import { tokenUsedBy } from "~/services/tokens/used-by.server";
+import { UsedByList } from "~/components/tokens/UsedByList";
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [{ title: `Token ${params.token ?? ""} · Steward` }];
 
@@ -33,7 +36,8 @@ export async function loader(args: LoaderFunctionArgs) {
     // The invite only for a token known to be usable now, not one that was usable at the last sync.
     const invite = view.onHomeserver && !stored ? await buildInvite(view, admin.steward.config.publicBaseUrl, serverName) : null;
     const history = await tokenHistory(admin.steward.db, token, new Date());
-    return json({ ok: true as const, token: view, invite, history, stored }, { headers: { "Cache-Control": "no-store" } });
+    const usedBy = await tokenUsedBy(admin.steward.db, view.token, view.createdAt, view.completed);
+    return json({ ok: true as const, token: view, invite, history, stored, usedBy }, { headers: { "Cache-Control": "no-store" } });
   } catch (e) {
     if (e instanceof Response) throw e;
     const error = isHomeserverError(e, "unrecognized") ? TOKENS_UNAVAILABLE : describeHomeserverError(e);
@@ -74,6 +78,7 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 const NOTICES: Record<string, string> = {
+  repeated: "This form had already issued this token, so no second token was made. Send the invite below.",
   issued: "Token issued. Send the invite below to the person you are inviting.",
   saved: "Changes saved.",
   adopted: "Token adopted: Steward now records who it is for.",
@@ -85,6 +90,14 @@ export default function TokenPage() {
   const actionData = useActionData<typeof action>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
+  const confirmRef = useRef<HTMLDivElement>(null);
+  const confirmingNow = params.get("confirm") === "revoke" || actionData?.intent === "revoke";
+  // The confirmation appears where the Revoke button was, at the bottom of a long page: bring it into view.
+  useEffect(() => {
+    if (!confirmingNow || !confirmRef.current) return;
+    confirmRef.current.scrollIntoView({ block: "center" });
+    confirmRef.current.focus({ preventScroll: true });
+  }, [confirmingNow, actionData]);
   if (!data.ok) {
     return (
       <>
@@ -104,6 +117,7 @@ export default function TokenPage() {
   const notice = Object.keys(NOTICES).find((k) => params.get(k) === "1");
   const confirming = params.get("confirm") === "revoke" || (actionData?.intent === "revoke" && Boolean(errors.form));
   const busy = navigation.state === "submitting";
+  const here = `/tokens/${encodeURIComponent(t.token)}`;
   return (
     <>
       <p className="small">
@@ -141,7 +155,7 @@ export default function TokenPage() {
       <div className="cards">
         <div className="card">
           <div className="label">Uses allowed</div>
-          <div className="value">{t.usesAllowed ?? "∞"}</div>
+          <div className="value">{t.usesAllowed ?? "unlimited"}</div>
         </div>
         <div className="card">
           <div className="label">Pending</div>
@@ -156,7 +170,7 @@ export default function TokenPage() {
         </div>
         <div className="card">
           <div className="label">Left</div>
-          <div className="value">{t.left ?? "∞"}</div>
+          <div className="value" data-testid="token-left">{t.left ?? "unlimited"}</div>
         </div>
       </div>
       <table className="panel" style={{ maxWidth: 760 }}>
@@ -172,7 +186,7 @@ export default function TokenPage() {
           <tr>
             <th>Expires</th>
             <td>
-              <ExpiryText ms={t.expiryTime} />
+              <ExpiryText ms={t.expiryTime} state={t.state} />
             </td>
           </tr>
           <tr>
@@ -188,6 +202,12 @@ export default function TokenPage() {
                 </>
               )}
               {t.adoptedBy ? ` · adopted by ${t.adoptedBy}` : ""}
+            </td>
+          </tr>
+          <tr>
+            <th>Used by</th>
+            <td data-testid="used-by">
+              <UsedByList {...data.usedBy} />
             </td>
           </tr>
           {t.revokedAt ? (
@@ -245,13 +265,13 @@ export default function TokenPage() {
           <section className="panel" style={{ maxWidth: 640 }}>
             <h2>Revoke</h2>
             {confirming ? (
-              <div className="alert warn" role="alert">
+              <div className="alert warn" role="alert" id="revoke-confirm" tabIndex={-1} ref={confirmRef}>
                 {actionData?.intent === "revoke" && errors.form ? <p>{errors.form}</p> : null}
                 <p>
                   Revoke <code>{t.token}</code>? It is deleted on the homeserver: its invite link stops working at once. Accounts already created
                   with it stay.
                 </p>
-                <Form method="post" style={{ display: "inline" }}>
+                <Form method="post" action={`${here}#revoke-confirm`} style={{ display: "inline" }}>
                   <CsrfInput />
                   <input type="hidden" name="intent" value="revoke" />
                   <button type="submit" className="danger" disabled={busy}>
@@ -261,7 +281,8 @@ export default function TokenPage() {
                 <Link to={`/tokens/${encodeURIComponent(t.token)}`}>Cancel</Link>
               </div>
             ) : (
-              <Form method="get">
+              // The fragment brings the confirmation into view without JavaScript; with it, the effect above does.
+              <Form method="get" action={`${here}#revoke-confirm`} preventScrollReset>
                 <input type="hidden" name="confirm" value="revoke" />
                 <button type="submit" className="danger">
                   Revoke

@@ -114,6 +114,7 @@ export default function UsersPage() {
           <label htmlFor="users-days">Days (N)</label>
           <input
             id="users-days"
+            type="text"
             name="days"
             inputMode="numeric"
             defaultValue={query.days}
