@@ -39,7 +39,6 @@ export async function loader(args: LoaderFunctionArgs) {
             keyQueryLimited: scan.keyQueryLimited,
             notes: scan.notes ?? [],
             staleDays: scan.staleDays,
-            requestsPerUser: scan.usersScanned ? Math.round((scan.requests / scan.usersScanned) * 100) / 100 : null,
           }
         : null,
       running: running ? { usersScanned: running.usersScanned, totalUsers: running.totalUsers, runs: running.runs, startedAt: running.startedAt.toISOString() } : null,
@@ -72,7 +71,7 @@ export default function SecurityPage() {
             {d.scan ? (
               <>
                 Latest scan <Time value={d.scan.finishedAt} />. Key backup: {SOURCE_TEXT[d.scan.backupSource] ?? d.scan.backupSource}. Sessions unseen
-                for {d.scan.staleDays} days are stale.{d.scan.requestsPerUser !== null ? ` ${d.scan.requestsPerUser} homeserver requests per user.` : ""}
+                for {d.scan.staleDays} days are stale.
               </>
             ) : (
               "No complete scan yet."

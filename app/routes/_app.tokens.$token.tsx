@@ -19,14 +19,15 @@ import { parseAdoptForm, parseEditForm, type FieldErrors } from "~/services/toke
 import { tokenHistory } from "~/services/tokens/snapshots.server";
 import { adoptToken, revokeToken, TOKENS_UNAVAILABLE, updateToken } from "~/services/tokens/tokens.server";
 import { getTokenOrStored } from "~/services/tokens/stored.server";
+import { checkedParam, isTokenName } from "~/services/routing/params";
 import { tokenUsedBy } from "~/services/tokens/used-by.server";
 import { UsedByList } from "~/components/tokens/UsedByList";
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [{ title: `Token ${params.token ?? ""} · Steward` }];
 
 export async function loader(args: LoaderFunctionArgs) {
+  const token = checkedParam(args.params.token, isTokenName, "registration token");
   const admin = await requireAdmin(args);
-  const token = args.params.token ?? "";
   const deps = { db: admin.steward.db, hs: admin.hs };
   try {
     // Live from the homeserver; while it is unavailable, Steward's record with the reason (`stored`).
@@ -46,10 +47,10 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
+  const token = checkedParam(args.params.token, isTokenName, "registration token");
   const admin = await requireAdmin(args);
   const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
-  const token = args.params.token ?? "";
   const intent = String(form.get("intent") ?? "");
   const values = Object.fromEntries([...form.entries()].filter(([k, v]) => k !== "csrf" && typeof v === "string")) as Record<string, string>;
   const deps = { db: admin.steward.db, hs: admin.hs, requestId: admin.requestId };
@@ -177,11 +178,11 @@ export default function TokenPage() {
         <tbody>
           <tr>
             <th>For whom</th>
-            <td>{t.issuedFor ?? <span className="muted">—</span>}</td>
+            <td>{t.issuedFor ? <bdi>{t.issuedFor}</bdi> : <span className="muted">—</span>}</td>
           </tr>
           <tr>
             <th>Note</th>
-            <td>{t.note ?? <span className="muted">—</span>}</td>
+            <td>{t.note ? <bdi>{t.note}</bdi> : <span className="muted">—</span>}</td>
           </tr>
           <tr>
             <th>Expires</th>

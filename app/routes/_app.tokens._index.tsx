@@ -140,8 +140,12 @@ export default function TokensPage() {
                       ) : null}
                     </td>
                     <td>
-                      {t.issuedFor ?? <span className="muted">—</span>}
-                      {t.note ? <div className="muted small">{t.note}</div> : null}
+                      {t.issuedFor ? <bdi>{t.issuedFor}</bdi> : <span className="muted">—</span>}
+                      {t.note ? (
+                        <div className="muted small">
+                          <bdi>{t.note}</bdi>
+                        </div>
+                      ) : null}
                     </td>
                     <td className="num">{t.usesAllowed ?? "unlimited"}</td>
                     <td className="num">{t.pending}</td>

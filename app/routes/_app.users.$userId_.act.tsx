@@ -9,6 +9,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { z } from "zod";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
+import { checkedParam, isMatrixUserId } from "~/services/routing/params";
 import { Time } from "~/components/Time";
 import { readForm, requireAdmin, requireCsrf, withHomeserver, type AdminRequest } from "~/services/auth/guard.server";
 import { USER_ACTIONS, type UserActionName } from "~/services/users/actions/backend";
@@ -65,6 +66,7 @@ async function staleSessions(admin: AdminRequest, args: LoaderFunctionArgs, user
 }
 
 export async function loader(args: LoaderFunctionArgs) {
+  checkedParam(args.params.userId, isMatrixUserId, "user (not a Matrix user ID)"); // before any query (issue 14, item 18)
   const admin = await requireAdmin(args);
   const c = await context(admin, args, new URL(args.request.url).searchParams);
   const actor = { userId: admin.session.userId, deviceId: admin.session.deviceId };
@@ -98,6 +100,7 @@ export async function loader(args: LoaderFunctionArgs) {
 type ActionData = { error?: string; fields?: Record<string, string>; password?: string };
 
 export async function action(args: ActionFunctionArgs) {
+  checkedParam(args.params.userId, isMatrixUserId, "user (not a Matrix user ID)"); // before any query (issue 14, item 18)
   const admin = await requireAdmin(args);
   const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
