@@ -4,9 +4,9 @@
  */
 import crypto from "node:crypto";
 import { PassThrough } from "node:stream";
-import type { AppLoadContext, EntryContext, HandleDataRequestFunction } from "@remix-run/node";
+import type { AppLoadContext, EntryContext, HandleDataRequestFunction, HandleErrorFunction } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
-import { RemixServer } from "@remix-run/react";
+import { RemixServer, isRouteErrorResponse } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceProvider } from "./components/nonce";
@@ -25,6 +25,30 @@ function addStandardHeaders(headers: Headers, context: AppLoadContext | undefine
   if (!headers.has("X-Content-Type-Options")) headers.set("X-Content-Type-Options", "nosniff");
   if (!headers.has("Referrer-Policy")) headers.set("Referrer-Policy", "same-origin");
   if (!headers.has("X-Frame-Options")) headers.set("X-Frame-Options", "DENY");
+}
+
+/**
+ * Errors Remix reports, as the log's one-JSON-object-per-line (issue 14, item 19). Remix's default printed every
+ * 404 (`/wp-login.php`) as a multi-line stack trace, in production too. A 4xx answer is not an error of Steward's:
+ * the request line (server/steward.ts, level info, with its status) already records it, so nothing more is written.
+ * Anything else is one error line, its stack inside the JSON.
+ */
+export const handleError: HandleErrorFunction = (error, { request, context }) => {
+  if (request.signal.aborted) return;
+  if (isRouteErrorResponse(error) && error.status < 500) return;
+  logError(context, "request failed", error, request);
+};
+
+function logError(context: AppLoadContext | undefined, msg: string, error: unknown, request?: Request) {
+  const inner = isRouteErrorResponse(error) ? ((error as unknown as { error?: unknown }).error ?? error) : error;
+  const fields = {
+    requestId: context?.requestId,
+    ...(request ? { method: request.method, path: new URL(request.url).pathname } : {}),
+    error: inner instanceof Error ? inner.message : String(isRouteErrorResponse(inner) ? `${inner.status} ${inner.statusText}` : inner),
+    ...(inner instanceof Error && inner.stack ? { stack: inner.stack } : {}),
+  };
+  if (context?.steward?.log) context.steward.log.error(msg, fields);
+  else process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: "error", msg, ...fields }) + "\n");
 }
 
 export const handleDataRequest: HandleDataRequestFunction = (response, { context }) => {
@@ -75,7 +99,7 @@ export default function handleRequest(
       },
       onError(error: unknown) {
         responseStatusCode = 500;
-        if (shellRendered) console.error(error);
+        if (shellRendered) logError(loadContext, "rendering failed", error, request);
       },
     });
     setTimeout(abort, ABORT_DELAY);

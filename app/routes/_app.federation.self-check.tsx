@@ -76,7 +76,7 @@ export default function SelfCheckPage() {
                 <th>Overall</th>
                 {d.checks.map((c) => (
                   <th key={c.id} className="small" title={c.title}>
-                    {c.id}
+                    {c.title.replace(/\s*\(.*\)$/, "")}
                   </th>
                 ))}
               </tr>

@@ -15,6 +15,7 @@ import { collectorStatus } from "~/services/collectors/framework.server";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
 import { countNudgeable, postureReportData } from "~/services/posture/report.server";
+import { scanPathOf } from "~/services/posture/scan-path";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
 
@@ -43,7 +44,6 @@ export async function loader(args: LoaderFunctionArgs) {
             keyQueryLimited: scan.keyQueryLimited,
             notes: scan.notes ?? [],
             staleDays: scan.staleDays,
-            requestsPerUser: scan.usersScanned ? Math.round((scan.requests / scan.usersScanned) * 100) / 100 : null,
           }
         : null,
       running: running ? { usersScanned: running.usersScanned, totalUsers: running.totalUsers, runs: running.runs, startedAt: running.startedAt.toISOString() } : null,
@@ -76,7 +76,8 @@ export default function SecurityPage() {
             {d.scan ? (
               <>
                 Latest scan <Time value={d.scan.finishedAt} />. Key backup: {SOURCE_TEXT[d.scan.backupSource] ?? d.scan.backupSource}. Sessions unseen
-                for {d.scan.staleDays} days are stale.{d.scan.requestsPerUser !== null ? ` ${d.scan.requestsPerUser} homeserver requests per user.` : ""}
+                for {d.scan.staleDays} days are stale.
+                {scanPathOf(d.scan.notes) ? <span data-testid="scan-path"> {scanPathOf(d.scan.notes)}</span> : null}
               </>
             ) : (
               "No complete scan yet."
@@ -144,7 +145,7 @@ export default function SecurityPage() {
           Nudge selected users
         </button>
       </form>
-      <PostureTable rows={d.rows} formId="nudge-selection" />
+      <PostureTable rows={d.rows} formId="nudge-selection" staleDays={d.scan?.staleDays} />
       <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
     </>
   );

@@ -238,7 +238,9 @@ function NudgeResults({ outcome }: { outcome: NudgeOutcome }) {
         <tbody>
           {outcome.results.map((r) => (
             <tr key={r.userId} data-user={r.userId} data-result={r.status}>
-              <td>{r.userId}</td>
+              <td>
+                <bdi>{r.userId}</bdi>
+              </td>
               <td>
                 {r.status === "sent" ? (
                   <span className="badge ok">{r.repeated ? "already sent" : "sent"}</span>

@@ -2,6 +2,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
 import { StoredDataBanner } from "~/components/collectors/StoredDataBanner";
@@ -18,12 +19,15 @@ import { parseAdoptForm, parseEditForm, type FieldErrors } from "~/services/toke
 import { tokenHistory } from "~/services/tokens/snapshots.server";
 import { adoptToken, revokeToken, TOKENS_UNAVAILABLE, updateToken } from "~/services/tokens/tokens.server";
 import { getTokenOrStored } from "~/services/tokens/stored.server";
+import { checkedParam, isTokenName } from "~/services/routing/params";
+import { tokenUsedBy } from "~/services/tokens/used-by.server";
+import { UsedByList } from "~/components/tokens/UsedByList";
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [{ title: `Token ${params.token ?? ""} · Steward` }];
 
 export async function loader(args: LoaderFunctionArgs) {
+  const token = checkedParam(args.params.token, isTokenName, "registration token");
   const admin = await requireAdmin(args);
-  const token = args.params.token ?? "";
   const deps = { db: admin.steward.db, hs: admin.hs };
   try {
     // Live from the homeserver; while it is unavailable, Steward's record with the reason (`stored`).
@@ -33,7 +37,8 @@ export async function loader(args: LoaderFunctionArgs) {
     // The invite only for a token known to be usable now, not one that was usable at the last sync.
     const invite = view.onHomeserver && !stored ? await buildInvite(view, admin.steward.config.publicBaseUrl, serverName) : null;
     const history = await tokenHistory(admin.steward.db, token, new Date());
-    return json({ ok: true as const, token: view, invite, history, stored }, { headers: { "Cache-Control": "no-store" } });
+    const usedBy = await tokenUsedBy(admin.steward.db, view.token, view.createdAt, view.completed);
+    return json({ ok: true as const, token: view, invite, history, stored, usedBy }, { headers: { "Cache-Control": "no-store" } });
   } catch (e) {
     if (e instanceof Response) throw e;
     const error = isHomeserverError(e, "unrecognized") ? TOKENS_UNAVAILABLE : describeHomeserverError(e);
@@ -42,10 +47,10 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
+  const token = checkedParam(args.params.token, isTokenName, "registration token");
   const admin = await requireAdmin(args);
   const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
-  const token = args.params.token ?? "";
   const intent = String(form.get("intent") ?? "");
   const values = Object.fromEntries([...form.entries()].filter(([k, v]) => k !== "csrf" && typeof v === "string")) as Record<string, string>;
   const deps = { db: admin.steward.db, hs: admin.hs, requestId: admin.requestId };
@@ -74,6 +79,7 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 const NOTICES: Record<string, string> = {
+  repeated: "This form had already issued this token, so no second token was made. Send the invite below.",
   issued: "Token issued. Send the invite below to the person you are inviting.",
   saved: "Changes saved.",
   adopted: "Token adopted: Steward now records who it is for.",
@@ -85,6 +91,14 @@ export default function TokenPage() {
   const actionData = useActionData<typeof action>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
+  const confirmRef = useRef<HTMLDivElement>(null);
+  const confirmingNow = params.get("confirm") === "revoke" || actionData?.intent === "revoke";
+  // The confirmation appears where the Revoke button was, at the bottom of a long page: bring it into view.
+  useEffect(() => {
+    if (!confirmingNow || !confirmRef.current) return;
+    confirmRef.current.scrollIntoView({ block: "center" });
+    confirmRef.current.focus({ preventScroll: true });
+  }, [confirmingNow, actionData]);
   if (!data.ok) {
     return (
       <>
@@ -104,6 +118,7 @@ export default function TokenPage() {
   const notice = Object.keys(NOTICES).find((k) => params.get(k) === "1");
   const confirming = params.get("confirm") === "revoke" || (actionData?.intent === "revoke" && Boolean(errors.form));
   const busy = navigation.state === "submitting";
+  const here = `/tokens/${encodeURIComponent(t.token)}`;
   return (
     <>
       <p className="small">
@@ -141,7 +156,7 @@ export default function TokenPage() {
       <div className="cards">
         <div className="card">
           <div className="label">Uses allowed</div>
-          <div className="value">{t.usesAllowed ?? "∞"}</div>
+          <div className="value">{t.usesAllowed ?? "unlimited"}</div>
         </div>
         <div className="card">
           <div className="label">Pending</div>
@@ -156,23 +171,23 @@ export default function TokenPage() {
         </div>
         <div className="card">
           <div className="label">Left</div>
-          <div className="value">{t.left ?? "∞"}</div>
+          <div className="value" data-testid="token-left">{t.left ?? "unlimited"}</div>
         </div>
       </div>
       <table className="panel" style={{ maxWidth: 760 }}>
         <tbody>
           <tr>
             <th>For whom</th>
-            <td>{t.issuedFor ?? <span className="muted">—</span>}</td>
+            <td>{t.issuedFor ? <bdi>{t.issuedFor}</bdi> : <span className="muted">—</span>}</td>
           </tr>
           <tr>
             <th>Note</th>
-            <td>{t.note ?? <span className="muted">—</span>}</td>
+            <td>{t.note ? <bdi>{t.note}</bdi> : <span className="muted">—</span>}</td>
           </tr>
           <tr>
             <th>Expires</th>
             <td>
-              <ExpiryText ms={t.expiryTime} />
+              <ExpiryText ms={t.expiryTime} state={t.state} />
             </td>
           </tr>
           <tr>
@@ -188,6 +203,12 @@ export default function TokenPage() {
                 </>
               )}
               {t.adoptedBy ? ` · adopted by ${t.adoptedBy}` : ""}
+            </td>
+          </tr>
+          <tr>
+            <th>Used by</th>
+            <td data-testid="used-by">
+              <UsedByList {...data.usedBy} />
             </td>
           </tr>
           {t.revokedAt ? (
@@ -245,13 +266,13 @@ export default function TokenPage() {
           <section className="panel" style={{ maxWidth: 640 }}>
             <h2>Revoke</h2>
             {confirming ? (
-              <div className="alert warn" role="alert">
+              <div className="alert warn" role="alert" id="revoke-confirm" tabIndex={-1} ref={confirmRef}>
                 {actionData?.intent === "revoke" && errors.form ? <p>{errors.form}</p> : null}
                 <p>
                   Revoke <code>{t.token}</code>? It is deleted on the homeserver: its invite link stops working at once. Accounts already created
                   with it stay.
                 </p>
-                <Form method="post" style={{ display: "inline" }}>
+                <Form method="post" action={`${here}#revoke-confirm`} style={{ display: "inline" }}>
                   <CsrfInput />
                   <input type="hidden" name="intent" value="revoke" />
                   <button type="submit" className="danger" disabled={busy}>
@@ -261,7 +282,8 @@ export default function TokenPage() {
                 <Link to={`/tokens/${encodeURIComponent(t.token)}`}>Cancel</Link>
               </div>
             ) : (
-              <Form method="get">
+              // The fragment brings the confirmation into view without JavaScript; with it, the effect above does.
+              <Form method="get" action={`${here}#revoke-confirm`} preventScrollReset>
                 <input type="hidden" name="confirm" value="revoke" />
                 <button type="submit" className="danger">
                   Revoke

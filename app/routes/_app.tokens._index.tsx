@@ -8,11 +8,13 @@ import { Pager } from "~/components/Pager";
 import { StoredDataBanner } from "~/components/collectors/StoredDataBanner";
 import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
+import { UsedByCount } from "~/components/tokens/UsedByList";
 import { HazardBadge, IssuingBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
 import { requireAdmin, withHomeserver } from "~/services/auth/guard.server";
 import { filterTokens, TOKENS_UNAVAILABLE } from "~/services/tokens/tokens.server";
 import { listTokensOrStored } from "~/services/tokens/stored.server";
+import { usedByCounts } from "~/services/tokens/used-by.server";
 
 export const meta: MetaFunction = () => [{ title: "Tokens · Steward" }];
 
@@ -32,7 +34,8 @@ export async function loader(args: LoaderFunctionArgs) {
     const rows = filterTokens(all, query);
     const hazards = all.filter((t) => t.hazard);
     const page = rows.slice((query.page - 1) * PAGE_SIZE, query.page * PAGE_SIZE);
-    return json({ ok: true as const, rows: page, total: rows.length, all: all.length, hazards, query, stored }, { headers: { "Cache-Control": "no-store" } });
+    const usedBy = await usedByCounts(admin.steward.db, page);
+    return json({ ok: true as const, rows: page, total: rows.length, all: all.length, hazards, query, stored, usedBy }, { headers: { "Cache-Control": "no-store" } });
   } catch (e) {
     if (e instanceof Response) throw e;
     const error = isHomeserverError(e, "unrecognized") ? TOKENS_UNAVAILABLE : describeHomeserverError(e);
@@ -137,17 +140,22 @@ export default function TokensPage() {
                       ) : null}
                     </td>
                     <td>
-                      {t.issuedFor ?? <span className="muted">—</span>}
-                      {t.note ? <div className="muted small">{t.note}</div> : null}
+                      {t.issuedFor ? <bdi>{t.issuedFor}</bdi> : <span className="muted">—</span>}
+                      {t.note ? (
+                        <div className="muted small">
+                          <bdi>{t.note}</bdi>
+                        </div>
+                      ) : null}
                     </td>
                     <td className="num">{t.usesAllowed ?? "unlimited"}</td>
                     <td className="num">{t.pending}</td>
-                    <td className="num" data-testid="completed">
-                      {t.completed}
+                    <td className="num">
+                      <span data-testid="completed">{t.completed}</span>
+                      <UsedByCount named={data.usedBy[t.token] ?? 0} completed={t.completed} />
                     </td>
-                    <td className="num">{t.left ?? "∞"}</td>
+                    <td className="num">{t.left ?? "unlimited"}</td>
                     <td>
-                      <ExpiryText ms={t.expiryTime} />
+                      <ExpiryText ms={t.expiryTime} state={t.state} />
                     </td>
                     <td className="small">
                       {t.issuedBy ? (

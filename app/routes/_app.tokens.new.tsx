@@ -1,10 +1,11 @@
 /** Issue a registration token: for whom, note, uses, expiry, optional token text or length. */
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
-import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
+import { randomToken } from "~/services/auth/crypto.server";
 import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/auth/guard.server";
 import { parseIssueForm, type FieldErrors } from "~/services/tokens/rules.server";
 import { issueToken } from "~/services/tokens/issue.server";
@@ -13,7 +14,8 @@ export const meta: MetaFunction = () => [{ title: "Issue a token · Steward" }];
 
 export async function loader(args: LoaderFunctionArgs) {
   await requireAdmin(args);
-  return json({});
+  // One id per form shown: a second POST of it (double click, resubmit) finds the token the first one issued.
+  return json({ formId: randomToken(18) }, { headers: { "Cache-Control": "no-store" } });
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -29,11 +31,12 @@ export async function action(args: ActionFunctionArgs) {
     issueToken({ db: admin.steward.db, hs: admin.hs, requestId: admin.requestId }, parsed.value, admin.session.userId),
   );
   if (!result.ok) return json({ errors: result.errors, values }, { status: 400 });
-  const params = new URLSearchParams({ issued: "1", ...(result.warning ? { warning: "record" } : {}) });
+  const params = new URLSearchParams({ ...(result.repeated ? { repeated: "1" } : { issued: "1" }), ...(result.warning ? { warning: "record" } : {}) });
   return redirect(`/tokens/${encodeURIComponent(result.value.token)}?${params}`);
 }
 
 export default function IssueToken() {
+  const { formId } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const errors: FieldErrors = actionData?.errors ?? {};
@@ -52,6 +55,7 @@ export default function IssueToken() {
         ) : null}
         <Form method="post" noValidate>
           <CsrfInput />
+          <input type="hidden" name="formId" value={v.formId || formId} />
           <Field label="For whom" name="issuedFor" defaultValue={v.issuedFor ?? ""} error={errors.issuedFor} hint="Who you are inviting (only you see this)." maxLength={200} />
           <Field label="Note" name="note" defaultValue={v.note ?? ""} error={errors.note} maxLength={1000} />
           <Field
@@ -79,7 +83,7 @@ export default function IssueToken() {
             inputMode="numeric"
             defaultValue={v.length ?? "16"}
             error={errors.length}
-            hint="1–64, used only when the token is left empty."
+            hint="8–64, used only when the token is left empty. Generated tokens use letters and digits only, without look-alikes such as 0 and O."
           />
           <button type="submit" disabled={navigation.state === "submitting"}>
             {navigation.state === "submitting" ? "Issuing…" : "Issue token"}

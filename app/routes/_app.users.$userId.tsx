@@ -2,7 +2,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { z } from "zod";
 import { Time } from "~/components/Time";
 import { DeviceTable } from "~/components/users/DeviceTable";
 import { UserFlags } from "~/components/users/UserFlags";
@@ -10,18 +9,25 @@ import { requireAdmin, withHomeserver } from "~/services/auth/guard.server";
 import { loadUserDetail } from "~/services/users/detail.server";
 import { userPosturePanel } from "~/services/posture/report.server";
 import { PosturePanel } from "~/components/security/PosturePanel";
+import { NotALocalUser, type NotALocalUserView } from "~/components/users/NotALocalUser";
+import { isMatrixUserId, serverOfUserId } from "~/services/routing/params";
 import { UserActionsPanel } from "~/components/users/UserActionsPanel";
 import { pageActions } from "~/services/users/actions/page.server";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.userId ?? "User"} · Steward` }];
-
-/** A Matrix user id: "@localpart:server", at most 255 characters (the spec's limit). */
-const UserId = z.string().max(255).regex(/^@[^:\s]+:[^\s]+$/);
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data && "notHere" in data ? (data.notHere.kind === "invalid" ? "Not a Matrix user ID" : "Not a user of this server") : (data?.userId ?? "User")} · Steward` },
+];
 
 export async function loader(args: LoaderFunctionArgs) {
+  // Not a Matrix user ID: a 404 that says so, before any query (issue 14, items 16 and 18).
+  const raw = args.params.userId ?? "";
+  if (!isMatrixUserId(raw)) return json({ notHere: { kind: "invalid", text: raw } satisfies NotALocalUserView }, { status: 404 });
+  const parsed = { data: raw };
   const admin = await requireAdmin(args);
-  const parsed = UserId.safeParse(args.params.userId ?? "");
-  if (!parsed.success) throw json({ error: "That is not a Matrix user id (expected @name:server)." }, { status: 400 });
+  const ourServer = serverOfUserId(admin.session.userId);
+  if (serverOfUserId(raw) !== ourServer) {
+    return json({ notHere: { kind: "remote", userId: raw, server: serverOfUserId(raw), ourServer } satisfies NotALocalUserView }, { status: 404 });
+  }
   const view = await loadUserDetail(admin.steward.db, admin.hs, parsed.data, (fn) => withHomeserver(admin, args, fn));
   if (!view.stored && !view.profile.ok && view.profile.notFound) {
     throw json({ error: `The homeserver has no user ${parsed.data}.` }, { status: 404 });
@@ -34,7 +40,12 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export default function UserPage() {
-  const data = useLoaderData<typeof loader>();
+  const loaded = useLoaderData<typeof loader>();
+  if ("notHere" in loaded) return <NotALocalUser view={loaded.notHere} />;
+  return <LocalUserPage data={loaded} />;
+}
+
+function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData<typeof loader>>, { notHere: unknown }> }) {
   const profile = data.profile.ok ? data.profile.value : null;
   // Live values when the homeserver answered; the last collection's otherwise.
   const shown = profile ?? data.stored;
@@ -134,7 +145,7 @@ export default function UserPage() {
           Security posture
         </h2>
         {/* POSTURE SLOT: the security report renders this user's posture panel here from `data.posture`. */}
-        <PosturePanel data={data.posture} userId={data.userId} />
+        <PosturePanel data={data.posture} userId={data.userId} deactivated={Boolean(shown?.deactivated)} guest={Boolean(shown?.isGuest)} />
       </section>
     </>
   );

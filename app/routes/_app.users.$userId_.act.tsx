@@ -9,6 +9,8 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { z } from "zod";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
+import { checkedParam, isMatrixUserId } from "~/services/routing/params";
+import { Time } from "~/components/Time";
 import { readForm, requireAdmin, requireCsrf, withHomeserver, type AdminRequest } from "~/services/auth/guard.server";
 import { USER_ACTIONS, type UserActionName } from "~/services/users/actions/backend";
 import { ACTION_LABELS, consequence, refusal } from "~/services/users/actions/rules";
@@ -24,6 +26,10 @@ const Action = z.enum(USER_ACTIONS);
 /** Synapse device ids are short printable strings; anything else is not one of this user's sessions. */
 const DeviceId = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/);
 const MAX_NOTICE = 4000;
+/** Sessions unseen for more than this many days are stale (the posture scan's default; the link passes the scan's). */
+const Days = z.coerce.number().int().min(1).max(3650);
+const DEFAULT_STALE_DAYS = 30;
+const DAY_MS = 86_400_000;
 
 const serverOf = (userId: string) => userId.slice(userId.indexOf(":") + 1);
 const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
@@ -39,12 +45,28 @@ async function context(admin: AdminRequest, args: LoaderFunctionArgs, params: UR
     if (!d.success) throw json({ error: "Say which session to sign out (a device id)." }, { status: 400 });
     deviceId = d.data;
   }
+  let days: number | undefined;
+  if (action.data === "sign-out-stale") {
+    const d = Days.safeParse(params.get("days") || DEFAULT_STALE_DAYS);
+    if (!d.success) throw json({ error: "Stale means unseen for a whole number of days between 1 and 3650." }, { status: 400 });
+    days = d.data;
+  }
   const lookup = await withHomeserver(admin, args, () => loadActionTarget(admin.hs, user.data, serverOf(admin.session.userId)));
   if (!lookup.ok) throw json({ error: lookup.error }, { status: lookup.status });
-  return { userId: user.data, action: action.data, deviceId, target: lookup.target };
+  return { userId: user.data, action: action.data, deviceId, days, target: lookup.target };
+}
+
+/** The user's sessions unseen for more than `days` (never Steward's own), live from the homeserver. */
+async function staleSessions(admin: AdminRequest, args: LoaderFunctionArgs, userId: string, days: number) {
+  const { devices } = await withHomeserver(admin, args, () => admin.hs.devices.list(userId));
+  const cutoff = Date.now() - days * DAY_MS;
+  return devices
+    .filter((d) => d.lastSeenTs !== null && d.lastSeenTs < cutoff && !(userId === admin.session.userId && d.deviceId === admin.session.deviceId))
+    .map((d) => ({ deviceId: d.deviceId, displayName: d.displayName, lastSeenTs: new Date(d.lastSeenTs!).toISOString(), lastSeenIp: d.lastSeenIp }));
 }
 
 export async function loader(args: LoaderFunctionArgs) {
+  checkedParam(args.params.userId, isMatrixUserId, "user (not a Matrix user ID)"); // before any query (issue 14, item 18)
   const admin = await requireAdmin(args);
   const c = await context(admin, args, new URL(args.request.url).searchParams);
   const actor = { userId: admin.session.userId, deviceId: admin.session.deviceId };
@@ -54,7 +76,10 @@ export async function loader(args: LoaderFunctionArgs) {
     const devices = await withHomeserver(admin, args, () => admin.hs.devices.list(c.userId)).catch(() => null);
     unknownDevice = devices !== null && !devices.devices.some((d) => d.deviceId === c.deviceId);
   }
-  const why = unknownDevice ? `${c.userId} has no session ${c.deviceId}; it may already be signed out.` : refusal(c.action, c.target, actor, c.deviceId);
+  const stale = c.days !== undefined && c.target.local && !c.target.deactivated ? await staleSessions(admin, args, c.userId, c.days) : [];
+  const why = unknownDevice
+    ? `${c.userId} has no session ${c.deviceId}; it may already be signed out.`
+    : refusal(c.action, c.target, actor, c.deviceId) ?? (c.days !== undefined && !stale.length ? `${c.userId} has no session unseen for more than ${c.days} days.` : null);
   return json(
     {
       userId: c.userId,
@@ -62,7 +87,9 @@ export async function loader(args: LoaderFunctionArgs) {
       label: ACTION_LABELS[c.action],
       deviceId: c.deviceId ?? null,
       refusal: why,
-      consequence: consequence(c.action, c.userId, { deviceId: c.deviceId, erase: false, signOutAll: true }),
+      consequence: consequence(c.action, c.userId, { deviceId: c.deviceId, erase: false, signOutAll: true, count: stale.length, days: c.days }),
+      days: c.days ?? null,
+      stale,
       eraseConsequence: c.action === "deactivate" ? consequence("deactivate", c.userId, { erase: true }) : null,
       formId: newFormId(),
     },
@@ -73,11 +100,12 @@ export async function loader(args: LoaderFunctionArgs) {
 type ActionData = { error?: string; fields?: Record<string, string>; password?: string };
 
 export async function action(args: ActionFunctionArgs) {
+  checkedParam(args.params.userId, isMatrixUserId, "user (not a Matrix user ID)"); // before any query (issue 14, item 18)
   const admin = await requireAdmin(args);
   const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
   const params = new URLSearchParams();
-  for (const k of ["action", "device"]) params.set(k, String(form.get(k) ?? ""));
+  for (const k of ["action", "device", "days"]) params.set(k, String(form.get(k) ?? ""));
   const c = await context(admin, args, params);
   const formId = String(form.get("formId") ?? "");
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(formId)) return json<ActionData>({ error: "This form is incomplete; open the action again." }, { status: 400 });
@@ -88,6 +116,13 @@ export async function action(args: ActionFunctionArgs) {
     case "sign-out-device":
       req = { action: c.action, deviceId: c.deviceId! };
       break;
+    case "sign-out-stale": {
+      // Only what the preview listed AND is still stale now: a session used since then is left alone.
+      const shown = new Set(form.getAll("stale").map(String));
+      const still = (await staleSessions(admin, args, c.userId, c.days!)).map((d) => d.deviceId).filter((id) => shown.has(id));
+      req = { action: c.action, deviceIds: still, days: c.days! };
+      break;
+    }
     case "reset-password":
     case "reactivate": {
       const generate = form.get("generate") === "1";
@@ -137,7 +172,7 @@ export default function ConfirmAction() {
   const d = useLoaderData<typeof loader>();
   const a = useActionData<typeof action>() as ActionData | undefined;
   const busy = useNavigation().state === "submitting";
-  const danger = ["deactivate", "lock", "sign-out-all", "sign-out-device", "remove-admin", "reset-password"].includes(d.action);
+  const danger = ["deactivate", "lock", "sign-out-all", "sign-out-device", "sign-out-stale", "remove-admin", "reset-password"].includes(d.action);
   const back = userPath(d.userId);
   if (a?.password) {
     return (
@@ -181,6 +216,8 @@ export default function ConfirmAction() {
             <input type="hidden" name="action" value={d.action} />
             <input type="hidden" name="formId" value={d.formId} />
             {d.deviceId ? <input type="hidden" name="device" value={d.deviceId} /> : null}
+            {d.days !== null ? <input type="hidden" name="days" value={d.days} /> : null}
+            {d.stale.length ? <StaleList sessions={d.stale} /> : null}
             <ActionFields action={d.action as UserActionName} eraseConsequence={d.eraseConsequence} userId={d.userId} errors={a?.fields ?? {}} />
             <button type="submit" className={danger ? "danger" : undefined} disabled={busy}>
               {busy ? "Working…" : `Yes: ${d.label.toLowerCase()}`}
@@ -190,6 +227,39 @@ export default function ConfirmAction() {
         </section>
       )}
     </>
+  );
+}
+
+function StaleList({ sessions }: { sessions: Array<{ deviceId: string; displayName: string | null; lastSeenTs: string; lastSeenIp: string | null }> }) {
+  return (
+    <table data-testid="stale-sessions">
+      <thead>
+        <tr>
+          <th>Session</th>
+          <th>Last seen</th>
+          <th>IP address</th>
+        </tr>
+      </thead>
+      <tbody>
+        {sessions.map((s) => (
+          <tr key={s.deviceId}>
+            <td>
+              <input type="hidden" name="stale" value={s.deviceId} />
+              <span className="mono">{s.deviceId}</span>
+              {s.displayName ? (
+                <div className="small muted">
+                  <bdi>{s.displayName}</bdi>
+                </div>
+              ) : null}
+            </td>
+            <td>
+              <Time value={s.lastSeenTs} />
+            </td>
+            <td className="mono small">{s.lastSeenIp ?? "unknown"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

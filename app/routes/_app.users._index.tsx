@@ -20,8 +20,8 @@ export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
 
 const MAX_DAYS = 3650;
 
+const MAX_SEARCH = 200;
 const Query = z.object({
-  q: z.string().trim().max(200).catch(""),
   filter: z.enum(USER_FILTERS).catch("all"),
   sort: z.enum(USER_SORTS).catch("name"),
   dir: z.enum(["asc", "desc"]).optional().catch(undefined),
@@ -33,6 +33,9 @@ export async function loader(args: LoaderFunctionArgs) {
   const { steward, session } = await requireAdmin(args);
   const params = new URL(args.request.url).searchParams;
   const q = Query.parse(Object.fromEntries(params));
+  // A search longer than the limit is refused with a message (it used to be dropped silently: every user shown).
+  const rawQ = (params.get("q") ?? "").trim();
+  const qError = rawQ.length > MAX_SEARCH ? `Search for at most ${MAX_SEARCH} characters (this one has ${rawQ.length.toLocaleString("en")}).` : null;
   // A bad "days" keeps the rest of the query and says what is wrong beside the field.
   const rawDays = params.get("days")?.trim() || "30";
   const days = Days.safeParse(rawDays);
@@ -40,7 +43,9 @@ export async function loader(args: LoaderFunctionArgs) {
   const dir = q.dir ?? DEFAULT_DIR[q.sort];
   const pageSize = await pageSizeFor(steward.db, session.userId, params.get("size"));
   const [list, freshness] = await Promise.all([
-    listStoredUsers(steward.db, { search: q.q || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize }, now, steward.database.kind),
+    qError
+      ? Promise.resolve({ rows: [] as Awaited<ReturnType<typeof listStoredUsers>>["rows"], total: 0, page: 1, pageSize, stored: -1 })
+      : listStoredUsers(steward.db, { search: rawQ || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize }, now, steward.database.kind),
     collectorFreshness(steward.db, steward.config, "user-counts", now),
   ]);
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
@@ -61,7 +66,8 @@ export async function loader(args: LoaderFunctionArgs) {
         creationTs: r.creationTs?.toISOString() ?? null,
         lastSeenTs: r.lastSeenTs?.toISOString() ?? null,
       })),
-      query: { q: q.q, filter: q.filter, days: rawDays, sort: q.sort, dir },
+      query: { q: rawQ, filter: q.filter, days: rawDays, sort: q.sort, dir },
+      qError,
       daysError: days.success ? null : `Enter a whole number of days from 1 to ${MAX_DAYS}.`,
       freshness,
     },
@@ -105,7 +111,21 @@ export default function UsersPage() {
       <Form method="get" className="toolbar" role="search">
         <div className="field">
           <label htmlFor="users-q">Search</label>
-          <input id="users-q" type="search" name="q" defaultValue={query.q} placeholder="user id or display name" maxLength={200} />
+          <input
+            id="users-q"
+            type="search"
+            name="q"
+            defaultValue={query.q}
+            placeholder="user id or display name"
+            maxLength={MAX_SEARCH}
+            aria-invalid={data.qError ? true : undefined}
+            aria-describedby={data.qError ? "users-q-error" : undefined}
+          />
+          {data.qError ? (
+            <div className="field-error" id="users-q-error" role="alert">
+              {data.qError}
+            </div>
+          ) : null}
         </div>
         <div className="field">
           <label htmlFor="users-filter">Show</label>
@@ -121,6 +141,7 @@ export default function UsersPage() {
           <label htmlFor="users-days">Days (N)</label>
           <input
             id="users-days"
+            type="text"
             name="days"
             inputMode="numeric"
             defaultValue={query.days}
@@ -140,10 +161,11 @@ export default function UsersPage() {
           Apply
         </button>
       </Form>
-      <PageSize current={data.pageSize} />
-      {data.stored === 0 ? (
+      {data.qError ? (
+        <p className="muted">Shorten the search to see matching users.</p>
+      ) : data.stored === 0 ? (
         <p className="muted">No users have been collected yet. The user-counts collector fills this list.</p>
-      ) : data.rows.length === 0 ? (
+      ) : data.rows.length === 0 && data.total > 0 ? null : data.rows.length === 0 ? (
         <p className="muted">No user matches{query.q ? ` “${query.q}”` : ""} with this filter{usesDays ? ` (${query.days} days)` : ""}.</p>
       ) : (
         <table data-testid="users-table">
@@ -183,7 +205,7 @@ export default function UsersPage() {
           </tbody>
         </table>
       )}
-      <Pager page={data.page} pageSize={data.pageSize} total={data.total} />
+      {data.qError ? null : <Pager page={data.page} pageSize={data.pageSize} total={data.total} />}
     </>
   );
 }

@@ -15,6 +15,7 @@ import { signIn } from "~/services/auth/sign-in.server";
 import { checkLoginForm, loginFormToken } from "~/services/auth/login-csrf.server";
 import { authModeSummary } from "~/services/auth/mode.server";
 import { AuthModeNote } from "~/components/auth/AuthModeNote";
+import { MasSignInButton } from "~/components/auth/MasSignIn";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Steward" }];
 
@@ -29,6 +30,8 @@ const REASONS: Record<string, string> = {
   expired: "Your homeserver session ended (the access token was revoked or expired). Sign in again.",
   signed_out: "You have signed out.",
   not_admin: "Your account is no longer a server admin on the homeserver, so your Steward session has ended.",
+  mas_expired: "The authentication service ended your session (it was signed out, revoked or expired there). Sign in again.",
+  mas_down: "Your session ended because the authentication service could not be reached to renew it. Sign in again when it is back.",
 };
 
 export async function loader(args: LoaderFunctionArgs) {
@@ -187,27 +190,37 @@ export default function Login() {
             {errors.form}
           </div>
         ) : null}
-        <Form method="post" noValidate>
-          <input type="hidden" name="mode" value={mode} />
-          <input type="hidden" name="next" value={params.get("next") ?? "/"} />
-          <input type="hidden" name="csrf" value={formToken} />
-          <p className="small" data-testid="login-homeserver">
-            Homeserver: <strong>{homeserverUrl}</strong>
-          </p>
-          {mode === "password" ? (
-            <>
-              <Field label="Username" name="username" type="text" defaultValue={actionData?.values?.username ?? ""} error={errors.username} autoComplete="username" hint="admin or @admin:example.org" required />
-              <Field label="Password" name="password" type="password" error={errors.password} autoComplete="current-password" required />
-            </>
-          ) : (
-            <Field label="Access token" name="accessToken" type="password" error={errors.accessToken} autoComplete="off" hint="An access token of a server-admin account." required />
-          )}
-          <button type="submit" disabled={navigation.state === "submitting"}>
-            {navigation.state === "submitting" ? "Signing in…" : "Sign in"}
-          </button>
-        </Form>
+        {authMode?.mode === "mas" && mode === "password" ? (
+          <MasSignInButton next={params.get("next") ?? "/"} />
+        ) : (
+          <>
+            <Form method="post" noValidate>
+              <input type="hidden" name="mode" value={mode} />
+              <input type="hidden" name="next" value={params.get("next") ?? "/"} />
+              <input type="hidden" name="csrf" value={formToken} />
+              <p className="small" data-testid="login-homeserver">
+                Homeserver: <strong>{homeserverUrl}</strong>
+              </p>
+              {mode === "password" ? (
+                <>
+                  <Field label="Username" name="username" type="text" defaultValue={actionData?.values?.username ?? ""} error={errors.username} autoComplete="username" hint="admin or @admin:example.org" required />
+                  <Field label="Password" name="password" type="password" error={errors.password} autoComplete="current-password" required />
+                </>
+              ) : (
+                <Field label="Access token" name="accessToken" type="password" error={errors.accessToken} autoComplete="off" hint="An access token of a server-admin account." required />
+              )}
+              <button type="submit" disabled={navigation.state === "submitting"}>
+                {navigation.state === "submitting" ? "Signing in…" : "Sign in"}
+              </button>
+            </Form>
+          </>
+        )}
         <p className="small">
-          {mode === "password" ? <a href="/login?mode=token">Use an access token instead</a> : <a href="/login">Use a username and password instead</a>}
+          {mode === "password" ? (
+            <a href="/login?mode=token">Use an access token instead</a>
+          ) : (
+            <a href="/login">{authMode?.mode === "mas" ? "Sign in with the authentication service instead" : "Use a username and password instead"}</a>
+          )}
         </p>
       </div>
     </main>

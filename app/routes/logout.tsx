@@ -4,6 +4,7 @@ import { redirect } from "@remix-run/node";
 import { recordAudit } from "~/services/audit/events.server";
 import { readForm, requireAdmin, requireCsrf } from "~/services/auth/guard.server";
 import { clearSessionCookie, deleteSession } from "~/services/auth/session.server";
+import { signOutMas } from "~/services/auth/mas-sign-in.server";
 
 export async function loader() {
   // Sign-out changes state, so it is POST only; a GET just goes home.
@@ -14,7 +15,10 @@ export async function action(args: ActionFunctionArgs) {
   const admin = await requireAdmin(args);
   requireCsrf(args.request, admin.session, await readForm(args.request));
   let homeserverLogout: "ok" | "skipped" | "failed" = "skipped";
-  if (!admin.session.tokenProvided) {
+  // Signed in through MAS: revoking at MAS ends the OAuth session (both tokens); Synapse has no logout for it.
+  const masRevoke = await signOutMas(admin.steward.db, admin.steward.config.sessionSecret, admin.session.idHash, { timeoutMs: admin.steward.config.homeserverTimeoutMs });
+  if (masRevoke !== "skipped") homeserverLogout = masRevoke;
+  else if (!admin.session.tokenProvided) {
     try {
       await admin.hs.auth.logout();
       homeserverLogout = "ok";

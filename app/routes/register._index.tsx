@@ -8,15 +8,19 @@ import { json, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { InviteProblem, UsernameField } from "~/components/tokens/RegisterParts";
 import { Field } from "~/components/Field";
+import { normalizeUsername } from "~/services/tokens/types";
 import { readForm } from "~/services/auth/guard.server";
 import { recordAudit } from "~/services/audit/events.server";
 import {
   checkInvite,
+  checkPasswordSize,
   checkUsernameLocally,
+  homeserverName,
   PUBLIC_LIMITS,
   publicHomeserver,
   registerWithToken,
   type InviteStatus,
+  waitInWords,
 } from "~/services/tokens/registration.server";
 import { checkInviteForm, inviteFormToken, limitPublic, peekPublic, requirePublicRegistration, welcomePath } from "~/services/tokens/invite-guard.server";
 
@@ -37,7 +41,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const token = new URL(request.url).searchParams.get("token")?.trim() ?? "";
   const headers = new Headers({ "Cache-Control": "no-store" });
   const page = (status: PageStatus, extra: Record<string, unknown> = {}, code = 200) =>
-    json({ status, token: "", formToken: "", retryAfterSeconds: 0, ...extra }, { status: code, headers });
+    json({ status, token: "", formToken: "", retryAfterSeconds: 0, serverName: null as string | null, ...extra }, { status: code, headers });
   if (!token) return page("missing");
   const limit = await limitPublic(context, "view", PUBLIC_LIMITS.view);
   if (!limit.allowed) {
@@ -50,7 +54,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   if (status !== "valid" && status !== "unchecked") return page(status);
   const csrf = inviteFormToken(request, context.steward.config.sessionSecret, context.secure);
   if (csrf.setCookie) headers.append("Set-Cookie", csrf.setCookie);
-  return page(status, { token, formToken: csrf.formToken });
+  const serverName = await homeserverName(hs, context.steward.config.homeserverUrl!);
+  return page(status, { token, formToken: csrf.formToken, serverName });
 }
 
 type Errors = Partial<Record<"username" | "password" | "confirm" | "form", string>>;
@@ -60,7 +65,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   // An address already over the limit is answered before its form is read.
   const early = await peekPublic(context, "submit", PUBLIC_LIMITS.submit);
   if (!early.allowed) {
-    return json({ errors: { form: `Too many attempts from your address. Please wait ${early.retryAfterSeconds} seconds and try again.` } as Errors, values: { username: "" }, invite: null as PageStatus | null }, {
+    return json({ errors: { form: `Too many attempts from your address. Please wait ${waitInWords(early.retryAfterSeconds)} and try again.` } as Errors, values: { username: "" }, invite: null as PageStatus | null }, {
       status: 429,
       headers: { "Retry-After": String(early.retryAfterSeconds) },
     });
@@ -69,7 +74,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const str = (k: string) => (typeof form.get(k) === "string" ? (form.get(k) as string) : "");
   const token = str("token").trim();
   // Synapse lowercases the username of a regular registration; do it first so the checks and the result agree.
-  const username = str("username").trim().replace(/^@/, "").split(":")[0].toLowerCase();
+  const username = normalizeUsername(str("username"));
   const password = str("password");
   const values = { username };
   const fail = (errors: Errors, status = 400, headers?: HeadersInit) => json({ errors, values, invite: null as PageStatus | null }, { status, headers });
@@ -77,20 +82,21 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!checkInviteForm(request, context.steward.config.sessionSecret, form.get("csrf"), context.proxyTrusted)) {
     return fail({ form: "This form has expired. Open your invite link again and retry." }, 403);
   }
-  const limit = await limitPublic(context, "submit", PUBLIC_LIMITS.submit);
-  if (!limit.allowed) {
-    return fail({ form: `Too many attempts from your address. Please wait ${limit.retryAfterSeconds} seconds and try again.` }, 429, {
-      "Retry-After": String(limit.retryAfterSeconds),
-    });
-  }
+  // Mistakes caught here never reach the homeserver, so they do not count against the limit below.
   const errors: Errors = {};
   const badName = checkUsernameLocally(username);
   if (badName) errors.username = badName;
-  if (!password) errors.password = "Choose a password.";
-  else if (password.length < 8) errors.password = "Use at least 8 characters.";
-  else if (password.length > 512) errors.password = "Use at most 512 characters.";
+  const badPassword = checkPasswordSize(password);
+  if (badPassword) errors.password = badPassword;
   if (password && str("confirm") !== password) errors.confirm = "The two passwords are not the same.";
   if (Object.keys(errors).length) return fail(errors);
+
+  const limit = await limitPublic(context, "submit", PUBLIC_LIMITS.submit);
+  if (!limit.allowed) {
+    return fail({ form: `Too many attempts from your address. Please wait ${waitInWords(limit.retryAfterSeconds)} and try again.` }, 429, {
+      "Retry-After": String(limit.retryAfterSeconds),
+    });
+  }
 
   const hs = publicHomeserver(context.steward.config, context.timing);
   if (!hs) return fail({ form: "Registration is not set up on this site." }, 503);
@@ -119,7 +125,16 @@ export default function Register() {
     <main className="login-page">
       <div className="panel">
         <h1>Create your account</h1>
-        <p className="muted small">You were invited to join this chat server. Choose a username and a password.</p>
+        <p className="muted small" data-testid="joining">
+          {data.serverName ? (
+            <>
+              You were invited to join the Matrix chat server <strong className="mono">{data.serverName}</strong>. Choose a username and a
+              password: your address will be <span className="mono">@username:{data.serverName}</span>.
+            </>
+          ) : (
+            "You were invited to join this Matrix chat server. Choose a username and a password."
+          )}
+        </p>
         {errors.form ? (
           <div className="alert error" role="alert">
             {errors.form}
@@ -128,8 +143,14 @@ export default function Register() {
         <Form method="post" noValidate>
           <input type="hidden" name="csrf" value={data.formToken} />
           <input type="hidden" name="token" value={data.token} />
-          <UsernameField defaultValue={actionData?.values?.username ?? ""} error={errors.username} formToken={data.formToken} />
-          <Field label="Password" name="password" type="password" autoComplete="new-password" error={errors.password} hint="At least 8 characters." required />
+          <UsernameField
+            defaultValue={actionData?.values?.username ?? ""}
+            error={errors.username}
+            formToken={data.formToken}
+            serverName={data.serverName}
+            answer={actionData}
+          />
+          <Field label="Password" name="password" type="password" autoComplete="new-password" error={errors.password} hint="8 to 512 characters." required />
           <Field label="Confirm password" name="confirm" type="password" autoComplete="new-password" error={errors.confirm} required />
           <button type="submit" disabled={navigation.state === "submitting"}>
             {navigation.state === "submitting" ? "Creating your account…" : "Create account"}

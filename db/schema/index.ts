@@ -4,3 +4,4 @@ export * from "./federation";
 export * from "./tokens";
 export * from "./users";
 export * from "./posture";
+export * from "./mas";

@@ -2,7 +2,7 @@
  * Steward's own record of registration tokens (the homeserver knows only the counters): who issued a token, for
  * whom, why, and whether Steward revoked it; plus daily snapshots of each token's counters for charts.
  */
-import { bigint, date, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, date, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const registrationTokenRecords = pgTable(
   "registration_token_records",
@@ -35,8 +35,13 @@ export const registrationTokenRecords = pgTable(
     issuePendingSince: timestamp("issue_pending_since", { withTimezone: true, mode: "date" }),
     /** The pending `token.create` audit row that settling this issue updates. */
     issueAuditId: bigint("issue_audit_id", { mode: "number" }),
+    /**
+     * The one-time id of the /tokens/new form this token was issued from (issue 14): a second POST of the same form
+     * (double click, resubmit without JavaScript) finds this token instead of issuing another.
+     */
+    issueFormId: text("issue_form_id"),
   },
-  (t) => [index("registration_token_records_created_idx").on(t.createdAt)],
+  (t) => [index("registration_token_records_created_idx").on(t.createdAt), uniqueIndex("registration_token_records_issue_form_idx").on(t.issueFormId)],
 );
 
 /** One row per token per day (the latest reading of that day): completed registrations over time. */

@@ -135,9 +135,11 @@ describe.skipIf(!haveChromium)("registration tokens and invitations in a browser
   it("lists each action with its actor in the audit log", async () => {
     await admin.goto(`${steward.url}/audit`);
     const text = (await admin.locator("main").textContent()) ?? "";
-    expect(text).toContain("token.create");
-    expect(text).toContain("token.revoke");
-    expect(text).toContain("register.complete");
+    // Sentences, not internal action names (issue 14, item 11).
+    expect(text).toMatch(/@admin:sim\.test issued registration token/);
+    expect(text).toMatch(/@admin:sim\.test revoked registration token/);
+    expect(text).toMatch(/@alice2:sim\.test registered with registration token/);
+    expect(text).not.toContain("token.create");
     expect(text).toContain("@alice2:sim.test");
     expect(text).toContain("@admin:sim.test");
   });

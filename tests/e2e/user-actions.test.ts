@@ -37,7 +37,7 @@ describe.skipIf(!haveChromium)("user actions in a browser", () => {
     await page.getByLabel("Password").fill("admin");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(steward.url + "/");
-  });
+  }, 180_000); // starting Steward and Chromium on a machine shared with other test runs
   afterAll(async () => {
     await closeBrowser?.();
     await steward?.close();

@@ -62,7 +62,7 @@ describe("auth mode detection", () => {
   });
 });
 
-describe("the sign-in page says which mode is in use", () => {
+describe("the sign-in page says which mode is in use", { timeout: 120_000 }, () => {
   let steward: TestSteward | null = null;
   afterEach(async () => {
     await steward?.close();

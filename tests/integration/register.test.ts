@@ -184,11 +184,35 @@ describe("server variants and switches", () => {
     }
   });
 
-  it("limits submissions per address", async () => {
+  it("limits submissions per address, counting only attempts that reach the homeserver, and says the wait in minutes", async () => {
     await steward.database.db.delete(rateLimits);
+    // One page, many posts (each post re-renders the page, which counts as a view too).
+    const { c, csrf } = await openInvite("welcome-friends");
+    const post = (fields: Record<string, string>) => c.postForm(actionOf("welcome-friends"), { csrf, token: "welcome-friends", ...fields });
+    // Mistakes the page catches itself (a short password, a bad name) never count: 6 of them, and still no limit.
+    const mistakes: number[] = [];
+    for (let i = 0; i < 6; i++) mistakes.push((await post({ username: i % 2 ? `x${i}` : "12345", password: "a", confirm: "a" })).status);
+    expect(mistakes).toEqual(Array(6).fill(400));
+    // A taken name reaches the homeserver: 10 of those, then the limit.
+    const taken = { username: "admin", password: "long-enough-1", confirm: "long-enough-1" };
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await submit("welcome-friends", { username: `x${i}`, password: "a", confirm: "a" })).status);
-    expect(statuses.slice(0, 10).every((s) => s === 400)).toBe(true);
-    expect(statuses[10]).toBe(429);
+    for (let i = 0; i < 11; i++) statuses.push((await post(taken)).status);
+    expect(statuses).toEqual([...Array(10).fill(400), 429]);
+    const last = await text(await post(taken));
+    expect(last).toMatch(/Please wait about (\d+ minutes|a minute) and try again/);
+    expect(last).not.toMatch(/\d{3} seconds/);
+  });
+
+  it("says which server the invitee joins, that capitals become lowercase, and password sizes in words", async () => {
+    await steward.database.db.delete(rateLimits);
+    const { html } = await openInvite("welcome-friends");
+    expect(html).toMatch(/invited to join the Matrix chat server <strong[^>]*>sim\.test<\/strong>/);
+    expect(html).toContain("Capital letters become lowercase.");
+    const short = await text(await submit("welcome-friends", { username: "newbie3", password: "abc", confirm: "abc" }));
+    expect(short).toContain("This password is too short: use at least 8 characters (it has 3).");
+    const long = "x".repeat(600);
+    const tooLong = await text(await submit("welcome-friends", { username: "newbie3", password: long, confirm: long }));
+    expect(tooLong).toContain("This password is too long: use at most 512 characters (it has 600).");
+    expect(tooLong).not.toMatch(/String must contain/);
   });
 });

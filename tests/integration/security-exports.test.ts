@@ -12,8 +12,11 @@ import { TestClient } from "../helpers/http";
 import { builtRoutes } from "../helpers/routes";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { HOSTILE_DISPLAYNAMES, startSimulator, type Simulator } from "../simulator/index";
+import { isInertMatrixId } from "../../app/services/posture/export.server";
 
-const DANGEROUS = /^[=+\-@\t\r]/;
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** A cell a spreadsheet could evaluate: a formula start, unless it is a well-formed Matrix ID (issue 14, item 24). */
+const DANGEROUS = { test: (cell: string) => FORMULA_START.test(cell) && !isInertMatrixId(cell) };
 /** Every category, not only active accounts. */
 const ALL = "?include=deactivated&include=bot&include=support&include=appservice";
 
@@ -115,11 +118,14 @@ describe("CSV exports", () => {
       const nameCol = header.indexOf("displayname");
       const idCol = header.indexOf("user_id");
       expect(nameCol).toBeGreaterThanOrEqual(0);
-      const byUser = new Map(data.map((r) => [r[idCol].replace(/^'/, ""), r[nameCol]]));
+      // User ids come out exactly as the homeserver spells them: no apostrophe in front (scripts read them back).
+      for (const r of data) expect(r[idCol], path).toMatch(/^@[^']/);
+      expect(data.filter((r) => isInertMatrixId(r[idCol])).length, path).toBe(data.length);
+      const byUser = new Map(data.map((r) => [r[idCol], r[nameCol]]));
       for (const attack of [...ATTACKS, ...HOSTILE_DISPLAYNAMES]) {
         const userId = [...names].find(([, n]) => n === attack)?.[0];
         if (!userId || !byUser.has(userId)) continue;
-        const neutralised = (DANGEROUS.test(attack) ? `'${attack}` : attack).replace(/;(?=[=+\-@\t\r])/g, ";'");
+        const neutralised = (FORMULA_START.test(attack) ? `'${attack}` : attack).replace(/;(?=[=+\-@\t\r])/g, ";'");
         expect(byUser.get(userId), JSON.stringify(attack)).toBe(neutralised);
       }
       expect(ATTACKS.filter((a) => [...byUser.values()].some((v) => v.replace(/^'/, "").replace(";'", ";") === a)).length).toBe(ATTACKS.length);

@@ -44,7 +44,7 @@ const lost = (kind: "timeout" | "unreachable", method = "POST") =>
 const withTokens = (over: Partial<HomeserverClient["tokens"]>): HomeserverClient => ({ ...hs, tokens: { ...hs.tokens, ...over } });
 
 describe("generated text", () => {
-  it.each([1, 2, 16, 40, 64])("is made by Steward at the requested length %i from Synapse's alphabet, and is what the homeserver stores", async (length) => {
+  it.each([8, 16, 40, 64])("is made by Steward at the requested length %i from letters and digits, and is what the homeserver stores", async (length) => {
     const before = new Set(sim.state.registrationTokens.keys());
     let sent: unknown;
     const r = await issueToken({ db: db(), hs: withTokens({ create: (o) => ((sent = o), hs.tokens.create(o)) }) }, input({ length }), ADMIN);
@@ -52,12 +52,46 @@ describe("generated text", () => {
     const token = r.ok ? r.value.token : "";
     expect(token).toHaveLength(length);
     expect(token).toMatch(TOKEN_PATTERN);
+    expect(token).toMatch(/^[A-Za-z0-9]+$/);
     expect(sent).toMatchObject({ token, usesAllowed: 2 }); // the homeserver was given the text, not asked to make one
     expect(sent).not.toHaveProperty("length");
     expect(before.has(token)).toBe(false);
     expect(sim.state.registrationTokens.get(token)).toMatchObject({ uses_allowed: 2 });
     expect(await audits(token)).toMatchObject([{ outcome: "ok", actor: ADMIN, detail: { issuedFor: "Dana", generated: true } }]);
     expect(await record(token)).toMatchObject({ origin: "steward", issuedFor: "Dana", note: "from the choir", issuePendingSince: null, issueAuditId: null });
+  });
+});
+
+describe("one issue per form (issue 14 item 7)", () => {
+  it("the same form posted twice, one after the other, issues one token and answers both with it", async () => {
+    const before = sim.state.registrationTokens.size;
+    const first = await issueToken({ db: db(), hs }, input({ formId: "form-aaaaaaaaaaaaaaaa" }), ADMIN);
+    const second = await issueToken({ db: db(), hs }, input({ formId: "form-aaaaaaaaaaaaaaaa" }), ADMIN);
+    expect(first.ok && second.ok).toBe(true);
+    expect(second.ok && second.value.token).toBe(first.ok && first.value.token);
+    expect(second).toMatchObject({ repeated: true });
+    expect(sim.state.registrationTokens.size).toBe(before + 1);
+  });
+
+  it("two POSTs of one form at the same moment issue one token", async () => {
+    const before = sim.state.registrationTokens.size;
+    const [a, b] = await Promise.all([
+      issueToken({ db: db(), hs }, input({ formId: "form-bbbbbbbbbbbbbbbb" }), ADMIN),
+      issueToken({ db: db(), hs }, input({ formId: "form-bbbbbbbbbbbbbbbb" }), ADMIN),
+    ]);
+    expect(a.ok && b.ok).toBe(true);
+    expect(a.ok && b.ok && a.value.token === b.value.token).toBe(true);
+    expect(sim.state.registrationTokens.size).toBe(before + 1);
+  });
+
+  it("a form whose issue failed can be sent again, and other forms issue their own tokens", async () => {
+    const failed = await issueToken({ db: db(), hs }, input({ token: "past-form", expiryTime: sim.clock.now() - 60_000, formId: "form-cccccccccccccccc" }), ADMIN);
+    expect(failed.ok).toBe(false);
+    const retried = await issueToken({ db: db(), hs }, input({ token: "past-form", formId: "form-cccccccccccccccc" }), ADMIN);
+    expect(retried).toMatchObject({ ok: true, value: { token: "past-form" } });
+    expect(retried).not.toHaveProperty("repeated");
+    const other = await issueToken({ db: db(), hs }, input({ formId: "form-dddddddddddddddd" }), ADMIN);
+    expect(other.ok && other.value.token).not.toBe("past-form");
   });
 });
 

@@ -69,7 +69,8 @@ describe("issuing", () => {
     [{ uses: "-2" }, "whole number of 1 or more"],
     [{ token: "bad token!" }, "Use only letters"],
     [{ token: "a".repeat(65) }, "at most 64 characters"],
-    [{ length: "65" }, "length from 1 to 64"],
+    [{ length: "65" }, "length from 8 to 64"],
+    [{ length: "4" }, "length from 8 to 64"],
     [{ expires: "custom", expiresAt: "2020-01-01T00:00" }, "must be in the future"],
   ])("refuses %o with the error beside its field", async (fields, message) => {
     const before = sim.state.registrationTokens.size;

@@ -164,9 +164,14 @@ describe("user detail", () => {
     }
   });
 
-  it("answers 404 for an unknown user and 400 for something that is not a user id", async () => {
+  it("answers 404 for an unknown user, something that is not a user id, and a user of another server, saying which", async () => {
     expect((await client.get(`/users/${encodeURIComponent(`@nobody:${sim.serverName}`)}`)).status).toBe(404);
-    expect((await client.get("/users/not-a-user")).status).toBe(400);
+    const garbage = await client.get("/users/not-a-user");
+    expect(garbage.status).toBe(404);
+    expect(await garbage.text()).toContain("Not a Matrix user ID");
+    const remote = await client.get(`/users/${encodeURIComponent("@someone:other.server")}`);
+    expect(remote.status).toBe(404);
+    expect(await remote.text()).toContain("Not a user of this server");
   });
 });
 

@@ -30,6 +30,8 @@ export interface SimUserKeys {
   userSigning?: SignedJson;
   /** deviceId → the device keys as uploaded (without `unsigned`: the server adds the display name). */
   devices: Map<string, SignedJson>;
+  /** Keys replaced by a reset, oldest first: Synapse keeps them as older rows of e2e_cross_signing_keys. */
+  history?: Array<{ master?: SignedJson; selfSigning?: SignedJson; userSigning?: SignedJson }>;
 }
 
 /** A row of `e2e_room_keys_versions` plus the number of `e2e_room_keys` rows for it. */
@@ -156,6 +158,7 @@ export function uploadDeviceKeys(state: SimState, userId: string, deviceId: stri
 /** Bootstraps (or resets) cross-signing: new master, self-signing and user-signing keys. */
 export function setUpCrossSigning(state: SimState, userId: string): void {
   const k = keysOf(state, userId);
+  if (k.master || k.selfSigning || k.userSigning) (k.history ??= []).push({ master: k.master, selfSigning: k.selfSigning, userSigning: k.userSigning });
   const mk = newKey(state);
   k.master = { keys: { [`ed25519:${mk}`]: mk }, usage: ["master"], user_id: userId };
   signJson(state, k.master, userId, mk);

@@ -174,3 +174,17 @@ describe("configuration: the managed homeserver, proxies and secrets (issue 19, 
     expect(problems({ ...hs, SESSION_SECRET: "Jx0q3lX9vEw8m2PqzK7aYbT1cR5dF6gH" })).toEqual([]);
   });
 });
+
+describe("docker-compose.yml and .dockerignore (issue 14 item 20)", () => {
+  const root = path.resolve(__dirname, "../..");
+  it("needs a real SESSION_SECRET, restarts, trusts one proxy hop, and keeps secrets and data out of the image", () => {
+    const compose = fs.readFileSync(path.join(root, "docker-compose.yml"), "utf8");
+    expect(compose).toMatch(/SESSION_SECRET: \$\{SESSION_SECRET:\?/);
+    expect(compose).not.toMatch(/replace-with-the-output/);
+    expect(compose.match(/restart: unless-stopped/g)?.length).toBe(2);
+    expect(compose).toMatch(/TRUST_PROXY: "1"/);
+    expect(compose).toMatch(/HOMESERVER_URL: /);
+    const ignore = fs.readFileSync(path.join(root, ".dockerignore"), "utf8").split("\n");
+    for (const entry of [".env", ".env.*", "data", "**/session-secret"]) expect(ignore).toContain(entry);
+  });
+});

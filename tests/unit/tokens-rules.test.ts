@@ -86,9 +86,9 @@ describe("parseIssueForm", () => {
     const chosen = parseIssueForm({ ...base, token: "for-alice", length: "999" }, NOW);
     expect(chosen.ok && chosen.value).toMatchObject({ token: "for-alice" });
     expect(chosen.ok && "length" in chosen.value).toBe(false);
-    for (const length of ["0", "65", "x"]) {
+    for (const length of ["0", "7", "65", "x"]) {
       const r = parseIssueForm({ ...base, length }, NOW);
-      expect(!r.ok && r.errors.length, length).toMatch(/1 to 64/);
+      expect(!r.ok && r.errors.length, length).toMatch(/8 to 64/);
     }
     const eight = parseIssueForm({ ...base, length: "8" }, NOW);
     expect(eight.ok && eight.value.length).toBe(8);

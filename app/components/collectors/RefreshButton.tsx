@@ -15,6 +15,20 @@ interface StatusResponse {
   waiting: string | null;
 }
 
+/** What a finished run did, in words (issue 14, item 12: not "Updated: 41 items."). */
+const DONE: Record<string, (n: number) => string> = {
+  "user-counts": (n) => `Done: ${plural(n, "account")} counted.`,
+  posture: (n) => `Done: ${plural(n, "user")} scanned.`,
+  federation: (n) => `Done: ${plural(n, "destination")} read.`,
+  "self-check": () => "Done: the self-check ran.",
+  tokens: (n) => `Done: ${plural(n, "registration token")} read.`,
+};
+const plural = (n: number, noun: string) => `${n.toLocaleString("en")} ${noun}${n === 1 ? "" : "s"}`;
+
+export function finishedText(collector: string, title: string, items: number): string {
+  return DONE[collector]?.(items) ?? `Done: ${title.toLowerCase()} updated.`;
+}
+
 export function RefreshButton({ collector, label = "Refresh now" }: { collector: string; label?: string }) {
   const { csrfToken } = useShellData();
   const revalidator = useRevalidator();
@@ -49,7 +63,7 @@ export function RefreshButton({ collector, label = "Refresh now" }: { collector:
   const running = run?.status === "running";
   useEffect(() => {
     if (wasRunning.current && !running && run) {
-      setMessage(run.status === "ok" ? `Updated: ${run.items} items.` : `Failed: ${run.error ?? run.status}`);
+      setMessage(run.status === "ok" ? finishedText(collector, status.data?.title ?? collector, run.items) : `Failed: ${run.error ?? run.status}`);
       revalidator.revalidate();
     }
     wasRunning.current = running;
@@ -67,7 +81,8 @@ export function RefreshButton({ collector, label = "Refresh now" }: { collector:
           <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct ?? undefined}>
             <div style={{ width: `${pct ?? 5}%` }} />
           </div>
-          {run!.items} {run!.total ? `of ${run!.total}` : ""} done
+          {run!.items.toLocaleString("en")}
+          {run!.total ? ` of ${run!.total.toLocaleString("en")}` : ""} done
         </div>
       ) : null}
       {message ? (

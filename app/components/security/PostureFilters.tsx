@@ -46,6 +46,7 @@ export function PostureFilters({ form, errors }: { form: FilterForm; errors: { m
         <label htmlFor="sec-more">More than N sessions</label>
         <input
           id="sec-more"
+          type="text"
           name="more"
           inputMode="numeric"
           defaultValue={form.more}

@@ -3,20 +3,37 @@ import { Link } from "@remix-run/react";
 import { Time } from "../Time";
 import { CheckBadge } from "./CheckBadge";
 import { DEVICE_STATE_TEXT, SOURCE_TEXT } from "./checks";
-import type { PostureRowView } from "./PostureTable";
+import { sessionActionHref, type PostureRowView } from "./PostureTable";
 
 export interface PosturePanelData {
   scanAt: string;
   keyQueryLimited: boolean;
   row: (PostureRowView & { scannedAt: string }) | null;
   history: Array<{ at: string; fullySecured: string }>;
+  /** The scan's stale threshold: adds the session actions (issue 15) when given. */
+  staleDays?: number;
   nudges: Array<{ at: string; actor: string; status: string; error: string | null }>;
 }
 
-export function PosturePanel({ data, userId }: { data: PosturePanelData | null; userId: string }) {
+const HISTORY_WORD: Record<string, string> = { ok: "fully secured", missing: "not fully secured", unknown: "unknown" };
+
+export function PosturePanel({ data, userId, deactivated = false, guest = false }: { data: PosturePanelData | null; userId: string; deactivated?: boolean; guest?: boolean }) {
+  // A deactivated account has no posture verdict and cannot be nudged (issue 14, item 16).
+  if (deactivated || data?.row?.category === "deactivated") {
+    return (
+      <p className="muted" data-testid="posture-deactivated">
+        Deactivated: a deactivated account has no security verdict and cannot be nudged.
+      </p>
+    );
+  }
   if (!data) return <p className="muted">No security scan yet.</p>;
   const r = data.row;
-  if (!r) return <p className="muted">Not in the latest scan (<Time value={data.scanAt} />): guests are not scanned.</p>;
+  if (!r)
+    return (
+      <p className="muted">
+        Not in the latest scan (<Time value={data.scanAt} />){guest ? ": guests are not scanned." : ": the next scan includes this account."}
+      </p>
+    );
   return (
     <div data-testid="posture-panel">
       <p>
@@ -32,21 +49,36 @@ export function PosturePanel({ data, userId }: { data: PosturePanelData | null; 
         <ul className="small">
           {r.deviceList.map((d) => (
             <li key={d.id} data-device={d.id} data-state={d.state}>
-              <code>{d.id}</code> {d.name ? `“${d.name}”` : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
+              <code>{d.id}</code> {d.name ? <>“<bdi>{d.name}</bdi>”</> : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
               {d.stale ? " (stale)" : ""}
+              {data.staleDays !== undefined && d.state === "unverified" ? (
+                <>
+                  {" "}
+                  <a href={sessionActionHref(userId, `action=sign-out-device&device=${encodeURIComponent(d.id)}`)} aria-label={`Sign out unverified session ${d.id}…`}>
+                    Sign out…
+                  </a>
+                </>
+              ) : null}
             </li>
           ))}
         </ul>
       ) : null}
+      {data.staleDays !== undefined && r.staleDevices ? (
+        <p className="small">
+          <a href={sessionActionHref(userId, `action=sign-out-stale&days=${data.staleDays}`)}>
+            Sign out the {r.staleDevices === 1 ? "stale session" : `${r.staleDevices} stale sessions`}…
+          </a>
+        </p>
+      ) : null}
       {data.history.length > 1 ? (
         <p className="small muted">
-          Recent scans: {data.history.map((h) => (h.fullySecured === "ok" ? "✓" : h.fullySecured === "missing" ? "✗" : "?")).join(" ")} (newest first)
+          Recent scans, newest first: {data.history.map((h) => HISTORY_WORD[h.fullySecured] ?? h.fullySecured).join(" · ")}
         </p>
       ) : null}
       <p className="small">
         {data.nudges.length ? (
           <>
-            Last nudged <Time value={data.nudges[0].at} /> by {data.nudges[0].actor} ({data.nudges[0].status}).{" "}
+            Last nudged <Time value={data.nudges[0].at} /> by <bdi>{data.nudges[0].actor}</bdi> ({data.nudges[0].status}).{" "}
           </>
         ) : (
           "Never nudged. "

@@ -74,7 +74,13 @@ function sessionsSummary(r: PostureRowView): string {
   return `${r.devices}${extra.length ? ` (${extra.join(", ")})` : ""}`;
 }
 
-export function PostureTable({ rows, formId }: { rows: PostureRowView[]; formId: string }) {
+/** The confirmation page of a session action on the user's page (issue 15). */
+export function sessionActionHref(userId: string, q: string): string {
+  return `/users/${encodeURIComponent(userId)}/act?${q}`;
+}
+
+/** `staleDays` (the scan's) adds "Sign out…" beside each unverified session and "Sign out stale sessions…" per user. */
+export function PostureTable({ rows, formId, staleDays }: { rows: PostureRowView[]; formId: string; staleDays?: number }) {
   if (!rows.length) return <p className="muted">No users match these filters.</p>;
   return (
     <table data-testid="posture-table" className="compact posture-table">
@@ -128,12 +134,27 @@ export function PostureTable({ rows, formId }: { rows: PostureRowView[]; formId:
                         <li key={d.id} data-device={d.id} data-state={d.state}>
                           <code>{d.id}</code> {d.name ? <bdi>“{d.name}”</bdi> : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
                           {d.stale ? " (stale)" : ""}, last seen <Time value={d.lastSeenTs} />
+                          {staleDays !== undefined && d.state === "unverified" ? (
+                            <>
+                              {" "}
+                              <a href={sessionActionHref(r.userId, `action=sign-out-device&device=${encodeURIComponent(d.id)}`)} aria-label={`Sign out unverified session ${d.id} of ${r.userId}…`}>
+                                Sign out…
+                              </a>
+                            </>
+                          ) : null}
                         </li>
                       ))}
                     </ul>
                   ) : (
                     <p className="muted">No sessions.</p>
                   )}
+                  {staleDays !== undefined && r.staleDevices ? (
+                    <p>
+                      <a href={sessionActionHref(r.userId, `action=sign-out-stale&days=${staleDays}`)}>
+                        Sign out the {r.staleDevices === 1 ? "stale session" : `${r.staleDevices} stale sessions`}…
+                      </a>
+                    </p>
+                  ) : null}
                   <p className="muted">
                     Key backup: {SOURCE_TEXT[r.backupSource] ?? r.backupSource}
                     {r.backupVersion ? `, version ${r.backupVersion}${r.backupKeyCount !== null ? `, ${r.backupKeyCount} keys` : ""}` : ""}

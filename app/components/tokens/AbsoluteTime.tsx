@@ -12,12 +12,23 @@ export function AbsoluteTime({ ms }: { ms: number }) {
   return <span className="muted small">{text}</span>;
 }
 
-/** "in 6 d · 3 Dec 2026, 18:00" or "never". */
-export function ExpiryText({ ms }: { ms: number | null }) {
-  if (ms === null) return <span className="muted">never</span>;
+/**
+ * "in 6 d · 3 Dec 2026, 18:00", "never", "expired 2 d ago · …", or "— (revoked)": a revoked token has no expiry to
+ * come, and a past expiry is written in the past tense.
+ */
+export function ExpiryText({ ms, state }: { ms: number | null; state?: string }) {
+  if (state === "revoked") return <span className="muted" data-testid="expiry">— (revoked)</span>;
+  if (ms === null) return <span className="muted" data-testid="expiry">never</span>;
+  if (state === "expired" || ms <= Date.now()) {
+    return (
+      <span data-testid="expiry">
+        expired <Time value={ms} /> <AbsoluteTime ms={ms} />
+      </span>
+    );
+  }
   return (
-    <>
+    <span data-testid="expiry">
       <Time value={ms} tense="future" /> <AbsoluteTime ms={ms} />
-    </>
+    </span>
   );
 }

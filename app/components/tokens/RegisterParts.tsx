@@ -1,6 +1,7 @@
 /** Pieces of the public invite pages: the friendly "this invite does not work" page and the username field. */
 import { useEffect, useRef, useState } from "react";
 import { Field } from "~/components/Field";
+import { normalizeUsername, waitInWords } from "~/services/tokens/types";
 
 const PROBLEMS: Record<string, { title: string; text: string }> = {
   invalid: {
@@ -22,32 +23,67 @@ export function InviteProblem({ status, retryAfterSeconds }: { status: string; r
       <div className="panel" data-testid="invite-problem">
         <h1>{p.title}</h1>
         <p>{p.text}</p>
-        {status === "limited" && retryAfterSeconds ? <p>Try again in {retryAfterSeconds} seconds.</p> : null}
+        {status === "limited" && retryAfterSeconds ? <p>Try again in {waitInWords(retryAfterSeconds)}.</p> : null}
       </div>
     </main>
   );
 }
 
-type Check = { state: "idle" | "checking" } | { state: "ok" } | { state: "bad"; message: string } | { state: "unknown"; message: string };
+type Check =
+  | { state: "idle" }
+  | { state: "checking"; for: string }
+  | { state: "ok"; for: string }
+  | { state: "bad"; for: string; message: string }
+  | { state: "unknown"; for: string; message: string };
 
 /**
  * Username with a live availability check once JavaScript runs (debounced, via /register/available, which
  * needs the form's token). The server checks again on submit, whatever this says.
+ *
+ * Which message shows (issue 14): the server's answer replaces the live check's verdict, and each verdict applies
+ * only to the text it judged — editing the field hides errors about the old text. Capital letters are lowercased
+ * by the homeserver: the field says so, and shows the resulting name, before the form is sent.
  */
-export function UsernameField({ defaultValue, error, formToken }: { defaultValue: string; error?: string; formToken?: string }) {
+export function UsernameField({
+  defaultValue,
+  error,
+  formToken,
+  serverName,
+  answer,
+}: {
+  defaultValue: string;
+  error?: string;
+  formToken?: string;
+  serverName?: string | null;
+  /** The server's latest answer to the form (any new object means: a new answer). */
+  answer?: unknown;
+}) {
   const [value, setValue] = useState(defaultValue);
   const [check, setCheck] = useState<Check>({ state: "idle" });
   const timer = useRef<ReturnType<typeof setTimeout>>();
+  // A new server answer: the field holds what the server judged, and earlier live verdicts are void.
   useEffect(() => {
-    if (!formToken || !value || value === defaultValue) return;
+    setValue(defaultValue);
+    setCheck({ state: "idle" });
+  }, [answer, defaultValue]);
+  const name = normalizeUsername(value);
+  const judged = normalizeUsername(defaultValue);
+  useEffect(() => {
+    if (!formToken || !name || name === judged) return;
     clearTimeout(timer.current);
     const ctrl = new AbortController();
     timer.current = setTimeout(() => {
-      setCheck({ state: "checking" });
-      fetch(`/register/available?${new URLSearchParams({ username: value })}`, { headers: { "X-Invite-Form": formToken }, signal: ctrl.signal })
+      setCheck({ state: "checking", for: name });
+      fetch(`/register/available?${new URLSearchParams({ username: name })}`, { headers: { "X-Invite-Form": formToken }, signal: ctrl.signal })
         .then((r) => r.json() as Promise<{ available: boolean | null; message?: string }>)
         .then((r) =>
-          setCheck(r.available === true ? { state: "ok" } : r.available === false ? { state: "bad", message: r.message ?? "" } : { state: "unknown", message: r.message ?? "" }),
+          setCheck(
+            r.available === true
+              ? { state: "ok", for: name }
+              : r.available === false
+                ? { state: "bad", for: name, message: r.message ?? "" }
+                : { state: "unknown", for: name, message: r.message ?? "" },
+          ),
         )
         .catch(() => undefined);
     }, 600);
@@ -55,8 +91,11 @@ export function UsernameField({ defaultValue, error, formToken }: { defaultValue
       clearTimeout(timer.current);
       ctrl.abort();
     };
-  }, [value, formToken, defaultValue]);
-  const live = check.state === "bad" ? check.message : undefined;
+  }, [name, formToken, judged]);
+  const current = check.state !== "idle" && check.for === name ? check : null;
+  const serverError = error && name === judged ? error : undefined;
+  const live = current?.state === "bad" ? current.message : undefined;
+  const lowered = value.trim() !== "" && /[A-Z]/.test(value);
   return (
     <>
       <Field
@@ -67,13 +106,19 @@ export function UsernameField({ defaultValue, error, formToken }: { defaultValue
         spellCheck={false}
         value={value}
         onChange={(e) => setValue(e.target.value)}
-        error={error ?? live}
-        hint="Lowercase letters a–z, digits 0–9 and = _ - . / + (not starting with _, not only digits)."
+        error={serverError ?? live}
+        hint="Letters a–z, digits 0–9 and = _ - . / + (not starting with _, not only digits). Capital letters become lowercase."
         required
       />
-      <div className="small" aria-live="polite" style={{ marginTop: "-.6rem", marginBottom: ".8rem" }}>
-        {check.state === "checking" ? <span className="muted">Checking…</span> : null}
-        {check.state === "ok" && !error ? <span style={{ color: "var(--ok)" }}>Available</span> : null}
+      <div className="small" aria-live="polite" style={{ marginTop: "-.6rem", marginBottom: ".8rem" }} data-testid="username-status">
+        {lowered ? (
+          <div data-testid="username-lowercased">
+            Your username will be <strong className="mono">{name}</strong>
+            {serverName ? <span className="mono">{` (@${name}:${serverName})`}</span> : null}: capital letters become lowercase.
+          </div>
+        ) : null}
+        {current?.state === "checking" ? <span className="muted">Checking…</span> : null}
+        {current?.state === "ok" && !serverError ? <span style={{ color: "var(--ok)" }}>Available</span> : null}
       </div>
     </>
   );

@@ -82,3 +82,9 @@ export async function listAudit(db: Db, q: AuditPageQuery) {
   ]);
   return { rows, total: Number(total), page: q.page, pageSize: q.pageSize };
 }
+
+/** The actions present in the log (for the filter's select, beside the known ones). */
+export async function auditActions(db: Db): Promise<string[]> {
+  const rows = await db.selectDistinct({ action: auditEvents.action }).from(auditEvents);
+  return rows.map((r) => r.action).sort();
+}

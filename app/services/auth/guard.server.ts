@@ -7,6 +7,7 @@ import type { HomeserverClient } from "../../homeserver";
 import { isHomeserverError } from "../../homeserver/errors";
 import { safeEqual, unmaskToken } from "./crypto.server";
 import { requestOriginAllowed } from "./origin.server";
+import { refreshMasSession } from "./mas-sign-in.server";
 import {
   clearSessionCookie,
   deleteSession,
@@ -98,7 +99,7 @@ export function requireAdmin(args: Args): Promise<AdminRequest> {
 }
 
 async function requireAdminOnce(args: Args): Promise<AdminRequest> {
-  const session = await getAdminSession(args);
+  let session = await getAdminSession(args);
   if (!session) {
     // Data requests (fetch/JSON) get a 401 instead of an HTML redirect they cannot follow usefully.
     if (args.request.headers.get("accept")?.includes("application/json") && !args.request.headers.get("accept")?.includes("text/html")) {
@@ -107,6 +108,12 @@ async function requireAdminOnce(args: Args): Promise<AdminRequest> {
     throw loginRedirect(args.request, args.context);
   }
   const steward = args.context.steward;
+  // Signed in through MAS: refresh the access token before it expires (or end the session with the reason).
+  const refreshed = await refreshMasSession(steward.db, sessionSettings(steward), session, { http: { timeoutMs: steward.config.homeserverTimeoutMs } }).catch((e) => {
+    throw databaseUnavailable(args.context, e);
+  });
+  if (refreshed.ended) throw loginRedirect(args.request, args.context, refreshed.ended);
+  session = refreshed.session;
   await reverifySession(args, session);
   return { session, hs: steward.homeserver(session.homeserverUrl, session.accessToken), steward, requestId: args.context.requestId };
 }

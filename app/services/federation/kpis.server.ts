@@ -2,7 +2,7 @@
  * The overview's federation cards (a KPI provider for app/services/overview/kpis.server.ts): how many destinations
  * are failing now, against a week ago, and how many checks of our own server's self-check fail. Database only.
  */
-import { asc, desc, lte } from "drizzle-orm";
+import { desc, lte } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { federationSnapshots } from "../../../db/schema";
 import { stateCounts } from "./destinations.server";
@@ -15,6 +15,7 @@ export interface FederationKpi {
   value: number | null;
   unavailable?: string;
   delta?: number | null;
+  comparedAt?: Date | null;
   better?: "up" | "down" | "neither";
   href?: string;
   hint?: string;
@@ -36,14 +37,14 @@ export async function federationKpis({ db, now }: { db: Db; now: Date }): Promis
       .where(lte(federationSnapshots.takenAt, weekAgo))
       .orderBy(desc(federationSnapshots.takenAt))
       .limit(1);
-    // With less than a week of history, compare with the oldest snapshot we have (if it is not the latest).
-    const [oldest] = old ? [old] : await db.select().from(federationSnapshots).orderBy(asc(federationSnapshots.takenAt)).limit(1);
-    const base = oldest && oldest.id !== latest.id ? oldest.backingOff + oldest.retryDue + oldest.dead : null;
+    // With less than a week of history there is nothing to compare with (one rule for every card, issue 14).
+    const base = old && old.id !== latest.id ? old.backingOff + old.retryDue + old.dead : null;
     out.push({
       id: "federation.failing",
       label: "Federation failing",
       value: failing,
       delta: base === null ? null : failing - base,
+      comparedAt: base === null ? null : old!.takenAt,
       better: "down",
       href: failing ? "/federation?sort=state" : "/federation",
       hint: `of ${total.toLocaleString("en")} destinations${counts.dead ? `, ${counts.dead} dead` : ""}`,

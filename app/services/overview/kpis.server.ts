@@ -56,6 +56,7 @@ export const userCountKpis: KpiProvider = async ({ db }) => {
       value,
       ...(value === null ? { unavailable: latest.unavailable[key] ?? "Not available on this server." } : {}),
       delta: value !== null && old !== null && old !== undefined ? value - old : null,
+      comparedAt: before?.takenAt ?? null,
       better,
       href,
     };
@@ -74,6 +75,14 @@ export type { Kpi, KpiCard } from "./types";
 export const KPI_PROVIDERS: KpiProvider[] = [userCountKpis, tokenKpis, postureKpis, federationKpis];
 
 
+/** The one rule for "vs a week ago": the compared value must be at least a week old, else there is no delta. */
+export function weekRule(card: KpiCard, now: Date): KpiCard {
+  if (card.delta === undefined || card.delta === null) return card;
+  const at = card.comparedAt ? new Date(card.comparedAt).getTime() : NaN;
+  if (Number.isFinite(at) && at <= now.getTime() - WEEK_MS) return card;
+  return { ...card, delta: null };
+}
+
 /** Runs every provider (in parallel) and lays the cards out along KPI_SLOTS. */
 export async function loadKpis(ctx: KpiContext, providers: readonly KpiProvider[] = KPI_PROVIDERS): Promise<KpiCard[]> {
   const results = await Promise.all(
@@ -85,7 +94,7 @@ export async function loadKpis(ctx: KpiContext, providers: readonly KpiProvider[
     ),
   );
   const byId = new Map<string, KpiCard>();
-  for (const r of results) for (const c of r.cards) byId.set(c.id, c);
+  for (const r of results) for (const c of r.cards) byId.set(c.id, weekRule(c, ctx.now));
   const failures = results.filter((r): r is { cards: KpiCard[]; error: string } => "error" in r);
   const slotted = KPI_SLOTS.map((s): KpiCard => byId.get(s.id) ?? { id: s.id, label: s.label, value: null, placeholder: true });
   const extra = [...byId.values()].filter((c) => !KPI_SLOTS.some((s) => s.id === c.id));

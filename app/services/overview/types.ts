@@ -9,6 +9,12 @@ export interface Kpi {
   unavailable?: string;
   /** Change against a week ago; null when there is nothing to compare with. */
   delta?: number | null;
+  /**
+   * When the value the delta compares with was observed. One rule for every card (loadKpis applies it): a delta
+   * whose comparison point is missing or less than a week old is dropped, and the card says "no data from a week
+   * ago" — 25 minutes of history is not "vs a week ago".
+   */
+  comparedAt?: string | Date | null;
   /** Which direction of change is good news (colours the delta). */
   better?: "up" | "down" | "neither";
   /** Where the card links to for details. */

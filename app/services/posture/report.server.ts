@@ -259,6 +259,7 @@ export async function userPosturePanel(db: Db, userId: string) {
   return {
     scanAt: scan.finishedAt!.toISOString(),
     keyQueryLimited: scan.keyQueryLimited,
+    staleDays: scan.staleDays,
     row: row ? { ...row, scannedAt: row.scannedAt.toISOString() } : null,
     history,
     nudges: nudges.map((n) => ({ at: (n.sentAt ?? n.createdAt).toISOString(), actor: n.actor, status: n.status, error: n.error })),

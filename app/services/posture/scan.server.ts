@@ -21,6 +21,8 @@ import { verifySignature } from "./canonical-json.server";
 import { SignatureVerifier, type SignatureCheck } from "./signature-worker.server";
 import type { PostureSettings } from "./settings.server";
 import { finishScan, startOrResumeScan, writePage } from "./store.server";
+import { chooseScanPath, DB_CURSOR_PREFIX, runDbScan } from "./db-scan.server";
+import type { SynapseDbSource } from "./synapse-db.server";
 
 export interface PostureScanDeps {
   db: Db;
@@ -34,6 +36,10 @@ export interface PostureScanDeps {
   synapseDb?: SynapseBackupReader | null;
   /** Test hook, after each stored page. Throwing here simulates a crash between pages. */
   afterPage?(scanId: number, usersScanned: number): void | Promise<void>;
+  /** Override Synapse's database as the scan's source (tests); null = admin API only. Default: settings.synapseDatabaseUrl. */
+  synapseSource?: SynapseDbSource | null;
+  /** Users per page of the database path (tests); default DB_PAGE_USERS. */
+  dbPageUsers?: number;
 }
 
 export interface PostureScanResult {
@@ -45,6 +51,8 @@ export interface PostureScanResult {
   requests: number;
   keyQueryLimited: boolean;
   backupSource: BackupSource;
+  /** Which path made the scan: Synapse's database, or the admin API. */
+  path: "database" | "api";
 }
 
 /** Errors that mean "stop the whole scan" rather than "this user is unknown". */
@@ -56,6 +64,21 @@ export const MSC4263_NOTE =
   "keys/query only returns users who share a room with the scanning admin (msc4263_limit_key_queries_to_users_who_share_rooms); cross-signing is unknown, not missing";
 
 export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScanResult> {
+  const choice = await chooseScanPath({
+    url: deps.settings.synapseDatabaseUrl,
+    given: deps.synapseSource,
+    whoami: async () => (await deps.hs.auth.whoami()).userId,
+  });
+  if (choice.path === "api") return runApiScan(deps, choice.note);
+  try {
+    const r = await runDbScan({ ...deps, pageUsers: deps.dbPageUsers, source: choice.source, guard: choice.guard, requests: choice.requests });
+    return { ...r, keyQueryLimited: false, backupSource: "database", path: "database" };
+  } finally {
+    await choice.close();
+  }
+}
+
+async function runApiScan(deps: PostureScanDeps, pathNote: string): Promise<PostureScanResult> {
   const { db, hs, settings } = deps;
   const log = deps.log;
   const limiter = new Limiter(settings.concurrency);
@@ -72,7 +95,7 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
   const ownedReader = deps.synapseDb === undefined && settings.synapseDatabaseUrl ? openSynapseBackupReader(settings.synapseDatabaseUrl) : null;
   const reader = deps.synapseDb ?? ownedReader;
   const backupSource: BackupSource = reader ? "database" : settings.backupViaLoginAs ? "login_as" : "account_data";
-  const notes: string[] = [];
+  const notes: string[] = [pathNote];
   // Every promise started on the scan's behalf: on any way out they are stopped (queued ones refused) and awaited,
   // so nothing keeps calling the homeserver or writing after this function returned.
   const outstanding = new Set<Promise<unknown>>();
@@ -89,7 +112,9 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
       staleDays: settings.staleDays,
       resumeWithinMs: settings.resumeWithinMs,
     });
-    let usersScanned = scan.usersScanned;
+    // A scan the database path started keeps its place by user id, not by list offset: start it over here.
+    const fromDbPath = scan.cursor?.startsWith(DB_CURSOR_PREFIX) ?? false;
+    let usersScanned = fromDbPath ? 0 : scan.usersScanned;
     let keyQueryLimited = scan.keyQueryLimited;
     let loginAsAvailable = backupSource === "login_as";
     log?.info("posture scan", { scanId: scan.id, resumed, from: scan.cursor, backupSource });
@@ -197,7 +222,7 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
     // and key query jump the queue), so the homeserver always has `concurrency` calls to answer. Pages are still
     // written strictly in order, each with the cursor of the page after it — resuming redoes at most the page
     // being written and the one after it (rows are upserted).
-    const first = await fetchBatch(scan.cursor ?? "0");
+    const first = await fetchBatch(fromDbPath ? "0" : (scan.cursor ?? "0"));
     let current: ReturnType<typeof startPage> | null = startPage(first);
     let nextBatch: Promise<Batch> | null = first.nextFrom !== null ? fetchBatch(first.nextFrom) : null;
     nextBatch?.catch(() => {});
@@ -225,13 +250,13 @@ export async function runPostureScan(deps: PostureScanDeps): Promise<PostureScan
       await deps.afterPage?.(scan.id, usersScanned);
       if (following && deps.signal?.aborted) {
         log?.info("posture scan interrupted", { scanId: scan.id, usersScanned });
-        return { scanId: scan.id, status: "interrupted", resumed, usersScanned, requests, keyQueryLimited, backupSource };
+        return { scanId: scan.id, status: "interrupted", resumed, usersScanned, requests, keyQueryLimited, backupSource, path: "api" };
       }
       current = following;
     }
     if (keyQueryLimited) notes.push(MSC4263_NOTE);
     await finishScan(db, scan.id, { now: deps.now(), notes });
-    return { scanId: scan.id, status: "complete", resumed, usersScanned, requests, keyQueryLimited, backupSource };
+    return { scanId: scan.id, status: "complete", resumed, usersScanned, requests, keyQueryLimited, backupSource, path: "api" };
   } finally {
     limiter.close();
     await Promise.allSettled([...outstanding]);

@@ -32,6 +32,8 @@ export interface IssueIntent {
   /** Steward generated the text (the admin left it empty). */
   generated: boolean;
   requestId?: string;
+  /** The one-time id of the issue form (remembered on the record). */
+  formId?: string;
 }
 
 export interface PendingIssue {
@@ -60,7 +62,7 @@ export async function writeAhead(db: Db, intent: IssueIntent, now: Date): Promis
       const record = {
         token: intent.token, origin: "steward", issuedBy: intent.actor, issuedFor: intent.issuedFor, note: intent.note, createdAt: now,
         adoptedBy: null, adoptedAt: null, revokedAt: null, revokedBy: null, usesAllowed: intent.usesAllowed, pending: 0, completed: 0,
-        expiryTime: intent.expiryTime, syncedAt: null, issuePendingSince: now, issueAuditId: auditId,
+        expiryTime: intent.expiryTime, syncedAt: null, issuePendingSince: now, issueAuditId: auditId, issueFormId: intent.formId ?? null,
       };
       const rows = await tx
         .insert(registrationTokenRecords)
@@ -77,6 +79,12 @@ export async function writeAhead(db: Db, intent: IssueIntent, now: Date): Promis
 }
 
 class IssueInProgress extends Error {}
+
+/** The token already issued from this form, if any (pending or settled). */
+export async function issuedFromForm(db: Db, formId: string): Promise<TokenRecord | undefined> {
+  const [rec] = await db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.issueFormId, formId)).limit(1);
+  return rec;
+}
 
 /**
  * The homeserver has the token: the record becomes an ordinary one with the homeserver's counters, the audit entry

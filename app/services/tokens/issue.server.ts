@@ -8,7 +8,7 @@
 import type { RegistrationToken } from "../../homeserver";
 import { describeHomeserverError, isHomeserverError, type HomeserverErrorKind } from "../../homeserver/errors";
 import { recordAudit } from "../audit/events.server";
-import { isOurToken, repairPendingIssues, settleFailed, settleIssued, writeAhead, type IssueIntent, type PendingIssue } from "./issue-journal.server";
+import { isOurToken, issuedFromForm, repairPendingIssues, settleFailed, settleIssued, writeAhead, type IssueIntent, type PendingIssue } from "./issue-journal.server";
 import { DEFAULT_GENERATED_LENGTH, generateTokenText, type IssueInput } from "./rules.server";
 import { TOKENS_UNAVAILABLE, toView, type TokenDeps, type TokenView, type WriteResult } from "./tokens.server";
 
@@ -39,8 +39,19 @@ async function lookup(deps: TokenDeps, token: string): Promise<RegistrationToken
   }
 }
 
+/** The token this form already issued, as a result (a repeated POST of the same form: issue 14). */
+async function alreadyIssued(deps: TokenDeps, formId: string | undefined): Promise<WriteResult<TokenView> | null> {
+  if (!formId) return null;
+  const rec = await issuedFromForm(deps.db, formId);
+  if (!rec) return null;
+  return { ok: true, value: { ...toView(rec, undefined, clock(deps).getTime()), onHomeserver: true }, repeated: true };
+}
+
 export async function issueToken(deps: TokenDeps, input: IssueInput, actor: string): Promise<WriteResult<TokenView>> {
   const { db, requestId } = deps;
+  // The same form posted again (double click, or a resubmit without JavaScript): its token, not a second one.
+  const earlier = await alreadyIssued(deps, input.formId);
+  if (earlier) return earlier;
   const audit = (outcome: "error" | "refused", target: string | null, detail: Record<string, unknown>) =>
     recordAudit(db, { actor, action: "token.create", target, outcome, detail, requestId });
   // Leftovers of a killed process first: one of them may hold this very text.
@@ -73,8 +84,17 @@ export async function issueToken(deps: TokenDeps, input: IssueInput, actor: stri
   // 2. Written ahead: the record (with whom it is for) and a pending audit entry.
   const intent: IssueIntent = {
     token, actor, issuedFor: input.issuedFor, note: input.note, usesAllowed: input.usesAllowed, expiryTime: input.expiryTime, generated, requestId,
+    ...(input.formId ? { formId: input.formId } : {}),
   };
-  const pending = await writeAhead(db, intent, clock(deps));
+  let pending: PendingIssue | null;
+  try {
+    pending = await writeAhead(db, intent, clock(deps));
+  } catch (e) {
+    // Two POSTs of one form at the same moment: the form id is unique, so the second write-ahead fails here.
+    const other = await alreadyIssued(deps, input.formId);
+    if (other) return other;
+    throw e;
+  }
   if (!pending) {
     await audit("refused", token, { reason: "in_progress" });
     return { ok: false, errors: { token: "A token with this text is being issued right now. Wait a moment, then look for it in the list." } };

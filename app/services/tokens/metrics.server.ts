@@ -76,6 +76,7 @@ export async function tokenKpis({ db, now }: { db: Db; now: Date }): Promise<Kpi
       label: "Registration tokens valid",
       value: valid,
       delta: old.length ? valid - validThen : null,
+      comparedAt: old.length ? then : null,
       better: "neither",
       href: hazards ? "/tokens?state=hazard" : "/tokens?state=valid",
       hint: hazards

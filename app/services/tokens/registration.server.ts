@@ -7,6 +7,8 @@ import type { Config } from "../../config.server";
 import { createHomeserverClient, type HomeserverClient, type RegisterStepResult } from "../../homeserver";
 import { isHomeserverError } from "../../homeserver/errors";
 import { TOKEN_MAX_LENGTH, TOKEN_PATTERN } from "./rules.server";
+import { waitInWords } from "./types";
+export { waitInWords } from "./types";
 
 /** Per-IP limits held in the database (hitRateLimit), so they hold across replicas. */
 export const PUBLIC_LIMITS = {
@@ -38,6 +40,26 @@ export function publicHomeserver(config: Config, timing?: { hsMs: number }): Hom
   });
 }
 
+/** The homeserver's server name per base URL, once known (it does not change while Steward runs). */
+const serverNames = new Map<string, string>();
+
+/**
+ * The name of the server the invitee joins (the part after ":" in their future user ID), from the homeserver's own
+ * signing-key document (`server_name`). null when it cannot be read now: the page then does without it.
+ */
+export async function homeserverName(hs: HomeserverClient, baseUrl: string): Promise<string | null> {
+  const known = serverNames.get(baseUrl);
+  if (known) return known;
+  try {
+    const p = await hs.discovery.serverKeys(baseUrl);
+    if (p.outcome !== "ok") return null;
+    serverNames.set(baseUrl, p.value.serverName);
+    return p.value.serverName;
+  } catch {
+    return null;
+  }
+}
+
 export type InviteStatus = "valid" | "invalid" | "unchecked" | "disabled" | "unavailable" | "down";
 
 /**
@@ -63,6 +85,18 @@ export function checkUsernameLocally(username: string): string | null {
   if (!/^[a-z0-9=_\-./+]+$/.test(username)) return `That username is not allowed. ${USERNAME_RULES}`;
   if (username.startsWith("_")) return `A username may not start with _. ${USERNAME_RULES}`;
   if (/^\d+$/.test(username)) return `A username may not be only digits. ${USERNAME_RULES}`;
+  return null;
+}
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 512;
+export const PASSWORD_HINT = `${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`;
+
+/** The password's size, in words for people (the homeserver judges its strength). */
+export function checkPasswordSize(password: string): string | null {
+  if (!password) return "Choose a password.";
+  if (password.length < PASSWORD_MIN) return `This password is too short: use at least ${PASSWORD_MIN} characters (it has ${password.length}).`;
+  if (password.length > PASSWORD_MAX) return `This password is too long: use at most ${PASSWORD_MAX} characters (it has ${password.length}).`;
   return null;
 }
 
@@ -106,7 +140,7 @@ export function describeRegistrationError(e: unknown): RegistrationProblem {
       return { field: "form", message: "Registration is switched off on this server right now. Ask your admin about it." };
     case "rate_limited":
       return e.retryAfterMs !== undefined
-        ? { field: "form", message: `Too many attempts right now. Please wait ${seconds(e.retryAfterMs)} seconds and try again.`, retryAfterMs: e.retryAfterMs }
+        ? { field: "form", message: `Too many attempts right now. Please wait ${waitInWords(seconds(e.retryAfterMs))} and try again.`, retryAfterMs: e.retryAfterMs }
         : { field: "form", message: "Too many attempts right now. Please wait a minute and try again." };
     case "unrecognized":
       return { field: "form", message: "This server does not take sign-ups on this page (its accounts are managed elsewhere). Ask your admin." };

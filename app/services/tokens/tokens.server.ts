@@ -74,14 +74,15 @@ function countersOf(t: RegistrationToken) {
 
 export function toView(rec: TokenRecord | undefined, live: RegistrationToken | undefined, now: number): TokenView {
   const c = live ? countersOf(live) : { usesAllowed: rec?.usesAllowed ?? null, pending: rec?.pending ?? 0, completed: rec?.completed ?? 0, expiryTime: rec?.expiryTime ?? null };
+  // Not on the homeserver: revoked, unless written ahead of an issue (then the requested state, shown as issuing).
+  const state: TokenState = live || isPending(rec) ? tokenState(c, now) : "revoked";
   return {
     token: live?.token ?? rec!.token,
-    // Not on the homeserver: revoked, unless written ahead of an issue (then the requested state, shown as issuing).
-    state: live || isPending(rec) ? tokenState(c, now) : "revoked",
+    state,
     hazard: live ? isZeroUsesHazard(c) : false,
     onHomeserver: Boolean(live),
     ...c,
-    left: usesLeft(c),
+    ...finished(state, c, now),
     origin: (rec?.origin as TokenView["origin"]) ?? "outside",
     issuedBy: rec?.issuedBy ?? null,
     issuedFor: rec?.issuedFor ?? null,
@@ -96,15 +97,27 @@ export function toView(rec: TokenRecord | undefined, live: RegistrationToken | u
 }
 
 /**
+ * Uses left and expiry as a person reads them (issue 14): a revoked or expired token has nothing left, and a revoked
+ * one no expiry to come (it was deleted; the expiry it had is moot).
+ */
+function finished(state: TokenState, c: { usesAllowed: number | null; pending: number; completed: number; expiryTime: number | null }, now: number) {
+  if (state === "revoked") return { left: 0, expiryTime: c.expiryTime !== null && c.expiryTime <= now ? c.expiryTime : null };
+  if (state === "expired") return { left: 0, expiryTime: c.expiryTime };
+  return { left: usesLeft(c), expiryTime: c.expiryTime };
+}
+
+/**
  * A token from Steward's record alone (the homeserver is unavailable): what the last sync saw, never more. A
  * record not marked revoked was on the homeserver then; its state is computed from the counters stored then.
  */
 export function storedView(rec: TokenRecord, now: number): TokenView {
   const c = { usesAllowed: rec.usesAllowed, pending: rec.pending, completed: rec.completed, expiryTime: rec.expiryTime };
   const gone = rec.revokedAt !== null;
+  const state: TokenState = gone ? "revoked" : tokenState(c, now);
   return {
     ...toView(rec, undefined, now),
-    state: gone ? "revoked" : tokenState(c, now),
+    state,
+    ...finished(state, c, now),
     hazard: !gone && isZeroUsesHazard(c),
     onHomeserver: !gone && !isPending(rec),
     asOf: (rec.syncedAt ?? rec.createdAt).getTime(),
@@ -231,7 +244,9 @@ async function reconcileTokenRecordsFor(db: Db, t: RegistrationToken, now: Date)
   return row;
 }
 
-export type WriteResult<T> = { ok: true; value: T; warning?: string } | { ok: false; errors: FieldErrors };
+export type WriteResult<T> =
+  | { ok: true; value: T; warning?: string; /** This form had issued it already: nothing new was made. */ repeated?: boolean }
+  | { ok: false; errors: FieldErrors };
 
 function failure(e: unknown): FieldErrors {
   if (isHomeserverError(e, "unrecognized")) return { form: TOKENS_UNAVAILABLE };

@@ -8,6 +8,7 @@ import { describeHomeserverError, isHomeserverError } from "../../../homeserver/
 import { verifyKeySignature } from "./keys.server";
 import { isIpLiteral, lookupSrv, splitServerName, type SrvResolver } from "./resolve.server";
 import { judgeCertificate, type TlsInspector } from "./tls.server";
+import { dateTimeUtc } from "../../format/time";
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
 export const CHECK_IDS = ["client-wellknown", "client-api", "sign-in", "server-discovery", "federation-api", "server-keys", "tls-certificate"] as const;
@@ -192,7 +193,7 @@ export function checkServerKeys(p: Probe<ServerKeys>, serverName: string, now: n
     return result(
       id,
       "fail",
-      `The key response expired at ${new Date(k.validUntilTs).toISOString()} (valid_until_ts is in the past).`,
+      `The key response expired on ${dateTimeUtc(k.validUntilTs)}: its validity is in the past.`,
       "Something serves a stale copy (a cache or CDN in front of /_matrix/key), or the server's clock is wrong: bypass the cache and check NTP.",
       p.url,
     );
@@ -211,7 +212,7 @@ export function checkServerKeys(p: Probe<ServerKeys>, serverName: string, now: n
       p.url,
     );
   }
-  return result(id, "pass", `${signed.map(([kid]) => kid).join(", ")} present, signature valid, valid until ${new Date(k.validUntilTs).toISOString()}.`, null, p.url);
+  return result(id, "pass", `${signed.map(([kid]) => kid).join(", ")} present, signature valid, valid until ${dateTimeUtc(k.validUntilTs)}.`, null, p.url);
 }
 
 export async function checkTls(inspect: TlsInspector, address: FederationAddress, scheme: "https" | "http", now: number, timeoutMs: number): Promise<CheckResult> {

@@ -11,6 +11,7 @@
 export const USER_ACTIONS = [
   "sign-out-device",
   "sign-out-all",
+  "sign-out-stale",
   "lock",
   "unlock",
   "reset-password",

@@ -25,6 +25,7 @@ export interface Actor {
 export const ACTION_LABELS: Record<UserActionName, string> = {
   "sign-out-device": "Sign out this session",
   "sign-out-all": "Sign out every session",
+  "sign-out-stale": "Sign out stale sessions",
   lock: "Lock the account",
   unlock: "Unlock the account",
   "reset-password": "Reset the password",
@@ -65,6 +66,8 @@ export function refusal(action: UserActionName, t: ActionTarget, actor: Actor, d
     case "sign-out-device":
       if (self && deviceId && deviceId === actor.deviceId) return "That is the session Steward itself uses; sign out of Steward instead.";
       return null;
+    case "sign-out-stale":
+      return null;
     default:
       return null;
   }
@@ -72,12 +75,15 @@ export function refusal(action: UserActionName, t: ActionTarget, actor: Actor, d
 
 /** The actions to offer on a user's page (those without a refusal; per-session sign-out is offered per device). */
 export function offeredActions(t: ActionTarget, actor: Actor, supports: (a: UserActionName) => boolean): UserActionName[] {
-  const order: UserActionName[] = ["sign-out-all", "lock", "unlock", "reset-password", "send-notice", "make-admin", "remove-admin", "deactivate", "reactivate"];
+  const order: UserActionName[] = ["sign-out-all", "sign-out-stale", "lock", "unlock", "reset-password", "send-notice", "make-admin", "remove-admin", "deactivate", "reactivate"];
   return order.filter((a) => supports(a) && refusal(a, t, actor) === null);
 }
 
 export interface ActionOptions {
   deviceId?: string;
+  /** sign-out-stale: how many sessions, unseen for how many days. */
+  count?: number;
+  days?: number;
   erase?: boolean;
   signOutAll?: boolean;
 }
@@ -87,6 +93,10 @@ export function consequence(action: UserActionName, userId: string, o: ActionOpt
   switch (action) {
     case "sign-out-device":
       return `The session ${o.deviceId} of ${userId} will end: its access token stops working at once and its encryption keys are deleted. If that device was the only one holding keys for encrypted messages, ${userId} may not be able to read them on other devices. The account stays usable; they can sign in again.`;
+    case "sign-out-stale":
+      return o.count === 1
+        ? `The session of ${userId} listed below, unseen for more than ${o.days} days, will end: its access token stops working and its encryption keys are deleted. Their other sessions stay signed in.`
+        : `The ${o.count} sessions of ${userId} listed below, unseen for more than ${o.days} days, will end: their access tokens stop working and their encryption keys are deleted. Their other sessions stay signed in.`;
     case "sign-out-all":
       return `Every session of ${userId} will end: all their devices are signed out and their encryption keys deleted. The account stays usable; they can sign in again with their password.`;
     case "lock":
@@ -114,6 +124,7 @@ export function consequence(action: UserActionName, userId: string, o: ActionOpt
 export const DONE: Record<UserActionName, string> = {
   "sign-out-device": "The session was signed out.",
   "sign-out-all": "Every session was signed out.",
+  "sign-out-stale": "The stale sessions were signed out.",
   lock: "The account is locked.",
   unlock: "The account is unlocked.",
   "reset-password": "The password was reset.",
@@ -131,6 +142,8 @@ export function summary(action: UserActionName, userId: string, o: ActionOptions
       return `Sign out session ${o.deviceId} of ${userId}`;
     case "sign-out-all":
       return `Sign out every session of ${userId}`;
+    case "sign-out-stale":
+      return `Sign out ${o.count} session${o.count === 1 ? "" : "s"} of ${userId} unseen for more than ${o.days} days`;
     case "lock":
       return `Lock ${userId}`;
     case "unlock":

@@ -13,6 +13,7 @@ import { refusal, summary, type ActionTarget, type Actor } from "./rules";
 
 export type ActionRequest =
   | { action: "sign-out-device"; deviceId: string }
+  | { action: "sign-out-stale"; deviceIds: string[]; days: number }
   | { action: "sign-out-all" | "lock" | "unlock" | "make-admin" | "remove-admin" }
   | { action: "reset-password"; password: string; signOutAll: boolean }
   | { action: "deactivate"; erase: boolean }
@@ -48,10 +49,12 @@ export async function runUserAction(deps: RunDeps, target: ActionTarget, req: Ac
   const deviceId = req.action === "sign-out-device" ? req.deviceId : undefined;
   const erase = req.action === "deactivate" ? req.erase : undefined;
   const signOutAll = req.action === "reset-password" ? req.signOutAll : undefined;
+  const stale = req.action === "sign-out-stale" ? { count: req.deviceIds.length, days: req.days } : {};
   const detail: Record<string, unknown> = {
     formId,
     backend: backend.kind,
-    summary: summary(action, target.userId, { deviceId, erase, signOutAll }),
+    summary: summary(action, target.userId, { deviceId, erase, signOutAll, ...stale }),
+    ...(req.action === "sign-out-stale" ? { deviceIds: req.deviceIds, days: req.days } : {}),
     ...(deviceId !== undefined ? { deviceId } : {}),
     ...(erase !== undefined ? { erase } : {}),
     ...(signOutAll !== undefined ? { signOutAll } : {}),
@@ -59,6 +62,10 @@ export async function runUserAction(deps: RunDeps, target: ActionTarget, req: Ac
   const base = { actor: actor.userId, action: `user.${action}`, target: target.userId, requestId: deps.requestId };
 
   let why = !backend.supports(action) ? "This homeserver's account service does not offer that action." : refusal(action, target, actor, deviceId);
+  if (!why && req.action === "sign-out-stale" && target.userId === actor.userId && actor.deviceId && req.deviceIds.includes(actor.deviceId)) {
+    why = "That list includes the session Steward itself uses; sign out of Steward instead.";
+  }
+  if (!why && req.action === "sign-out-stale" && req.deviceIds.length === 0) why = "There is no stale session to sign out.";
   if (!why && (await formAlreadyUsed(db, formId))) why = "This form was already submitted; nothing was done again. Open the action again to repeat it.";
   if (why) {
     // A replayed form is not audited again under the same formId (that entry already tells what happened).
@@ -75,6 +82,9 @@ export async function runUserAction(deps: RunDeps, target: ActionTarget, req: Ac
         break;
       case "sign-out-all":
         signedOut = await backend.signOutAll(target.userId);
+        break;
+      case "sign-out-stale":
+        await backend.signOutDevices(target.userId, req.deviceIds);
         break;
       case "lock":
         await backend.lock(target.userId);

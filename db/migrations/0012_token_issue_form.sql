@@ -1,0 +1,2 @@
+ALTER TABLE "registration_token_records" ADD COLUMN "issue_form_id" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "registration_token_records_issue_form_idx" ON "registration_token_records" USING btree ("issue_form_id");
