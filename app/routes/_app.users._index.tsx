@@ -161,6 +161,7 @@ export default function UsersPage() {
           Apply
         </button>
       </Form>
+      {data.qError || data.stored === 0 ? null : <PageSize current={data.pageSize} />}
       {data.qError ? (
         <p className="muted">Shorten the search to see matching users.</p>
       ) : data.stored === 0 ? (

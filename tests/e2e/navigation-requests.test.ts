@@ -81,7 +81,7 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     await page.goto(steward.url + "/users");
     await hydrated();
     requests.length = 0;
-    await page.locator(".pager").getByRole("link", { name: "Older →" }).click();
+    await page.locator(".pager").getByRole("link", { name: "Next →" }).click();
     await page.waitForURL(/page=2/);
     await expect.poll(() => page.getByTestId("users-table").locator("tbody tr").first().textContent()).toContain("person");
     await page.waitForLoadState("networkidle");

@@ -72,7 +72,7 @@ describe.skipIf(!haveChromium)("rows per page in a browser", () => {
     await page.screenshot({ path: artifactPath("users-page-size.png"), fullPage: false });
 
     // Next page keeps the size; the list without ?size= shows the remembered one.
-    await page.locator(".pager").getByRole("link", { name: "Older →" }).click();
+    await page.locator(".pager").getByRole("link", { name: "Next →" }).click();
     await page.waitForURL(/page=2/);
     await expect.poll(() => rows(page).count()).toBe(stored - 100);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Federation" }).click();

@@ -7,8 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { createTestDb, type TestDatabase } from "../helpers/db";
 
-/** Not shown by any page, and written on every sign-in: no notifications. */
-const NOT_PAGE_DATA = ["admin_sessions", "rate_limits"];
+/**
+ * Not shown by any page: sign-in state written on every sign-in (sessions, rate limits, the MAS sign-in tables), and
+ * the homeserver binding, written once at start before any page renders and then held in the process's context.
+ */
+const NOT_PAGE_DATA = ["admin_sessions", "rate_limits", "mas_auth_requests", "mas_clients", "mas_session_grants", "steward_meta"];
 
 let database: TestDatabase;
 beforeAll(async () => {

@@ -6,14 +6,14 @@
  * no unhandled rejection, and the server still answers /healthz.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { count, eq, inArray, sql } from "drizzle-orm";
+import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { startSimulator, type FaultKind, type Simulator } from "../simulator/index";
 import type { TestSteward } from "../helpers/steward";
 import { startStewardWithScheduler, type Scheduler } from "../helpers/scheduler";
 import { TestClient } from "../helpers/http";
 import { COLLECTORS } from "../../app/services/collectors/registry.server";
 import { collectorStatus, intervalSeconds, nextDueAt } from "../../app/services/collectors/framework.server";
-import { auditEvents, collectorRuns, postureNudges, registrationTokenRecords } from "../../db/schema";
+import { auditEvents, collectorRuns, postureNudges, postureUsers, registrationTokenRecords } from "../../db/schema";
 import { tokenState } from "../../app/services/tokens/rules.server";
 
 let sim: Simulator;
@@ -25,6 +25,8 @@ const rejections: unknown[] = [];
 const onRejection = (r: unknown) => rejections.push(r);
 
 let userId: string;
+/** A user the security report would nudge (missing a secure key or backup): a fully secured one is left out. */
+let nudgeTarget: string;
 let token: string;
 let destination: string;
 
@@ -44,6 +46,8 @@ beforeAll(async () => {
   const runs = await steward.database.db.select().from(collectorRuns);
   for (const c of COLLECTORS) expect(runs.find((r) => r.collector === c.name)?.status, c.name).toBe("ok");
   userId = [...sim.state.users.values()].find((u) => !u.admin && !u.deactivated && !u.is_guest)!.name;
+  const missing = await steward.database.db.select().from(postureUsers).where(and(eq(postureUsers.fullySecured, "missing"), eq(postureUsers.category, "active")));
+  nudgeTarget = missing[0].userId;
   token = [...sim.state.registrationTokens.keys()][0];
   destination = [...sim.state.federation.destinations.keys()][0];
   expect((await client.get("/tokens")).status).toBe(200); // the token list reconciles Steward's records
@@ -151,11 +155,12 @@ describe.each(["drop", "slow", "status500", "status429", "garbage"] as const)("h
       post(`/tokens/${encodeURIComponent(token)}`, { intent: "edit", uses: "5", expires: "keep" }),
       post(`/tokens/${encodeURIComponent(token)}`, { intent: "adopt", issuedFor: "Fault test", note: "adopted in a fault" }),
       post(`/federation/${encodeURIComponent(destination)}`, { intent: "reset" }),
-      post("/security/nudge", {
+      // The form posts to its own URL, which carries the selection (the page's loader runs again after the action).
+      post(`/security/nudge?${new URLSearchParams({ user: nudgeTarget })}`, {
         intent: "send",
         body: "Please set up your secure key, {user_id}.",
         batchId: `fault-${kind}-batch`,
-        selection: new URLSearchParams({ user: userId }).toString(),
+        selection: new URLSearchParams({ user: nudgeTarget }).toString(),
       }),
     ]);
     for (const [name, r] of Object.entries({ issue, revoke, edit, adopt, reset })) {

@@ -1,6 +1,7 @@
 // The security report through the real server: "Scan now" runs the posture collector with progress, the page's
 // counts and filters match the simulator's truth, the CSV export is neutralised against formulas, /metrics has the
 // gauges, and a nudge goes from selection to preview to sent notices (CSRF-checked, audited).
+import { isInertMatrixId } from "../../app/services/posture/export.server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { attachCollectors } from "../../server/collectors";
@@ -121,13 +122,15 @@ describe("security report", () => {
     expect(res.headers.get("content-type")).toMatch(/text\/csv/);
     const table = parseCsv((await res.text()).replace(/^\uFEFF/, ""));
     const [header, ...body] = table;
-    expect(header[0]).toBe("user_id");
+    // The category (a plain word) first, so no line starts with "@" (issue 14, item 24).
+    expect(header.slice(0, 3)).toEqual(["category", "user_id", "displayname"]);
     expect(body.length).toBe((await steward.database.db.select().from(postureUsers)).length);
-    for (const cells of body) for (const cell of cells) expect(cell, cell).not.toMatch(/^[=+\-@\t\r]/);
+    // Only a well-formed Matrix ID may start with "@" (it cannot start a formula); nothing else starts a formula.
+    for (const cells of body) for (const cell of cells) if (!isInertMatrixId(cell)) expect(cell, cell).not.toMatch(/^[=+\-@\t\r]/);
     // The hostile display name is there, defused.
     const hostile = [...sim.state.users.values()].find((u) => u.displayname?.startsWith("=HYPERLINK"));
-    if (hostile) expect(body.some((r) => r[1] === `'${hostile.displayname}`)).toBe(true);
-    expect(body.every((r) => r[0].startsWith("'@"))).toBe(true);
+    if (hostile) expect(body.some((r) => r[2] === `'${hostile.displayname}`)).toBe(true);
+    expect(body.every((r) => /^[a-z]+$/.test(r[0]) && r[1].startsWith("@"))).toBe(true);
     const json = (await (await c.get("/security/export.json")).json()) as { users: Array<{ user_id: string }> };
     expect(json.users.length).toBe((await steward.database.db.select().from(postureUsers).where(eq(postureUsers.category, "active"))).length);
   });

@@ -27,12 +27,15 @@ const PUBLIC: Record<string, string> = {
   "routes/register.available": "the invite form's username check; refused without the invite form's token (checked below)",
   "routes/register.welcome": "the welcome page after registering; only with a signed link (checked below)",
   "routes/logout": "GET only redirects home; its POST needs a session and the CSRF token (checked below)",
+  "routes/auth.mas": "starts a sign-in through the authentication service (MAS); refuses another Origin (checked below)",
+  "routes/auth.callback": "where the authentication service returns; needs a single-use state bound to this browser (checked below)",
 };
 
 /** Actions that take no session CSRF token, each with the reason (they are still checked for Origin). */
 const NO_SESSION_CSRF: Record<string, string> = {
   "routes/login": "pre-authentication: there is no session to ride; a cross-site Origin is refused instead",
   "routes/register._index": "public page: carries its own signed double-submit token (checked separately)",
+  "routes/auth.mas": "pre-authentication, like sign-in: a cross-site Origin is refused instead (checked below)",
 };
 
 let sim: Simulator;
@@ -151,6 +154,15 @@ describe("route enumeration", () => {
     expect((await anon.get("/login")).status).toBe(200);
     expect((await anon.get("/register/available?username=admin")).status).toBe(403);
     expect((await anon.get(`/register/welcome?u=${encodeURIComponent(`@admin:${sim.serverName}`)}&s=forged`)).status).toBe(404);
+    // The MAS sign-in routes: without a state this browser started, the callback signs no one in; a cross-site
+    // start is refused (this server does not delegate to MAS, so a same-site start only explains that).
+    const callback = await anon.get("/auth/callback?state=forged&code=forged", { Accept: "text/html" });
+    expect(callback.status).toBe(400);
+    expect(anon.cookies.has("steward_session")).toBe(false);
+    expect((await anon.postForm("/auth/mas", { next: "/" }, { Origin: "https://evil.example" })).status).toBe(403);
+    const sameSite = await anon.postForm("/auth/mas", { next: "/" }, { Origin: steward.url });
+    expect(sameSite.status).toBe(400);
+    expect(await sameSite.text()).toMatch(/does not delegate sign-in/);
     const logout = await anon.get("/logout");
     expect(logout.status).toBe(302);
     expect(logout.headers.get("location")).toBe("/");

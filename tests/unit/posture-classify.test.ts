@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { canonicalJson, verifySignature } from "../../app/services/posture/canonical-json.server";
 import { classifyUser, inferBackup, recoveryOf, type UserFacts } from "../../app/services/posture/classify.server";
-import { csvCell } from "../../app/services/posture/export.server";
+import { csvCell, isInertMatrixId } from "../../app/services/posture/export.server";
 import type { CrossSigningKeyJson, Device, DeviceKeysJson } from "../../app/homeserver/index";
 import { createState, addUser, addDevice } from "../simulator/state";
 import { applyPosture, crossSignDevice, publicKeyOf, setUpCrossSigning, simCanonicalJson, uploadDeviceKeys } from "../simulator/seed-posture";
@@ -155,7 +155,10 @@ describe("CSV cells", () => {
     expect(csvCell("=1+1")).toBe("'=1+1");
     expect(csvCell("+1")).toBe("'+1");
     expect(csvCell("-1")).toBe("'-1");
-    expect(csvCell("@alice:hs")).toBe("'@alice:hs");
+    // A well-formed Matrix ID stays as it is (issue 14, item 24); an "@" that is not one, or reads as a range, does not.
+    expect(csvCell("@alice:hs")).toBe("@alice:hs");
+    expect(csvCell("@SUM(A1)")).toBe("'@SUM(A1)");
+    expect(csvCell("@a1:b2")).toBe("'@a1:b2");
     expect(csvCell("\tx")).toBe("'\tx");
     expect(csvCell("\rx")).toBe("\"'\rx\"");
     expect(csvCell('=HYPERLINK("http://x","y")')).toBe('"\'=HYPERLINK(""http://x"",""y"")"');
@@ -163,7 +166,8 @@ describe("CSV cells", () => {
     expect(csvCell(null)).toBe("");
     fc.assert(
       fc.property(fc.string(), (s) => {
-        expect(csvCell(s).replace(/^"/, "")).not.toMatch(/^[=+\-@\t\r]/);
+        if (isInertMatrixId(s)) expect(csvCell(s)).toBe(s);
+        else expect(csvCell(s).replace(/^"/, "")).not.toMatch(/^[=+\-@\t\r]/);
       }),
     );
   });

@@ -100,7 +100,7 @@ export function describeAudit(e: Pick<AuditEvent, "id" | "at" | "actor" | "actio
   let used: string[] = [];
   switch (e.action) {
     case "auth.sign_in":
-      sentence = failed ? [actor, " tried to sign in to ", id(e.target)] : [actor, " signed in to ", id(e.target), d.method === "token" ? " with an access token" : " with a password"];
+      sentence = failed ? [actor, " tried to sign in to ", id(e.target)] : [actor, " signed in to ", id(e.target), d.method === "token" ? " with an access token" : d.method === "mas" ? " through the authentication service" : " with a password"];
       if (e.outcome === "refused") details.push(`refused: ${reason(d.reason)}`);
       used = ["method", "reason"];
       break;
