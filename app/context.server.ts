@@ -35,6 +35,8 @@ export interface StewardContext {
    */
   sessionChecks: Map<string, number>;
   collectors?: CollectorControl;
+  /** Bulk user jobs (decision 020): `kick()` starts waiting jobs now instead of at the next poll. */
+  bulkJobs?: { kick(): void };
   /** Rendered pages kept until page data changes (decision 010); absent when the server runs without it. */
   pageCache?: PageCache;
   /** The homeserver the stored data belongs to, and the previous one if HOMESERVER_URL changed (set at start). */
