@@ -12,13 +12,12 @@ import { Time } from "~/components/Time";
 import { BulkItemsTable } from "~/components/users/BulkItemsTable";
 import { readForm, requireAdmin, requireCsrf } from "~/services/auth/guard.server";
 import { recordAudit } from "~/services/audit/events.server";
-import { checkedParam } from "~/services/routing/params";
+import { checkedParam, isJobId } from "~/services/routing/params";
 import { bulkTitle, JOB_STATUS_TEXT, type BulkKind } from "~/services/users/bulk/kinds";
 import { bulkJobView, resumeBulkJob } from "~/services/users/bulk/view.server";
 
 const PAGE = 200;
 const SHOW = ["all", "failed", "skipped", "done", "waiting"] as const;
-const isJobId = (s: string) => /^[1-9][0-9]{0,15}$/.test(s);
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.title ?? "Bulk job"} · Steward` },
