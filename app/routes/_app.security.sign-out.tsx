@@ -15,7 +15,7 @@ import { readForm, requireAdmin, requireCsrf, type AdminRequest } from "~/servic
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
 import { latestCompleteScan } from "~/services/posture/report.server";
 import { bulkConsequence, bulkTitle } from "~/services/users/bulk/kinds";
-import { createBulkJob, MAX_BULK_USERS, planSignOut } from "~/services/users/bulk/plan.server";
+import { createBulkJob, jobOfForm, MAX_BULK_USERS, planSignOut, REPLAYED } from "~/services/users/bulk/plan.server";
 import { newFormId } from "~/services/users/actions/run.server";
 import { filterInWords } from "~/services/users/bulk/words.server";
 
@@ -79,6 +79,8 @@ export async function action(args: ActionFunctionArgs) {
   requireCsrf(args.request, admin.session, form);
   const formId = String(form.get("formId") ?? "");
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(formId)) return json<ActionData>({ error: "This form is incomplete; open the preview again." }, { status: 400 });
+  const started = await jobOfForm(admin.steward.db, formId);
+  if (started !== null) return json<ActionData>({ error: REPLAYED, jobId: started }, { status: 409 });
   // The list is worked out again from the filter in the page's address, never taken from the form.
   const c = await plan(admin, new URL(args.request.url).searchParams);
   if (c.plan.users > MAX_BULK_USERS) return json<ActionData>({ error: `More than ${MAX_BULK_USERS.toLocaleString("en")} users: narrow the filter.` }, { status: 400 });
@@ -118,6 +120,11 @@ export default function BulkSignOutPreview() {
       <p className="muted small" data-testid="bulk-filter">
         From the security report: {d.filterText}.
       </p>
+      {a?.error ? (
+        <div className="alert error" role="alert" data-testid="action-error">
+          {a.error} {a.jobId ? <Link to={`/bulk/${a.jobId}`}>Open the job</Link> : null}
+        </div>
+      ) : null}
       {d.noScan ? (
         <div className="alert error" role="alert" data-testid="refusal">
           There is no complete security scan yet, so there is no list to act on. Run a scan first.
@@ -134,11 +141,6 @@ export default function BulkSignOutPreview() {
         <section className="panel">
           <p data-testid="consequence">{d.consequence}</p>
           {d.ownSessionLeftOut ? <p className="small muted">The session Steward itself uses is left out.</p> : null}
-          {a?.error ? (
-            <div className="alert error" role="alert" data-testid="action-error">
-              {a.error} {a.jobId ? <Link to={`/bulk/${a.jobId}`}>Open the job</Link> : null}
-            </div>
-          ) : null}
           <Form method="post" action={self} noValidate>
             <CsrfInput />
             <input type="hidden" name="formId" value={d.formId} />

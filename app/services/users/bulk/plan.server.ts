@@ -68,6 +68,14 @@ export async function planSignOut(
   return { scanId: scan.id, items, users: users.size, ownSessionLeftOut };
 }
 
+/** The job a confirmation form already started, if any (a replayed form is told so before anything else). */
+export async function jobOfForm(db: Db, formId: string): Promise<number | null> {
+  const [existing] = await db.select({ id: userBulkJobs.id }).from(userBulkJobs).where(eq(userBulkJobs.formId, formId)).limit(1);
+  return existing?.id ?? null;
+}
+
+export const REPLAYED = "This confirmation was already submitted; nothing was started twice. The job it started is linked here.";
+
 export type CreateJobResult = { ok: true; jobId: number } | { ok: false; jobId: number | null; error: string };
 
 /**
@@ -78,8 +86,8 @@ export async function createBulkJob(
   db: Db,
   o: { kind: BulkKind; actor: string; formId: string; days: number | null; filterText: string; items: PlanItem[]; now: Date },
 ): Promise<CreateJobResult> {
-  const [existing] = await db.select({ id: userBulkJobs.id }).from(userBulkJobs).where(eq(userBulkJobs.formId, o.formId)).limit(1);
-  if (existing) return { ok: false, jobId: existing.id, error: "This confirmation was already submitted; the job it started is shown below. Nothing was started twice." };
+  const existing = await jobOfForm(db, o.formId);
+  if (existing !== null) return { ok: false, jobId: existing, error: REPLAYED };
   if (!o.items.length) return { ok: false, jobId: null, error: "There is nothing to do for this filter." };
   return db.transaction(async (tx) => {
     const [job] = await tx
@@ -87,7 +95,7 @@ export async function createBulkJob(
       .values({ kind: o.kind, actor: o.actor, formId: o.formId, days: o.days, filterText: o.filterText, status: "queued", total: o.items.length, createdAt: o.now, updatedAt: o.now })
       .onConflictDoNothing({ target: userBulkJobs.formId })
       .returning({ id: userBulkJobs.id });
-    if (!job) return { ok: false as const, jobId: null, error: "This confirmation was already submitted; nothing was started twice." };
+    if (!job) return { ok: false as const, jobId: await jobOfForm(db, o.formId), error: REPLAYED };
     for (let i = 0; i < o.items.length; i += READ_CHUNK) {
       await tx.insert(userBulkItems).values(o.items.slice(i, i + READ_CHUNK).map((it) => ({ jobId: job.id, ...it, status: "pending" })));
     }
