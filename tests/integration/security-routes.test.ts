@@ -76,6 +76,8 @@ function formFor(route: BuiltRoute): Record<string, string> {
       return { intent: "send", selection: `user=${encodeURIComponent(params.userId)}`, batchId: "probe-batch", templateId: "secure-backup", body: "Hi {user_id}" };
     case "routes/_app.security.sign-out":
       return { formId: "csrf-probe-form-0123456789", expected: "0" };
+    case "routes/_app.users.deactivate":
+      return { formId: "csrf-probe-form-0123456789", expected: "0" };
     case "routes/_app.bulk.$jobId":
       return { intent: "resume" };
     case "routes/register._index":

@@ -18,13 +18,9 @@ export function BulkItemsTable({ rows, showSession }: { rows: BulkItemRow[]; sho
       <thead>
         <tr>
           <th>User</th>
-          {showSession ? (
-            <>
-              <th>Session</th>
-              <th>Last seen</th>
-              <th>IP address</th>
-            </>
-          ) : null}
+          {showSession ? <th>Session</th> : null}
+          <th>Last seen</th>
+          {showSession ? <th>IP address</th> : null}
           {rows.some((r) => r.state) ? <th>Outcome</th> : null}
         </tr>
       </thead>
@@ -35,21 +31,19 @@ export function BulkItemsTable({ rows, showSession }: { rows: BulkItemRow[]; sho
               <a href={`/users/${encodeURIComponent(r.userId)}`}>{r.userId}</a>
             </td>
             {showSession ? (
-              <>
-                <td>
-                  <span className="mono">{r.deviceId}</span>
-                  {r.deviceName ? (
-                    <div className="small muted">
-                      <bdi>{r.deviceName}</bdi>
-                    </div>
-                  ) : null}
-                </td>
-                <td>
-                  <Time value={r.lastSeenTs} never="never seen" />
-                </td>
-                <td className="mono small">{r.lastSeenIp ?? "not known"}</td>
-              </>
+              <td>
+                <span className="mono">{r.deviceId}</span>
+                {r.deviceName ? (
+                  <div className="small muted">
+                    <bdi>{r.deviceName}</bdi>
+                  </div>
+                ) : null}
+              </td>
             ) : null}
+            <td>
+              <Time value={r.lastSeenTs} never="never seen" />
+            </td>
+            {showSession ? <td className="mono small">{r.lastSeenIp ?? "not known"}</td> : null}
             {r.state ? (
               <td>
                 {r.state}

@@ -13,7 +13,7 @@
  */
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Db } from "../../../../db/client";
-import { auditEvents, userBulkItems, userBulkJobs } from "../../../../db/schema";
+import { auditEvents, homeserverUsers, userBulkItems, userBulkJobs } from "../../../../db/schema";
 import type { Device, HomeserverClient } from "../../../homeserver";
 import { describeHomeserverError, isHomeserverError } from "../../../homeserver/errors";
 import type { Logger } from "../../observability/log.server";
@@ -177,6 +177,8 @@ async function deactivateOne(deps: BulkRunDeps, job: Job, me: { userId: string }
   else {
     await deps.db.update(userBulkItems).set({ status: "acting" }).where(and(eq(userBulkItems.jobId, job.id), eq(userBulkItems.userId, it.userId)));
     await deps.backend.deactivate(it.userId, { erase: false });
+    // Steward's copy of the user list shows it at once (the next collection would too, later).
+    await deps.db.update(homeserverUsers).set({ deactivated: true }).where(eq(homeserverUsers.userId, it.userId));
     outcome = { item: it, status: "done", reason: null };
   }
   await settle(deps, job, "deactivate", [outcome]);
