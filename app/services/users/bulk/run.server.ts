@@ -21,11 +21,13 @@ import { classifyUser } from "../../posture/classify.server";
 import { Limiter } from "../../posture/limiter.server";
 import type { UserActionsBackend } from "../actions/backend";
 import { bulkItemSentence, isBulkKind, type BulkKind } from "./kinds";
-import { refreshPostureOf, resummarizeLatestScan } from "./posture.server";
+import { postureRowsOf, rechecked, resummarizeLatestScan, writePostureRows, type PostureRowUpdate } from "./posture.server";
 
 const DAY_MS = 86_400_000;
 const USERS_PER_ROUND = 200;
 export const BULK_LOCK = "user-bulk-jobs";
+/** Rows per statement when recording a round (large multi-row statements failed inside PGlite: "bad buffer ID"). */
+const SETTLE_CHUNK = 50;
 
 export interface BulkRunDeps {
   db: Db;
@@ -92,7 +94,14 @@ async function runJob(deps: BulkRunDeps, job: Job): Promise<void> {
         .where(and(eq(userBulkItems.jobId, job.id), inArray(userBulkItems.status, ["pending", "acting"]), inArray(userBulkItems.userId, users.map((u) => u.userId))));
       const byUser = new Map<string, Item[]>();
       for (const it of items) byUser.set(it.userId, [...(byUser.get(it.userId) ?? []), it]);
-      const results = await Promise.allSettled([...byUser].map(([userId, its]) => limiter.run(() => withRetries(deps, () => actOnUser(deps, job, kind, me, userId, its)))));
+      const posture = kind === "deactivate" ? null : await postureRowsOf(db, [...byUser.keys()]);
+      const results = await Promise.allSettled(
+        [...byUser].map(([userId, its]) => limiter.run(() => withRetries(deps, () => actOnUser(deps, job, kind, me, userId, its, posture)))),
+      );
+      // What the round did is recorded before a stop is: nothing done goes unrecorded (one write per kind of row).
+      const done = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      await settle(deps, job, kind, done.flatMap((d) => d.outcomes));
+      if (posture) await writePostureRows(db, posture.scanId, done.flatMap((d) => (d.posture ? [d.posture] : [])), deps.now());
       const stop = results.find((r) => r.status === "rejected");
       if (stop) throw (stop as PromiseRejectedResult).reason;
       await db.update(userBulkJobs).set({ updatedAt: deps.now() }).where(eq(userBulkJobs.id, job.id));
@@ -121,7 +130,7 @@ function stopReason(e: unknown): string {
 }
 
 /** A user whose calls keep failing with a passing error is tried again after a growing pause, then recorded failed. */
-async function withRetries(deps: BulkRunDeps, fn: () => Promise<void>): Promise<void> {
+async function withRetries<T>(deps: BulkRunDeps, fn: () => Promise<T>): Promise<T> {
   const pauses = deps.retryPausesMs ?? [2_000, 5_000, 15_000, 30_000];
   for (let i = 0; ; i++) {
     try {
@@ -134,11 +143,13 @@ async function withRetries(deps: BulkRunDeps, fn: () => Promise<void>): Promise<
 }
 
 type Outcome = { item: Item; status: "done" | "skipped" | "failed"; reason: string | null };
+type UserResult = { outcomes: Outcome[]; posture?: PostureRowUpdate };
+type Posture = Awaited<ReturnType<typeof postureRowsOf>>;
 
-async function actOnUser(deps: BulkRunDeps, job: Job, kind: BulkKind, me: { userId: string; deviceId?: string }, userId: string, items: Item[]): Promise<void> {
+async function actOnUser(deps: BulkRunDeps, job: Job, kind: BulkKind, me: { userId: string; deviceId?: string }, userId: string, items: Item[], posture: Posture): Promise<UserResult> {
   const { db, hs } = deps;
   try {
-    if (kind === "deactivate") return await deactivateOne(deps, job, me, items[0]);
+    if (kind === "deactivate") return { outcomes: [await deactivateOne(deps, job, me, items[0])] };
     // Re-check against the homeserver now: which of the listed sessions still exist and still qualify.
     const devices = (await hs.devices.list(userId)).devices;
     const present = new Map(devices.map((d) => [d.deviceId, d]));
@@ -155,21 +166,22 @@ async function actOnUser(deps: BulkRunDeps, job: Job, kind: BulkKind, me: { user
       else toAct.push(it);
     }
     if (toAct.length) {
+      // Written ahead of the call: a process killed after it finds these "acting" and asks the homeserver again.
       await db.update(userBulkItems).set({ status: "acting" }).where(and(eq(userBulkItems.jobId, job.id), eq(userBulkItems.userId, userId), inArray(userBulkItems.deviceId, toAct.map((i) => i.deviceId))));
       await deps.backend.signOutDevices(userId, toAct.map((i) => i.deviceId));
       for (const it of toAct) outcomes.push({ item: it, status: "done", reason: null });
     }
-    await settle(deps, job, kind, outcomes);
     const gone = new Set(outcomes.filter((o) => o.status === "done").map((o) => o.item.deviceId));
-    await refreshPostureOf(db, userId, devices.filter((d) => !gone.has(d.deviceId)), stillUnverified, deps.now());
+    const row = posture?.rows.get(userId);
+    return { outcomes, posture: row ? rechecked(row, devices.filter((d) => !gone.has(d.deviceId)), stillUnverified, deps.now(), posture!.staleDays) : undefined };
   } catch (e) {
     if (isTransient(e) || isFatal(e) || !isHomeserverError(e)) throw e;
     // Anything else the homeserver says about this user (unknown user, bad request): recorded, in words.
-    await settle(deps, job, kind, items.map((item) => ({ item, status: "failed" as const, reason: describeHomeserverError(e) })));
+    return { outcomes: items.map((item) => ({ item, status: "failed" as const, reason: describeHomeserverError(e) })) };
   }
 }
 
-async function deactivateOne(deps: BulkRunDeps, job: Job, me: { userId: string }, it: Item): Promise<void> {
+async function deactivateOne(deps: BulkRunDeps, job: Job, me: { userId: string }, it: Item): Promise<Outcome> {
   const u = await deps.hs.users.get(it.userId);
   let outcome: Outcome;
   if (u.deactivated) outcome = { item: it, status: it.status === "acting" ? "done" : "skipped", reason: it.status === "acting" ? null : "Already deactivated." };
@@ -181,28 +193,35 @@ async function deactivateOne(deps: BulkRunDeps, job: Job, me: { userId: string }
     await deps.db.update(homeserverUsers).set({ deactivated: true }).where(eq(homeserverUsers.userId, it.userId));
     outcome = { item: it, status: "done", reason: null };
   }
-  await settle(deps, job, "deactivate", [outcome]);
+  return outcome;
 }
 
-/** Records each item's outcome with its audit entry, in one transaction: an outcome never exists without its entry. */
+/**
+ * Records the outcomes of a round with their audit entries, in one transaction (an outcome never exists without
+ * its entry): one update per kind of outcome, one insert for the entries.
+ */
 async function settle(deps: BulkRunDeps, job: Job, kind: BulkKind, outcomes: Outcome[]): Promise<void> {
   if (!outcomes.length) return;
   const at = deps.now();
   await deps.db.transaction(async (tx) => {
-    for (const status of ["done", "skipped", "failed"] as const) {
-      const group = outcomes.filter((o) => o.status === status);
-      for (const reason of new Set(group.map((o) => o.reason))) {
-        const same = group.filter((o) => o.reason === reason);
+    const groups = new Map<string, Outcome[]>();
+    for (const o of outcomes) {
+      const key = `${o.status}\u0000${o.reason ?? ""}`;
+      groups.set(key, [...(groups.get(key) ?? []), o]);
+    }
+    for (const same of groups.values()) {
+      for (let i = 0; i < same.length; i += SETTLE_CHUNK) {
+        const pairs = same.slice(i, i + SETTLE_CHUNK).map((o) => sql`(${o.item.userId}, ${o.item.deviceId})`);
         await tx
           .update(userBulkItems)
-          .set({ status, reason, actedAt: at })
-          .where(and(eq(userBulkItems.jobId, job.id), eq(userBulkItems.userId, same[0].item.userId), inArray(userBulkItems.deviceId, same.map((o) => o.item.deviceId))));
+          .set({ status: same[0].status, reason: same[0].reason, actedAt: at })
+          .where(and(eq(userBulkItems.jobId, job.id), sql`(${userBulkItems.userId}, ${userBulkItems.deviceId}) in (${sql.join(pairs, sql`, `)})`));
       }
     }
     const audited = outcomes.filter((o) => o.status !== "skipped");
-    if (audited.length) {
+    for (let i = 0; i < audited.length; i += SETTLE_CHUNK) {
       await tx.insert(auditEvents).values(
-        audited.map((o) => ({
+        audited.slice(i, i + SETTLE_CHUNK).map((o) => ({
           at,
           actor: job.actor,
           action: `user.bulk.${kind}`,
