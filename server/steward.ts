@@ -76,7 +76,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   const metrics = new MetricsRegistry();
   const context = createStewardContext(config, database, log, metrics);
   try {
-    // Steward manages one homeserver: a changed HOMESERVER_URL ends every session of the previous one (decision 015).
+    // Steward manages one homeserver: a changed HOMESERVER_URL ends every session of the previous one (decision 019).
     const binding = await bindHomeserver(database.db, config.homeserverUrl);
     context.homeserverBinding = binding;
     if (binding.changed)

@@ -79,7 +79,7 @@ export const adminPreferences = pgTable("admin_preferences", {
 
 /**
  * Small facts about this installation, one row per key. `homeserver`: the homeserver every stored row belongs to,
- * and the one before it when HOMESERVER_URL changed (decision 015).
+ * and the one before it when HOMESERVER_URL changed (decision 019).
  */
 export const stewardMeta = pgTable("steward_meta", {
   key: text("key").primaryKey(),

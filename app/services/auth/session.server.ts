@@ -14,7 +14,7 @@ export interface SessionSettings {
   secret: string;
   idleMinutes: number;
   maxHours: number;
-  /** The one homeserver Steward manages: a session of any other is not a session (decision 015). */
+  /** The one homeserver Steward manages: a session of any other is not a session (decision 019). */
   homeserverUrl?: string;
 }
 
