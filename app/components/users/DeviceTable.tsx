@@ -32,7 +32,7 @@ export function DeviceTable({ devices, signOutHref }: { devices: DeviceRow[]; si
               <span className="mono">{d.deviceId}</span>
               {d.dehydrated ? <span className="badge">dehydrated</span> : null}
               {isStewardDevice(d.displayName) ? (
-                <span className="badge info" data-testid="steward-device" title="A sign-in to Steward with a password">
+                <span className="badge info" data-testid="steward-device" title="A sign-in to Steward with a password" style={{ marginLeft: ".4rem" }}>
                   Steward
                 </span>
               ) : null}
