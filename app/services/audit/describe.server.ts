@@ -16,7 +16,7 @@ import type { AuditLine, AuditPart } from "./types";
 export const AUDIT_ACTION_LABELS: Record<string, string> = {
   "auth.sign_in": "Sign-in",
   "auth.sign_out": "Sign-out",
-  "auth.session_ended": "Session ended by its time limit",
+  "auth.session_ended": "Session expired",
   "token.create": "Registration token issued",
   "token.update": "Registration token changed",
   "token.revoke": "Registration token revoked",
