@@ -184,10 +184,20 @@ describe("ending expired sessions", () => {
     await purgeExpiredSessions(unreachable, later);
     expect(await steward.database.db.select().from(adminSessions).where(eq(adminSessions.idHash, row.idHash))).toHaveLength(1);
     expect(sim.state.devices.get(admin)!.has(row.deviceId!)).toBe(true);
-    silent.close();
     await purgeExpiredSessions(deps, later);
     expect(await steward.database.db.select().from(adminSessions).where(eq(adminSessions.idHash, row.idHash))).toHaveLength(0);
     expect(sim.state.devices.get(admin)!.has(row.deviceId!)).toBe(false);
+
+    // A day later with still no answer, Steward gives up on that session and records that its device may remain.
+    const c2 = await signedInClient();
+    const row2 = await sessionRow(c2);
+    const dayLater = new Date(Date.now() + 25 * 3600_000 + (IDLE_MINUTES() + 1) * 60_000);
+    await purgeExpiredSessions(unreachable, dayLater);
+    silent.close();
+    expect(await steward.database.db.select().from(adminSessions).where(eq(adminSessions.idHash, row2.idHash))).toHaveLength(0);
+    expect(sim.state.devices.get(admin)!.has(row2.deviceId!)).toBe(true);
+    const gaveUp = (await steward.database.db.select().from(auditEvents).where(eq(auditEvents.action, "auth.session_ended"))).find((a) => (a.detail as { device?: string }).device === row2.deviceId);
+    expect(gaveUp).toMatchObject({ outcome: "error", detail: { homeserverLogout: "failed" } });
   });
 });
 

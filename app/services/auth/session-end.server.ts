@@ -82,11 +82,20 @@ const GIVE_UP_MS = 24 * 3600_000;
 export async function purgeExpiredSessions(deps: SessionEndDeps, now = new Date(), stopping: () => boolean = () => false): Promise<number> {
   const rows = await expiredSessions(deps.db, deps.settings, now);
   let ended = 0;
+  // Once the homeserver did not answer, the other sessions of this run are not tried (each would wait out the
+  // timeout): they wait for the next run, except those past the day, which are dropped as failed.
+  let silent = false;
   for (const row of rows) {
     // Shutting down: the rest wait for the next start (they stay expired, so nothing is lost).
     if (stopping()) break;
     const deviceId = row.deviceId;
-    const outcome = deviceId && !row.tokenProvided ? await onDevice(deps, row.userId, deviceId, () => logOutUnlessReused(deps, { ...row, deviceId }, now)) : await logOutSession(deps, row);
+    const outcome: LogoutOutcome | "reused" =
+      silent && !row.tokenProvided
+        ? "retry"
+        : deviceId && !row.tokenProvided
+          ? await onDevice(deps, row.userId, deviceId, () => logOutUnlessReused(deps, { ...row, deviceId }, now))
+          : await logOutSession(deps, row);
+    if (outcome === "retry") silent = true;
     if (outcome === "reused") {
       if (await takeSession(deps.db, row.idHash)) ended++;
       continue;
@@ -95,6 +104,7 @@ export async function purgeExpiredSessions(deps: SessionEndDeps, now = new Date(
       deps.log.warn("an expired session's token could not be logged out yet: the homeserver did not answer; trying again later", { user: row.userId, device: row.deviceId });
       continue;
     }
+    if (outcome === "retry") deps.log.warn("gave up logging out an expired session's token after a day without an answer from the homeserver", { user: row.userId, device: row.deviceId });
     if (!(await takeSession(deps.db, row.idHash))) continue;
     ended++;
     const reason = row.expiredAt === row.expiresAtMs ? "time_limit" : "idle";
