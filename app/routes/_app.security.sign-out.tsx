@@ -30,8 +30,11 @@ async function plan(admin: AdminRequest, params: URLSearchParams) {
   if (!kind.success) throw json({ error: "Say which sessions to sign out: unverified ones, or those unseen for some days." }, { status: 400 });
   const { query } = parsePostureQuery(params);
   // Unseen for how long: the link passes the report's own threshold (the latest scan's); a typed one is allowed.
-  const days = Days.safeParse(params.get("days") || ((await latestCompleteScan(admin.steward.db))?.staleDays ?? 30));
-  if (!days.success) throw json({ error: "Unseen means a whole number of days between 1 and 3650." }, { status: 400 });
+  const scanDays = (await latestCompleteScan(admin.steward.db))?.staleDays ?? 30;
+  const typed = Days.safeParse(params.get("days") || scanDays);
+  // A mistyped number is said beside the field; the list is then the report's own threshold's.
+  const daysError = typed.success ? null : "Enter a whole number of days from 1 to 3650.";
+  const days = typed.success ? typed : { data: scanDays };
   const jobKind = kind.data === "unverified" ? ("sign-out-unverified" as const) : ("sign-out-stale" as const);
   const p = await planSignOut(admin.steward.db, {
     kind: jobKind,
@@ -40,7 +43,7 @@ async function plan(admin: AdminRequest, params: URLSearchParams) {
     now: Date.now(),
     actor: { userId: admin.session.userId, deviceId: admin.session.deviceId },
   });
-  return { kind: kind.data, jobKind, days: jobKind === "sign-out-stale" ? days.data : null, filter: filterParams(query), filterText: filterInWords(query), plan: p };
+  return { kind: kind.data, jobKind, days: jobKind === "sign-out-stale" ? days.data : null, daysTyped: params.get("days") ?? String(days.data), daysError, filter: filterParams(query), filterText: filterInWords(query), plan: p };
 }
 
 export async function loader(args: LoaderFunctionArgs) {
@@ -53,6 +56,8 @@ export async function loader(args: LoaderFunctionArgs) {
     {
       kind: c.kind,
       days: c.days,
+      daysTyped: c.daysTyped,
+      daysError: c.kind === "stale" ? c.daysError : null,
       title: bulkTitle(c.jobKind, { users: c.plan.users, days: c.days }),
       consequence: bulkConsequence(c.jobKind, { users: c.plan.users, devices: c.plan.items.length, days: c.days }),
       filterText: c.filterText,
@@ -83,6 +88,7 @@ export async function action(args: ActionFunctionArgs) {
   if (started !== null) return json<ActionData>({ error: REPLAYED, jobId: started }, { status: 409 });
   // The list is worked out again from the filter in the page's address, never taken from the form.
   const c = await plan(admin, new URL(args.request.url).searchParams);
+  if (c.daysError) return json<ActionData>({ error: c.daysError }, { status: 400 });
   if (c.plan.users > MAX_BULK_USERS) return json<ActionData>({ error: `More than ${MAX_BULK_USERS.toLocaleString("en")} users: narrow the filter.` }, { status: 400 });
   const expected = Number(form.get("expected"));
   if (expected !== c.plan.items.length) {
@@ -120,6 +126,35 @@ export default function BulkSignOutPreview() {
       <p className="muted small" data-testid="bulk-filter">
         From the security report: {d.filterText}.
       </p>
+      {d.kind === "stale" ? (
+        <Form method="get" className="toolbar" aria-label="Change how long unseen">
+          {[...new URLSearchParams(d.filter)].map(([k, v], i) => (
+            <input key={`${k}-${i}`} type="hidden" name={k} value={v} />
+          ))}
+          <input type="hidden" name="kind" value="stale" />
+          <div className="field">
+            <label htmlFor="days">Unseen for more than … days</label>
+            <input
+              id="days"
+              name="days"
+              type="text"
+              inputMode="numeric"
+              size={6}
+              defaultValue={d.daysTyped}
+              aria-invalid={d.daysError ? true : undefined}
+              aria-describedby={d.daysError ? "days-error" : undefined}
+            />
+            {d.daysError ? (
+              <div id="days-error" className="field-error" role="alert">
+                {d.daysError}
+              </div>
+            ) : null}
+          </div>
+          <button type="submit" className="secondary">
+            Update the list
+          </button>
+        </Form>
+      ) : null}
       {a?.error ? (
         <div className="alert error" role="alert" data-testid="action-error">
           {a.error} {a.jobId ? <Link to={`/bulk/${a.jobId}`}>Open the job</Link> : null}

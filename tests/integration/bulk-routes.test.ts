@@ -64,6 +64,11 @@ describe("bulk sign-out through the server", () => {
     expect(html).toContain("192.0.2.44");
     expect(html).not.toContain("Daily phone");
     expect(html).toMatch(/Yes: sign out these \d+ sessions/);
+    // How long unseen is typed on the preview; a mistyped number is said beside the field.
+    const longer = (await (await c.get("/security/sign-out?q=sim.test&kind=stale&days=150")).text()).replaceAll("<!-- -->", "");
+    expect(longer).not.toContain("Attic tablet");
+    const typo = (await (await c.get("/security/sign-out?q=sim.test&kind=stale&days=ninety")).text()).replaceAll("<!-- -->", "");
+    expect(typo).toContain("Enter a whole number of days from 1 to 3650.");
   });
 
   it("refuses a forged or missing CSRF token and a changed list, changing nothing", async () => {

@@ -161,7 +161,8 @@ async function actOnUser(deps: BulkRunDeps, job: Job, kind: BulkKind, me: { user
       const d = present.get(it.deviceId);
       if (!d) outcomes.push({ item: it, status: it.status === "acting" ? "done" : "skipped", reason: it.status === "acting" ? null : "Already signed out." });
       else if (userId === me.userId && it.deviceId === me.deviceId) outcomes.push({ item: it, status: "skipped", reason: "This is the session Steward itself uses." });
-      else if (stillUnverified && !stillUnverified.has(it.deviceId)) outcomes.push({ item: it, status: "skipped", reason: "No longer unverified." });
+      else if (stillUnverified && !stillUnverified.visible) outcomes.push({ item: it, status: "skipped", reason: "Its verification could not be checked again: the homeserver left this user out of the key query." });
+      else if (stillUnverified && !stillUnverified.ids.has(it.deviceId)) outcomes.push({ item: it, status: "skipped", reason: "No longer unverified." });
       else if (kind === "sign-out-stale" && (d.lastSeenTs === null || d.lastSeenTs >= cutoff)) outcomes.push({ item: it, status: "skipped", reason: "Used since the list was made." });
       else toAct.push(it);
     }
@@ -173,7 +174,8 @@ async function actOnUser(deps: BulkRunDeps, job: Job, kind: BulkKind, me: { user
     }
     const gone = new Set(outcomes.filter((o) => o.status === "done").map((o) => o.item.deviceId));
     const row = posture?.rows.get(userId);
-    return { outcomes, posture: row ? rechecked(row, devices.filter((d) => !gone.has(d.deviceId)), stillUnverified, deps.now(), posture!.staleDays) : undefined };
+    const fresh = stillUnverified?.visible ? stillUnverified.ids : null;
+    return { outcomes, posture: row ? rechecked(row, devices.filter((d) => !gone.has(d.deviceId)), fresh, deps.now(), posture!.staleDays) : undefined };
   } catch (e) {
     if (isTransient(e) || isFatal(e) || !isHomeserverError(e)) throw e;
     // Anything else the homeserver says about this user (unknown user, bad request): recorded, in words.
@@ -240,8 +242,11 @@ async function settle(deps: BulkRunDeps, job: Job, kind: BulkKind, outcomes: Out
   });
 }
 
-/** The user's sessions that are unverified right now (fresh key query, the scan's own classification). */
-async function unverifiedNow(hs: HomeserverClient, userId: string, devices: Device[], now: Date): Promise<Set<string>> {
+/**
+ * The user's sessions that are unverified right now (fresh key query, the scan's own classification); `visible`
+ * false when the key query left the user out (msc4263), so nothing can be said and nothing is signed out.
+ */
+async function unverifiedNow(hs: HomeserverClient, userId: string, devices: Device[], now: Date): Promise<{ visible: boolean; ids: Set<string> }> {
   const keys = await hs.keys.query([userId]);
   const visible = userId in keys.deviceKeys;
   const verdict = classifyUser(
@@ -256,5 +261,5 @@ async function unverifiedNow(hs: HomeserverClient, userId: string, devices: Devi
     },
     { now: now.getTime(), staleDays: 36500 },
   );
-  return new Set(verdict.deviceList.filter((d) => d.state === "unverified").map((d) => d.id));
+  return { visible, ids: new Set(verdict.deviceList.filter((d) => d.state === "unverified").map((d) => d.id)) };
 }
