@@ -52,13 +52,13 @@ export async function seedDemoHistory(opts: {
   let runs = 0;
   let failed = 0;
   try {
-    // Days before the present, oldest first; the present itself is left to the live collectors once Steward runs.
-    for (let day = opts.days; day >= 1; day--) {
+    // Days before the present, oldest first, then the present itself: the overview opens current, not stale.
+    for (let day = opts.days; day >= 0; day--) {
       const t = present - day * DAY;
       sim.clock.set(t);
       history.at(t);
       for (const def of opts.collectors ?? COLLECTORS) {
-        if ((opts.days - day) % (EVERY_DAYS[def.name] ?? 1) !== 0) continue;
+        if ((opts.days - day) % (EVERY_DAYS[def.name] ?? 1) !== 0 && day !== 0) continue;
         const outcome = await runCollector(deps, def, hs, "schedule");
         runs++;
         if (outcome.status !== "ok") failed++;

@@ -41,16 +41,16 @@ describe("demo history", () => {
     expect(await hasHistory(database)).toBe(true);
     const runs = await database.db.select().from(collectorRuns).where(undefined).orderBy(asc(collectorRuns.startedAt));
     const userRuns = runs.filter((r) => r.collector === "user-counts");
-    expect(userRuns.length).toBe(DAYS);
+    expect(userRuns.length).toBe(DAYS + 1);
     expect(userRuns[0].startedAt.getTime()).toBe(present - DAYS * DAY);
-    expect(userRuns.at(-1)!.startedAt.getTime()).toBe(present - DAY);
+    expect(userRuns.at(-1)!.startedAt.getTime()).toBe(present);
     expect(runs.filter((r) => r.collector === "posture").length).toBeGreaterThanOrEqual(Math.floor(DAYS / 7));
     console.log(`demo history: ${result.runs} collector runs over ${DAYS} days in ${result.ms} ms`);
   });
 
   it("leaves months of daily counts that change as the world did", async () => {
     const daily = (await database.db.select().from(userCountDaily).orderBy(asc(userCountDaily.day))).filter((d) => !isRebuilt(d.unavailable));
-    expect(daily.length).toBe(DAYS);
+    expect(daily.length).toBe(DAYS + 1);
     const totals = new Set(daily.map((d) => d.total));
     expect(totals.size).toBeGreaterThan(2); // accounts registered over the months
     expect(daily[0].total).toBeLessThan(daily.at(-1)!.total);
@@ -58,10 +58,10 @@ describe("demo history", () => {
     expect(new Set(daily.map((d) => d.active7d)).size).toBeGreaterThan(1);
     // The year chart is a line over months, not a dot.
     const series = await userSeries(database.db, "1y", new Date(present));
-    expect(series.counts.filter((p) => !p.rebuilt).length).toBe(DAYS);
+    expect(series.counts.filter((p) => !p.rebuilt).length).toBe(DAYS + 1);
 
     const fed = await database.db.select().from(federationSnapshots).orderBy(asc(federationSnapshots.takenAt));
-    expect(fed.length).toBe(DAYS);
+    expect(fed.length).toBe(DAYS + 1);
     expect(new Set(fed.map((f) => `${f.healthy}/${f.backingOff}/${f.retryDue}/${f.dead}`)).size).toBeGreaterThan(2);
     const scans = await database.db.select().from(postureScans);
     expect(scans.filter((s) => s.status === "complete").length).toBeGreaterThanOrEqual(Math.floor(DAYS / 7));

@@ -19,6 +19,12 @@ export interface WorldHistory {
   finish(): void;
 }
 
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
 export function worldHistory(state: SimState, opts: { now: number; days: number; seed: number }): WorldHistory {
   const rng = new Prng(opts.seed ^ 0x415);
   const start = opts.now - opts.days * DAY;
@@ -49,8 +55,14 @@ export function worldHistory(state: SimState, opts: { now: number; days: number;
     live.deactivated = t.deactivated && (deactivatedAt.get(t.name) ?? 0) <= ms;
     if (t.last_seen_ts === null || t.last_seen_ts <= ms) live.last_seen_ts = t.last_seen_ts;
     else if (live.deactivated) live.last_seen_ts = Math.min(t.last_seen_ts, deactivatedAt.get(t.name)!);
-    // Seen later than `ms`: someone who uses the server, so seen within the last few days of `ms` too.
-    else live.last_seen_ts = Math.max(t.creation_ts, ms - ((t.name.length * 7919 + Math.floor(ms / DAY)) % 5) * DAY - 3_600_000);
+    // Seen later than `ms`: someone who uses the server, so seen recently then too, at their own rhythm (every 1–4
+    // days, a per-account phase and hour), so the activity lines wander like real ones instead of moving in step.
+    else {
+      const h = hash(t.name);
+      const every = 1 + (h % 4);
+      const sinceVisit = (Math.floor(ms / DAY) + (h >> 3)) % every;
+      live.last_seen_ts = Math.max(t.creation_ts, ms - sinceVisit * DAY - ((h >> 7) % 20) * 3_600_000);
+    }
   }
 
   function destinationAt(t: SimDestination, ms: number): SimDestination {
