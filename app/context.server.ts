@@ -34,6 +34,8 @@ export interface StewardContext {
    * auth/guard.server.ts). Keyed by session id hash.
    */
   sessionChecks: Map<string, number>;
+  /** Logouts of ended sessions in flight, by account and device (auth/session-end.server.ts). */
+  endingSessions: Map<string, Promise<unknown>>;
   collectors?: CollectorControl;
   /** Rendered pages kept until page data changes (decision 010); absent when the server runs without it. */
   pageCache?: PageCache;
@@ -71,6 +73,7 @@ export function createStewardContext(config: Config, database: Database, log: Lo
     startedAt: new Date(),
     shuttingDown: false,
     sessionChecks: new Map(),
+    endingSessions: new Map(),
     homeserver(baseUrl, accessToken, opts) {
       return createHomeserverClient({
         baseUrl,
