@@ -29,7 +29,7 @@ function configOrExit(env: NodeJS.ProcessEnv): Config {
 
 /**
  * The simulator's port, kept in the data directory: HOMESERVER_URL includes it, and Steward treats a changed
- * HOMESERVER_URL as a new homeserver (decision 015), so a restarted demo must come back on the same address.
+ * HOMESERVER_URL as a new homeserver (decision 019), so a restarted demo must come back on the same address.
  */
 async function simulatorPort(dataDir: string, env: NodeJS.ProcessEnv): Promise<number> {
   if (env.SIMULATOR_PORT) return Number(env.SIMULATOR_PORT);

@@ -92,7 +92,7 @@ it("comes back after a restart on the same simulator address, so Steward sees th
     await waitForOutput(/Steward is running at (http:\/\/\S+)/, 60_000);
     const again = (await waitForOutput(/Demo homeserver \(simulator\): (http:\/\/\S+)/, 5_000))[1];
     expect(again).toBe(simUrl);
-    // A changed HOMESERVER_URL would end the sessions and log a warning (decision 015); the history is not replayed twice.
+    // A changed HOMESERVER_URL would end the sessions and log a warning (decision 019); the history is not replayed twice.
     expect(demo.stdout() + demo.stderr()).not.toContain("HOMESERVER_URL changed");
     expect(demo.stdout()).not.toContain("Replaying");
   } finally {
