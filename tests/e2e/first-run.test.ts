@@ -55,7 +55,7 @@ describe.skipIf(!haveChromium)("first run in a browser", () => {
       const page = await context.newPage();
       await signIn(page, steward.url);
       const notice = page.getByTestId("first-collection");
-      expect(await notice.textContent()).toMatch(/This page fills in by itself when it finishes/);
+      expect(await notice.textContent()).toMatch(/This page fills in by itself when the first collection finishes/);
       expect(await page.getByTestId("chart-accounts").textContent()).toMatch(/No snapshots in this range yet/);
       // A mark on the window: it survives a data reload but not a page load.
       await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
@@ -90,7 +90,7 @@ describe.skipIf(!haveChromium)("first run in a browser", () => {
         await page.getByLabel("Password").fill("admin");
         await page.getByRole("button", { name: "Sign in" }).click();
         await page.waitForURL(fresh.url + "/");
-        expect(await page.getByTestId("first-collection").textContent()).toMatch(/Reload this page in a minute/);
+        expect(await page.getByTestId("first-collection").textContent()).toMatch(/Reload this page when the first collection has finished/);
         await context.close();
       } finally {
         await fresh.close();

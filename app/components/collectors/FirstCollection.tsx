@@ -41,9 +41,9 @@ export function FirstCollection({ freshness: f }: { freshness: Freshness }) {
   const waiting = status.data ? status.data.waiting : f.waiting;
   return (
     <div className="alert info" role="status" aria-live="polite" data-testid="first-collection">
-      <strong>{waiting ? `No ${f.title.toLowerCase()} collected yet.` : running ? `Collecting ${f.title.toLowerCase()} for the first time…` : `The first ${f.title.toLowerCase()} collection starts in a few seconds.`}</strong>{" "}
+      <strong>{waiting ? `No ${f.title.toLowerCase()} collected yet.` : running ? `Collecting ${f.title.toLowerCase()} for the first time…` : `${f.title} have not been collected yet.`}</strong>{" "}
       {waiting ? `${waiting} ` : null}
-      {hydrated ? "This page fills in by itself when it finishes." : "Reload this page in a minute to see the results."}
+      {hydrated ? "This page fills in by itself when the first collection finishes." : "Reload this page when the first collection has finished (it usually takes under a minute)."}
     </div>
   );
 }
