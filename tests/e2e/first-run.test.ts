@@ -125,8 +125,16 @@ describe.skipIf(!haveChromium)("first run in a browser", () => {
         expect(d?.split(/[LC]/).length ?? 0, chart).toBeGreaterThan(minPoints);
       }
       await page.screenshot({ path: artifactPath("first-run-demo-overview.png"), fullPage: true });
+      // Federation states over the last week, as the replayed collections saw them.
       await page.goto(steward.url + "/federation");
+      await expect.poll(() => page.getByTestId("state-chart").locator(".recharts-area-curve").count(), { timeout: 10_000 }).toBeGreaterThan(0);
       await page.screenshot({ path: artifactPath("first-run-demo-federation.png"), fullPage: true });
+      // Security posture: one point per weekly scan over the three months.
+      await page.goto(steward.url + "/security");
+      const posture = page.getByTestId("posture-chart").locator(".recharts-line-curve").first();
+      await expect.poll(() => posture.count(), { timeout: 10_000 }).toBe(1);
+      expect((await posture.getAttribute("d"))?.split(/[LC]/).length ?? 0).toBeGreaterThan(10);
+      await page.screenshot({ path: artifactPath("first-run-demo-security.png"), fullPage: true });
       await context.close();
     }, 90_000);
   });
