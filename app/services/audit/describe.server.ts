@@ -11,6 +11,7 @@ type AuditEvent = typeof auditEvents.$inferSelect;
 import { CHECK_TITLES, type CheckId } from "../federation/self-check/checks.server";
 import { dateTimeUtc } from "../format/time";
 import type { AuditLine, AuditPart } from "./types";
+import { USER_ACTION_LABELS, USER_DETAIL_KEYS, userActionSentence } from "./describe-users.server";
 
 /** The actions the filter offers, with their names for people. */
 export const AUDIT_ACTION_LABELS: Record<string, string> = {
@@ -27,6 +28,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   "federation.reset_connection": "Federation connection reset",
   "federation.self_check": "Federation self-check run",
   "collector.refresh": "Collection started by hand",
+  ...USER_ACTION_LABELS,
 };
 
 const REASONS: Record<string, string> = {
@@ -186,8 +188,16 @@ export function describeAudit(e: Pick<AuditEvent, "id" | "at" | "actor" | "actio
       if (e.outcome === "refused") details.push(`refused: ${reason(d.reason)}`);
       used = ["reason"];
       break;
-    default:
+    default: {
+      const user = userActionSentence(e.action, e.target, d, e.outcome === "ok");
+      if (user) {
+        sentence = [actor, ...user];
+        if (e.outcome === "refused") details.push(`refused: ${typeof d.reason === "string" ? d.reason : "no reason given"}`);
+        used = [...USER_DETAIL_KEYS, "reason"];
+        break;
+      }
       sentence = [actor, ` — ${AUDIT_ACTION_LABELS[e.action] ?? humanize(e.action)}`, ...(e.target ? [": ", id(e.target)] : [])];
+    }
   }
   details = [...details, ...genericDetails(d, used)];
   return { id: e.id, at: e.at.toISOString(), sentence, details, outcome: e.outcome as AuditLine["outcome"] };
