@@ -3,6 +3,7 @@
  * failure, the session cookie, the encrypted token at rest, CSRF on sign-out, and the audit trail.
  */
 import http from "node:http";
+import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
@@ -186,10 +187,10 @@ describe("sign-out", () => {
 
 describe("homeserver trouble at sign-in", () => {
   it("says plainly when the homeserver is unreachable", async () => {
-    const closed = http.createServer();
-    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
-    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-    await new Promise<void>((r) => closed.close(() => r()));
+    // A listener that drops every connection (reset): a closed port could be taken by another test's server meanwhile.
+    const dropping = net.createServer((socket) => socket.resetAndDestroy());
+    await new Promise<void>((r) => dropping.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`;
     const s = await startTestSteward({ homeserverUrl: url });
     try {
       const res = await new TestClient(s.url).signIn("admin", "admin", url);
@@ -197,6 +198,7 @@ describe("homeserver trouble at sign-in", () => {
       expect(await res.text()).toContain("could not be reached");
     } finally {
       await s.close();
+      await new Promise<void>((r) => dropping.close(() => r()));
     }
   });
 
