@@ -8,6 +8,7 @@ import { eq } from "drizzle-orm";
 import { auditEvents, registrationTokenRecords } from "../../db/schema";
 import { TestClient } from "../helpers/http";
 import { masSignIn, startMasWorld, type MasWorld } from "../helpers/mas";
+import { hiddenFields, MiniBrowser } from "../helpers/mas-browser";
 import { masRegistrationTokens } from "../../app/homeserver/mas/registration-tokens";
 
 let w: MasWorld;
@@ -68,6 +69,30 @@ describe("tokens page under MAS", { timeout: 120_000 }, () => {
     const rec = await w.steward.database.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, "lost-on-500"));
     expect(rec).toHaveLength(0);
     expect((await api().listAll()).some((t) => t.token === "lost-on-500")).toBe(false);
+  });
+
+  it("counts a use once an invitee finishes registering on MAS with the token (typed in, not from a link)", async () => {
+    const csrf = await c.csrfToken("/tokens/new");
+    const res = await c.postForm("/tokens/new", { csrf, issuedFor: "Carol", note: "", uses: "1", expires: "7d", token: "carol-invite", length: "16" });
+    expect(res.status).toBe(302);
+    const b = new MiniBrowser();
+    const form = await b.follow(`${w.mas.url}/register`, w.mas.url);
+    const afterPassword = await b.post(`${w.mas.url}/register/password`, { ...hiddenFields(await form.res.text()), username: "carol", password: "correct horse battery", password_confirm: "correct horse battery" });
+    const tokenStep = await b.follow(new URL(afterPassword.headers.get("location")!, w.mas.url).toString(), w.mas.url);
+    expect(tokenStep.url).toMatch(/\/token$/);
+    // Typed in, but not yet counted: MAS counts a use when the registration completes.
+    const typed = await b.post(tokenStep.url, { ...hiddenFields(await tokenStep.res.text()), token: "carol-invite" });
+    expect((await api().listAll()).find((t) => t.token === "carol-invite")!.timesUsed).toBe(0);
+    const next = await b.follow(new URL(typed.headers.get("location")!, w.mas.url).toString(), w.mas.url);
+    expect(next.url).toMatch(/\/display-name$/);
+    const named = await b.post(next.url, { ...hiddenFields(await next.res.text()), action: "skip" });
+    // The finish step completes the registration (and only then counts the use).
+    await b.follow(new URL(named.headers.get("location")!, w.mas.url).toString(), w.mas.url);
+    const live = (await api().listAll()).find((t) => t.token === "carol-invite")!;
+    expect(live).toMatchObject({ timesUsed: 1, valid: false });
+    const page = await (await c.get("/tokens")).text();
+    const row = page.slice(page.indexOf('data-token="carol-invite"'));
+    expect(row.slice(0, row.indexOf("</tr>"))).toMatch(/used up[\s\S]*data-testid="times-used">1</);
   });
 
   it("revokes and restores a token, audited; refuses without the CSRF token", async () => {
