@@ -13,7 +13,7 @@ export interface Config {
   nodeEnv: "production" | "development" | "test";
   /**
    * The one homeserver Steward manages (required): every session, the collectors' token and every stored row belong
-   * to it (decision 015).
+   * to it (decision 019).
    */
   homeserverUrl: string;
   /** A dedicated admin token for background jobs (collectors); under MAS a personal access token. */

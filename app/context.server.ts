@@ -34,7 +34,11 @@ export interface StewardContext {
    * auth/guard.server.ts). Keyed by session id hash.
    */
   sessionChecks: Map<string, number>;
+  /** Logouts of ended sessions in flight, by account and device (auth/session-end.server.ts). */
+  endingSessions: Map<string, Promise<unknown>>;
   collectors?: CollectorControl;
+  /** Bulk user jobs (decision 020): `kick()` starts waiting jobs now instead of at the next poll. */
+  bulkJobs?: { kick(): void };
   /** Rendered pages kept until page data changes (decision 010); absent when the server runs without it. */
   pageCache?: PageCache;
   /** The homeserver the stored data belongs to, and the previous one if HOMESERVER_URL changed (set at start). */
@@ -71,6 +75,7 @@ export function createStewardContext(config: Config, database: Database, log: Lo
     startedAt: new Date(),
     shuttingDown: false,
     sessionChecks: new Map(),
+    endingSessions: new Map(),
     homeserver(baseUrl, accessToken, opts) {
       return createHomeserverClient({
         baseUrl,

@@ -28,6 +28,21 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The live process holding the data directory's lock, or null when it is free (no lock, or a stale one that
+ * acquireDataDirLock would take over). A look only: it takes nothing, so a caller can check before slow work.
+ */
+export function dataDirLockOwner(dataDir: string): number | null {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(path.join(dataDir, "steward.lock"), "utf8");
+  } catch {
+    return null;
+  }
+  const owner = Number.parseInt(raw.trim(), 10);
+  return Number.isFinite(owner) && (owner === process.pid || isAlive(owner)) ? owner : null;
+}
+
 export interface DataDirLock {
   release(): void;
 }

@@ -8,6 +8,7 @@ import { collectorStatus, intervalSeconds, nextDueAt, runCollector, type Collect
 import { COLLECTORS } from "../app/services/collectors/registry.server";
 import { collectorToken } from "../app/services/collectors/token.server";
 import { startTokenRepair } from "./token-repair";
+import { startBulkJobs } from "./bulk-jobs";
 
 const TICK_MS = 5_000;
 
@@ -71,6 +72,8 @@ export async function attachCollectors(ctx: StewardContext, definitions: Collect
   ctx.collectors = scheduler.control;
   // Start-up repair of token issues a killed process left half-done (not a collector: it runs on every replica).
   const stopTokenRepair = startTokenRepair(ctx);
+  // Bulk user jobs resume on start and run when confirmed (decision 020); on every replica, one at a time by lock.
+  const stopBulkJobs = startBulkJobs(ctx);
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   if (ctx.config.collectorsEnabled) {
@@ -90,5 +93,6 @@ export async function attachCollectors(ctx: StewardContext, definitions: Collect
     await ticking;
     await scheduler.drain();
     await stopTokenRepair();
+    await stopBulkJobs();
   };
 }

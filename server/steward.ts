@@ -21,6 +21,8 @@ import { PageCache } from "../app/services/page-cache/cache.server";
 import { cspNonceMiddleware, pageCacheMiddleware } from "./page-cache";
 import { bodyLimit, routeLabeler } from "./request-guards";
 import { purgeRateLimits } from "../app/services/auth/rate-limit.server";
+import { purgeExpiredSessions } from "../app/services/auth/session-end.server";
+import { sessionEndDeps } from "../app/services/auth/guard.server";
 import { bindHomeserver } from "../app/services/auth/homeserver-binding.server";
 import { clientAddressKey } from "../app/services/auth/client-address";
 
@@ -33,6 +35,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Hook to attach background work once the context exists (collectors). Returns a stop function. */
   attach?: (ctx: StewardContext) => Promise<(() => Promise<void>) | void> | (() => Promise<void>) | void;
+  /** How often housekeeping runs (tests shorten it); 5 minutes by default. */
+  housekeepingEveryMs?: number;
 }
 
 export interface RunningSteward {
@@ -76,7 +80,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   const metrics = new MetricsRegistry();
   const context = createStewardContext(config, database, log, metrics);
   try {
-    // Steward manages one homeserver: a changed HOMESERVER_URL ends every session of the previous one (decision 015).
+    // Steward manages one homeserver: a changed HOMESERVER_URL ends every session of the previous one (decision 019).
     const binding = await bindHomeserver(database.db, config.homeserverUrl);
     context.homeserverBinding = binding;
     if (binding.changed)
@@ -160,7 +164,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   app.all("*", (req, res, next) => remix((res.locals.bodyRequest as express.Request | undefined) ?? req, res, next));
 
   const attached = await opts.attach?.(context);
-  const housekeeping = startHousekeeping(context);
+  const housekeeping = startHousekeeping(context, opts.housekeepingEveryMs);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -187,7 +191,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
         while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         server.closeAllConnections();
         await closed;
-        housekeeping.stop();
+        await housekeeping.stop();
         if (typeof attached === "function") await attached();
         if (ownsDatabase) await database.close();
       })();
@@ -221,25 +225,41 @@ async function startPageCache(context: StewardContext): Promise<{ cache: PageCac
 
 /**
  * Periodic clean-up of what requests leave behind: spent rate-limit counters (each address that hit a limit left
- * a row) and expired sessions. Every 10 minutes, and once shortly after start.
+ * a row) and expired sessions, whose tokens are logged out on the homeserver first (decision 021: that deletes the
+ * device each password sign-in created). One timer: every 5 minutes, and once shortly after start. A run still
+ * going when the next is due is not doubled; shutdown waits for it.
  */
-function startHousekeeping(context: StewardContext): { stop(): void } {
+function startHousekeeping(context: StewardContext, everyMs = 5 * 60_000): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  let stopped = false;
   const run = async () => {
     try {
       const purged = await purgeRateLimits(context.db);
       if (purged) context.log.debug("rate limit counters purged", { purged });
     } catch (e) {
-      context.log.warn("housekeeping failed", { error: (e as Error).message });
+      context.log.warn("housekeeping: purging rate limit counters failed", { error: (e as Error).message });
+    }
+    try {
+      const ended = await purgeExpiredSessions(sessionEndDeps(context), new Date(), () => stopped);
+      if (ended) context.log.info("expired sessions ended", { ended });
+    } catch (e) {
+      context.log.warn("housekeeping: ending expired sessions failed", { error: (e as Error).message });
     }
   };
-  const first = setTimeout(() => void run(), 5_000);
-  const every = setInterval(() => void run(), 10 * 60_000);
+  const tick = () => {
+    if (stopped || running) return;
+    running = run().finally(() => (running = undefined));
+  };
+  const first = setTimeout(tick, Math.min(5_000, everyMs));
+  const every = setInterval(tick, everyMs);
   first.unref();
   every.unref();
   return {
-    stop() {
+    async stop() {
+      stopped = true;
       clearTimeout(first);
       clearInterval(every);
+      await running;
     },
   };
 }

@@ -8,6 +8,8 @@ export interface AppShellData {
   csrfToken: string;
   /** Set when HOMESERVER_URL changed: the stored history before `changedAt` (epoch ms) belongs to `url`. */
   previousHomeserver: { url: string; changedAt: number } | null;
+  /** Devices of the admin's account carrying Steward's name, as last counted (null: not known). */
+  stewardDevices: number | null;
 }
 
 /** The signed-in shell's data (admin, homeserver, CSRF token), for any component under the shell. */

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { KpiCards } from "~/components/overview/KpiCards";
 import { RefreshButton } from "~/components/collectors/RefreshButton";
 import { StaleBanner } from "~/components/collectors/StaleBanner";
+import { FirstCollection } from "~/components/collectors/FirstCollection";
 import { Time } from "~/components/Time";
 import { UserCharts } from "~/components/users/UserCharts";
 import { LatestCounts } from "~/components/users/LatestCounts";
@@ -40,7 +41,8 @@ export default function Overview() {
         ) : null}
         <RefreshButton collector="user-counts" />
       </div>
-      <StaleBanner freshness={data.freshness} />
+      {/* Before the first success, the notice that also reloads the page when it arrives. */}
+      {data.freshness.lastSuccessAt ? <StaleBanner freshness={data.freshness} /> : <FirstCollection freshness={data.freshness} />}
       <KpiCards cards={data.kpis} />
       <nav className="tabs" aria-label="Range">
         {RANGES.map((r) => (

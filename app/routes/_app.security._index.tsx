@@ -10,11 +10,12 @@ import { PostureCards } from "~/components/security/PostureCards";
 import { PostureFilters } from "~/components/security/PostureFilters";
 import { PostureHistoryChart } from "~/components/security/PostureHistoryChart";
 import { PostureTable } from "~/components/security/PostureTable";
+import { BulkSignOutLinks } from "~/components/security/BulkSignOutLinks";
 import { SOURCE_TEXT } from "~/components/security/checks";
 import { collectorStatus } from "~/services/collectors/framework.server";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
-import { countNudgeable, postureReportData } from "~/services/posture/report.server";
+import { countNudgeable, countSignOutCandidates, postureReportData } from "~/services/posture/report.server";
 import { scanPathOf } from "~/services/posture/scan-path";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
@@ -31,6 +32,8 @@ export async function loader(args: LoaderFunctionArgs) {
   const [{ scan, running, history, counts, list }, [status]] = await Promise.all([postureReportData(db, query, steward.database.kind), collectorStatus(db, ["posture"])]);
   // "Nudge everyone in this filter" goes only to users missing something (not fully secured, not deactivated).
   const nudgeable = scan ? await countNudgeable(db, scan.id, query) : 0;
+  // "Sign out … of these N users" (bulk jobs, decision 020): how many users of the filter each would touch.
+  const signOut = scan ? await countSignOutCandidates(db, scan.id, query) : { unverified: 0, stale: 0 };
   const lastRun = status?.lastRun;
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
   allowPageCache(args.context);
@@ -52,6 +55,7 @@ export async function loader(args: LoaderFunctionArgs) {
       rows: list.rows.map((r) => ({ ...r, scannedAt: r.scannedAt.toISOString() })),
       total: list.total,
       nudgeable,
+      signOut,
       nothingSelected: params.get("nudge") === "none",
       history,
       form,
@@ -131,6 +135,7 @@ export default function SecurityPage() {
           </span>
         )}
       </p>
+      <BulkSignOutLinks filter={d.filter} unverified={d.signOut.unverified} stale={d.signOut.stale} staleDays={d.scan?.staleDays ?? null} />
       <PageSize current={d.pageSize} />
       {d.nothingSelected ? (
         <div className="alert error" role="alert" data-testid="nudge-none">

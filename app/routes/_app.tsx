@@ -8,6 +8,7 @@ import { maskToken } from "~/services/auth/crypto.server";
 import type { AppShellData } from "~/components/CsrfInput";
 import { preloadPage } from "~/components/preload";
 import { dateTimeUtc } from "~/services/format/time";
+import { StewardDevicesLink } from "~/components/auth/StewardDevices";
 
 export async function loader(args: LoaderFunctionArgs) {
   const { session, steward } = await requireAdmin(args);
@@ -19,6 +20,7 @@ export async function loader(args: LoaderFunctionArgs) {
     homeserverUrl: session.homeserverUrl,
     // Masked per response (BREACH): the token's bytes never repeat across pages.
     csrfToken: maskToken(session.csrfToken),
+    stewardDevices: session.stewardDevices,
     previousHomeserver: binding?.previousUrl && binding.changedAt ? { url: binding.previousUrl, changedAt: binding.changedAt.getTime() } : null,
   };
   return json(data, { headers: { "Cache-Control": "no-store" } });
@@ -61,6 +63,7 @@ export default function AppShell() {
             {shell.serverVersion ? ` · Synapse ${shell.serverVersion}` : ""}
           </span>
           <span data-testid="admin-user">{shell.userId}</span>
+          <StewardDevicesLink userId={shell.userId} count={shell.stewardDevices} />
           <Form method="post" action="/logout">
             <input type="hidden" name="csrf" value={shell.csrfToken} />
             <button type="submit">Sign out</button>

@@ -13,6 +13,8 @@ import { NotALocalUser, type NotALocalUserView } from "~/components/users/NotALo
 import { isMatrixUserId, serverOfUserId } from "~/services/routing/params";
 import { UserActionsPanel } from "~/components/users/UserActionsPanel";
 import { pageActions } from "~/services/users/actions/page.server";
+import { ownStewardDevices } from "~/services/auth/steward-devices.server";
+import { StewardDevicesNote } from "~/components/auth/StewardDevices";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data && "notHere" in data ? (data.notHere.kind === "invalid" ? "Not a Matrix user ID" : "Not a user of this server") : (data?.userId ?? "User")} · Steward` },
@@ -36,7 +38,8 @@ export async function loader(args: LoaderFunctionArgs) {
   // and renders it in <section data-slot="posture"> below. Until then the page says it is not available.
   const posture = await userPosturePanel(admin.steward.db, parsed.data);
   const actions = pageActions(admin.hs, view, admin.session, new URL(args.request.url).searchParams.get("done"));
-  return json({ ...view, posture, actions }, { headers: { "Cache-Control": "no-store" } });
+  const stewardDevices = await ownStewardDevices(admin.steward.db, admin.session, parsed.data, view.devices);
+  return json({ ...view, posture, actions, stewardDevices }, { headers: { "Cache-Control": "no-store" } });
 }
 
 export default function UserPage() {
@@ -128,6 +131,7 @@ function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData
         <h2 id="devices-h" style={{ fontSize: "1rem", marginTop: 0 }}>
           Devices
         </h2>
+        {data.stewardDevices ? <StewardDevicesNote count={data.stewardDevices.count} ownDeviceId={data.actions.ownDeviceId} ownIsSteward={data.stewardDevices.ownIsSteward} /> : null}
         {data.devices.ok ? (
           <DeviceTable
             devices={data.devices.value}

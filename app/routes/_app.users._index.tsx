@@ -161,6 +161,14 @@ export default function UsersPage() {
           Apply
         </button>
       </Form>
+      {data.qError || data.stored === 0 || data.total === 0 || query.filter === "deactivated" || query.filter === "admins" ? null : (
+        <p className="small">
+          {/* A preview lists every account first; admins and your own account are never included (decision 020). */}
+          <a href={`/users/deactivate?${new URLSearchParams({ filter: query.filter, days: query.days, ...(query.q ? { q: query.q } : {}) })}`} data-testid="bulk-deactivate">
+            Deactivate the accounts in this filter…
+          </a>
+        </p>
+      )}
       {data.qError || data.stored === 0 ? null : <PageSize current={data.pageSize} />}
       {data.qError ? (
         <p className="muted">Shorten the search to see matching users.</p>

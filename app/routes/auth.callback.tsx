@@ -7,9 +7,11 @@ import { json, redirect } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { MasSignInProblem } from "~/components/auth/MasSignIn";
 import { recordAudit } from "~/services/audit/events.server";
-import { databaseUnavailable, getAdminSession, sessionSettings } from "~/services/auth/guard.server";
+import { databaseUnavailable, sessionEndDeps, sessionSettings } from "~/services/auth/guard.server";
 import { finishMasSignIn, MAS_BROWSER_COOKIE, revokeGrantTokens, saveMasGrant } from "~/services/auth/mas-sign-in.server";
-import { createSession, deleteSession, parseCookies, sessionCookie } from "~/services/auth/session.server";
+import { createSession, parseCookies, SESSION_COOKIE, sessionCookie, storedSessionFor } from "~/services/auth/session.server";
+import { replacePreviousSession } from "~/services/auth/session-end.server";
+import { refreshStewardDevices } from "~/services/auth/steward-devices.server";
 import { sha256 } from "~/services/auth/crypto.server";
 import { signIn } from "~/services/auth/sign-in.server";
 import { safeNext } from "./login";
@@ -57,9 +59,8 @@ export async function loader(args: LoaderFunctionArgs) {
         : result.message;
     return refuse(result.reason, message, result.reason === "not_admin" ? message.split(" ")[0] : undefined);
   }
-  const previous = await getAdminSession(args).catch(() => null);
-  if (previous) await deleteSession(steward.db, previous.idHash);
   const settings = sessionSettings(steward);
+  const previous = await storedSessionFor(steward.db, settings, parseCookies(request.headers.get("cookie"))[SESSION_COOKIE]).catch(() => null);
   let created;
   try {
     created = await createSession(steward.db, settings, {
@@ -74,7 +75,11 @@ export async function loader(args: LoaderFunctionArgs) {
   } catch (e) {
     throw databaseUnavailable(context, e);
   }
-  steward.sessionChecks.set(sha256(created.cookieValue), Date.now());
+  const idHash = sha256(created.cookieValue);
+  // The session this browser held before ends here; its grant is revoked at the authentication service (decision 021).
+  await replacePreviousSession(sessionEndDeps(steward), previous, { idHash, userId: result.userId, deviceId: result.deviceId, stewardDevice: false });
+  await refreshStewardDevices(steward.db, steward.homeserver(homeserverUrl, finished.accessToken), { idHash, userId: result.userId, stewardDevices: null }, steward.log);
+  steward.sessionChecks.set(idHash, Date.now());
   await recordAudit(steward.db, { actor: result.userId, action: "auth.sign_in", target: homeserverUrl, outcome: "ok", detail: { method: "mas" }, requestId: context.requestId });
   const out = new Headers();
   out.append("Set-Cookie", clearBrowserCookie(context.secure));

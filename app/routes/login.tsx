@@ -7,9 +7,12 @@ import { Field } from "~/components/Field";
 import { preloadPage } from "~/components/preload";
 import { useEffect } from "react";
 import { recordAudit } from "~/services/audit/events.server";
-import { databaseUnavailable, getAdminSession, sessionSettings } from "~/services/auth/guard.server";
+import { databaseUnavailable, getAdminSession, sessionEndDeps, sessionSettings } from "~/services/auth/guard.server";
 import { hitRateLimit, peekRateLimit } from "~/services/auth/rate-limit.server";
-import { createSession, deleteSession, sessionCookie } from "~/services/auth/session.server";
+import { createSession, parseCookies, SESSION_COOKIE, sessionCookie, storedSessionFor, type StoredSession } from "~/services/auth/session.server";
+import { onDevice, replacePreviousSession } from "~/services/auth/session-end.server";
+import { deviceCookie, rememberedDevice, typedNameIsAccount, type RememberedDevice } from "~/services/auth/device-cookie.server";
+import { refreshStewardDevices } from "~/services/auth/steward-devices.server";
 import { sha256 } from "~/services/auth/crypto.server";
 import { signIn } from "~/services/auth/sign-in.server";
 import { checkLoginForm, loginFormToken } from "~/services/auth/login-csrf.server";
@@ -118,44 +121,78 @@ export async function action(args: ActionFunctionArgs) {
   });
   if (!limit.allowed) return tooMany(limit.retryAfterMs, values);
 
+  const settings = sessionSettings(steward);
+  const ends = sessionEndDeps(steward);
+  // The session this browser already holds (expired or not) and the device its password sign-ins use: signing in
+  // again reuses that device instead of adding one to the account (decision 021).
+  const previous = await storedSessionFor(steward.db, settings, parseCookies(request.headers.get("cookie"))[SESSION_COOKIE]).catch((e) => {
+    throw databaseUnavailable(context, e);
+  });
+  const reuse = input.mode === "password" ? reusableDevice(request, steward.config.sessionSecret, input.username, previous) : null;
   const hs = steward.homeserver(homeserverUrl);
-  const result = await signIn(
-    hs,
-    input.mode === "password"
-      ? { mode: "password", homeserverUrl: homeserverUrl, username: input.username, password: input.password }
-      : { mode: "token", homeserverUrl: homeserverUrl, accessToken: input.accessToken },
-    (token) => steward.homeserver(homeserverUrl, token),
-  );
-  const actor = result.ok ? result.userId : input.mode === "password" ? input.username : "(access token)";
-  if (!result.ok) {
-    await recordAudit(steward.db, { actor, action: "auth.sign_in", target: homeserverUrl, outcome: "refused", detail: { reason: result.reason }, requestId: context.requestId });
+  const attempt = async () => {
+    const result = await signIn(
+      hs,
+      input.mode === "password"
+        ? { mode: "password", homeserverUrl: homeserverUrl, username: input.username, password: input.password, deviceId: reuse?.deviceId }
+        : { mode: "token", homeserverUrl: homeserverUrl, accessToken: input.accessToken },
+      (token) => steward.homeserver(homeserverUrl, token),
+    );
+    if (!result.ok) return { ok: false as const, failed: result };
+    const created = await createSession(steward.db, settings, {
+      userId: result.userId,
+      homeserverUrl: homeserverUrl,
+      accessToken: result.accessToken,
+      deviceId: result.deviceId,
+      tokenProvided: result.tokenProvided,
+      serverVersion: result.serverVersion,
+    });
+    return { ok: true as const, result, created };
+  };
+  // Reusing a device takes turns with the logout of an expired session on it (which would delete it under us).
+  const outcome = reuse ? await onDevice(ends, reuse.userId, reuse.deviceId, attempt) : await attempt();
+  if (!outcome.ok) {
+    const failed = outcome.failed;
+    const actor = input.mode === "password" ? input.username : "(access token)";
+    await recordAudit(steward.db, { actor, action: "auth.sign_in", target: homeserverUrl, outcome: "refused", detail: { reason: failed.reason }, requestId: context.requestId });
     const e: Errors = {};
     // The homeserver is not a field of this form: its problems are the form's.
-    e[result.field && result.field !== "homeserver" ? result.field : "form"] = result.message;
-    return json({ errors: e, values }, { status: result.reason === "rate_limited" ? 429 : 400 });
+    e[failed.field && failed.field !== "homeserver" ? failed.field : "form"] = failed.message;
+    return json({ errors: e, values }, { status: failed.reason === "rate_limited" ? 429 : 400 });
   }
-  // Rotation: a session this browser already held ends here (its own token logged out, as a sign-out would), so an
-  // old or planted session id never outlives a sign-in.
-  const previous = await getAdminSession(args).catch(() => null);
-  if (previous) {
-    await deleteSession(steward.db, previous.idHash);
-    if (!previous.tokenProvided && previous.accessToken !== result.accessToken) await steward.homeserver(previous.homeserverUrl, previous.accessToken).auth.logout().catch(() => {});
-  }
-  const settings = sessionSettings(steward);
-  const created = await createSession(steward.db, settings, {
-    userId: result.userId,
-    homeserverUrl: homeserverUrl,
-    accessToken: result.accessToken,
-    deviceId: result.deviceId,
-    tokenProvided: result.tokenProvided,
-    serverVersion: result.serverVersion,
-  });
+  const { result, created } = outcome;
+  const idHash = sha256(created.cookieValue);
+  // Rotation: a session this browser already held ends here (an old or planted session id never outlives a
+  // sign-in); its token is logged out unless the new session took over its device.
+  await replacePreviousSession(ends, previous, { idHash, userId: result.userId, deviceId: result.deviceId, stewardDevice: input.mode === "password" });
+  await refreshStewardDevices(steward.db, steward.homeserver(homeserverUrl, result.accessToken), { idHash, userId: result.userId, stewardDevices: null }, steward.log);
   // Just confirmed as an admin: the first pages need not ask the homeserver again.
-  steward.sessionChecks.set(sha256(created.cookieValue), Date.now());
-  await recordAudit(steward.db, { actor: result.userId, action: "auth.sign_in", target: homeserverUrl, outcome: "ok", detail: { method: input.mode }, requestId: context.requestId });
-  return redirect(safeNext(input.next), {
-    headers: { "Set-Cookie": sessionCookie(created.cookieValue, { secure: context.secure, maxAgeSeconds: settings.maxHours * 3600 }) },
+  steward.sessionChecks.set(idHash, Date.now());
+  await recordAudit(steward.db, {
+    actor: result.userId,
+    action: "auth.sign_in",
+    target: homeserverUrl,
+    outcome: "ok",
+    detail: { method: input.mode, ...(input.mode === "password" && result.deviceId ? { device: result.deviceId, deviceReused: reuse?.deviceId === result.deviceId } : {}) },
+    requestId: context.requestId,
   });
+  const out = new Headers();
+  out.append("Set-Cookie", sessionCookie(created.cookieValue, { secure: context.secure, maxAgeSeconds: settings.maxHours * 3600 }));
+  // The browser remembers its device for the next password sign-in (a pasted token's device is the admin's own).
+  if (input.mode === "password" && result.deviceId) out.append("Set-Cookie", deviceCookie(steward.config.sessionSecret, { userId: result.userId, deviceId: result.deviceId }, context.secure));
+  return redirect(safeNext(input.next), { headers: out });
+}
+
+/**
+ * The Steward device this browser's password sign-in should reuse: the one its device cookie names, else the one of
+ * its previous session (a browser from before the cookie) — only for the same account, and only a device Steward
+ * created (never a pasted token's).
+ */
+function reusableDevice(request: Request, secret: string, username: string, previous: StoredSession | null): RememberedDevice | null {
+  const remembered = rememberedDevice(request, secret);
+  if (remembered && typedNameIsAccount(username, remembered.userId)) return remembered;
+  if (previous && !previous.tokenProvided && previous.deviceId && typedNameIsAccount(username, previous.userId)) return { userId: previous.userId, deviceId: previous.deviceId };
+  return null;
 }
 
 const LOGIN_LIMIT = 10;

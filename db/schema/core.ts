@@ -19,6 +19,11 @@ export const adminSessions = pgTable(
     /** True when the admin pasted an access token instead of logging in: sign-out must not log out their token. */
     tokenProvided: integer("token_provided").notNull().default(0),
     csrfToken: text("csrf_token").notNull(),
+    /**
+     * How many devices of this admin's account carry Steward's device name, as last seen (at sign-in, on the
+     * minute's re-check, on their own user page); null until known. Shown in the header (decision 021).
+     */
+    stewardDevices: integer("steward_devices"),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
@@ -79,7 +84,7 @@ export const adminPreferences = pgTable("admin_preferences", {
 
 /**
  * Small facts about this installation, one row per key. `homeserver`: the homeserver every stored row belongs to,
- * and the one before it when HOMESERVER_URL changed (decision 015).
+ * and the one before it when HOMESERVER_URL changed (decision 019).
  */
 export const stewardMeta = pgTable("steward_meta", {
   key: text("key").primaryKey(),

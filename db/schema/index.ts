@@ -5,3 +5,4 @@ export * from "./tokens";
 export * from "./users";
 export * from "./posture";
 export * from "./mas";
+export * from "./bulk";

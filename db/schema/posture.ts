@@ -59,6 +59,8 @@ export type PostureDevice = {
   /** cross_signed | unverified | no_keys | keys_only (keys, but the user has no cross-signing) */
   state: string;
   stale: boolean;
+  /** The last address it was seen from (scans before issue 15's bulk sign-out did not keep it). */
+  ip?: string | null;
 };
 
 export const postureUsers = pgTable(

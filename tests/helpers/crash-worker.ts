@@ -1,8 +1,9 @@
 /**
  * A child process for the crash-safety tests: opens Steward's database (DATABASE_URL, or the embedded one in
- * STEWARD_DATA_DIR), then runs one service — a token issue, a posture scan or a nudge batch — against HS_URL. The
+ * STEWARD_DATA_DIR), then runs one service — a token issue, a posture scan, a nudge batch or the bulk user jobs —
+ * against HS_URL. The
  * test kills it with SIGKILL at a chosen point (see hold-proxy.ts) and checks what the next run repairs.
- *   CRASH_JOB=issue|scan|nudge  CRASH_ARGS='{"...":...}'  HS_URL=…  HS_TOKEN=…
+ *   CRASH_JOB=issue|scan|nudge|bulk  CRASH_ARGS='{"...":...}'  HS_URL=…  HS_TOKEN=…
  */
 import { openDatabase } from "../../db/client";
 import { createHomeserverClient } from "../../app/homeserver/index";
@@ -10,6 +11,8 @@ import { issueToken } from "../../app/services/tokens/issue.server";
 import { runPostureScan } from "../../app/services/posture/scan.server";
 import { POSTURE_DEFAULTS } from "../../app/config.server";
 import { sendNudges } from "../../app/services/posture/nudge.server";
+import { runBulkJobs } from "../../app/services/users/bulk/run.server";
+import { userActionsBackend } from "../../app/services/users/actions/target.server";
 
 const say = (msg: string, fields: Record<string, unknown> = {}) => process.stdout.write(JSON.stringify({ msg, ...fields }) + "\n");
 
@@ -35,6 +38,8 @@ async function main() {
       now: new Date(),
       concurrency: 1,
     });
+  } else if (job === "bulk") {
+    result = await runBulkJobs({ db: database.db, database, hs, backend: userActionsBackend(hs), now: () => new Date(), concurrency: 1 });
   } else throw new Error(`unknown CRASH_JOB ${job}`);
   say("done", { result });
   await database.close();

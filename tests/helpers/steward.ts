@@ -25,6 +25,8 @@ export async function startTestSteward(opts: {
   /** Leave the database open at close (a test that restarts Steward on the same data). */
   keepDatabase?: boolean;
   attach?: (ctx: StewardContext) => Promise<(() => Promise<void>) | void>;
+  /** How often housekeeping (rate-limit and expired-session purge) runs; the production default otherwise. */
+  housekeepingEveryMs?: number;
 }): Promise<TestSteward> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-data-"));
   const config = loadConfig({
@@ -46,6 +48,7 @@ export async function startTestSteward(opts: {
     logger: createLogger("debug", { service: "steward-test" }, (l) => logs.push(l)),
     // Collectors are attached (refresh-now works) but their schedule is off unless a test turns it on.
     attach: opts.attach ?? attachCollectors,
+    housekeepingEveryMs: opts.housekeepingEveryMs,
   });
   const close = steward.close.bind(steward);
   return {

@@ -145,7 +145,7 @@ export async function writeSimulatorState(query: SqlQuery, state: SimState, o: {
     profiles.push([u.localpart, u.displayname, u.name]);
   }
   for (const [userId, map] of state.devices) {
-    for (const d of map.values()) devices.push([userId, d.device_id, d.display_name, d.last_seen_ts, Boolean(d.hidden)]);
+    for (const d of map.values()) devices.push([userId, d.device_id, d.display_name, d.last_seen_ts, d.last_seen_ip, Boolean(d.hidden)]);
   }
   const hidden = new Set(devices.map((d) => `${d[0]}\u0000${d[1]}`));
   for (const [userId, k] of state.posture.keys) {
@@ -167,7 +167,7 @@ export async function writeSimulatorState(query: SqlQuery, state: SimState, o: {
         // Cross-signing public keys are hidden devices.
         if (!hidden.has(`${userId}\u0000${pub}`)) {
           hidden.add(`${userId}\u0000${pub}`);
-          devices.push([userId, pub, `${label} signing key`, null, true]);
+          devices.push([userId, pub, `${label} signing key`, null, null, true]);
         }
       }
     }
@@ -183,7 +183,7 @@ export async function writeSimulatorState(query: SqlQuery, state: SimState, o: {
   }
   await insertRows(query, "users", [["name", "text"], ["creation_ts", "bigint"], ["admin", "smallint"], ["is_guest", "smallint"], ["user_type", "text"], ["deactivated", "smallint"], ["locked", "boolean"]], users);
   await insertRows(query, "profiles", [["user_id", "text"], ["displayname", "text"], ["full_user_id", "text"]], profiles);
-  await insertRows(query, "devices", [["user_id", "text"], ["device_id", "text"], ["display_name", "text"], ["last_seen", "bigint"], ["hidden", "boolean"]], devices);
+  await insertRows(query, "devices", [["user_id", "text"], ["device_id", "text"], ["display_name", "text"], ["last_seen", "bigint"], ["ip", "text"], ["hidden", "boolean"]], devices);
   await insertRows(query, "e2e_device_keys_json", [["user_id", "text"], ["device_id", "text"], ["ts_added_ms", "bigint"], ["key_json", "text"]], deviceKeys);
   await insertRows(query, "e2e_cross_signing_keys", [["user_id", "text"], ["keytype", "text"], ["keydata", "text"], ["stream_id", "bigint"]], csKeys);
   await insertRows(query, "e2e_cross_signing_signatures", [["user_id", "text"], ["key_id", "text"], ["target_user_id", "text"], ["target_device_id", "text"], ["signature", "text"]], sigs);

@@ -10,8 +10,11 @@ import { createTestDb, type TestDatabase } from "../helpers/db";
 /**
  * Not shown by any page: sign-in state written on every sign-in (sessions, rate limits, the MAS sign-in tables), and
  * the homeserver binding, written once at start before any page renders and then held in the process's context.
+ * Bulk user jobs: written once per device as a job runs (thousands of rows a minute), and read only by the job's
+ * progress page, which is never served from the page cache (it must show progress as it happens); what a job
+ * changes on the reports (posture rows, the audit log) notifies through those tables.
  */
-const NOT_PAGE_DATA = ["admin_sessions", "rate_limits", "mas_auth_requests", "mas_clients", "mas_session_grants", "steward_meta"];
+const NOT_PAGE_DATA = ["admin_sessions", "rate_limits", "mas_auth_requests", "mas_clients", "mas_session_grants", "steward_meta", "user_bulk_jobs", "user_bulk_items"];
 
 let database: TestDatabase;
 beforeAll(async () => {

@@ -15,6 +15,8 @@ let demo: Child;
 let dataDir: string;
 let stewardUrl: string;
 let simUrl: string;
+let port: number;
+const demoEnv = () => ({ PORT: String(port), STEWARD_DATA_DIR: dataDir, STEWARD_DEMO_NO_BUILD: "1", DEMO_USERS: "12", DEMO_HISTORY_DAYS: "3", HOMESERVER_URL: "" });
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -37,9 +39,10 @@ async function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExp
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-demo-"));
-  const port = await freePort();
+  port = await freePort();
   // The suite has built the app already; the demo's own build would rewrite files other test files are loading.
-  demo = startChild("scripts/demo.ts", [], { PORT: String(port), STEWARD_DATA_DIR: dataDir, STEWARD_DEMO_NO_BUILD: "1", DEMO_USERS: "12", HOMESERVER_URL: "" });
+  // Three days of replayed history keep this test quick (the default is 90: demo-history.test.ts).
+  demo = startChild("scripts/demo.ts", [], demoEnv());
   stewardUrl = (await waitForOutput(/Steward is running at (http:\/\/\S+)/, 60_000))[1].replace("localhost", "127.0.0.1");
   simUrl = (await waitForOutput(/Demo homeserver \(simulator\): (http:\/\/\S+)/, 5_000))[1];
 }, 90_000);
@@ -81,3 +84,19 @@ it("stops on SIGTERM with exit code 0, closing the embedded database (its lock f
   expect(await demo.exited).toEqual({ code: 0, signal: null });
   expect(fs.readdirSync(dataDir).filter((f) => f.includes("lock"))).toEqual([]);
 }, 30_000);
+
+it("comes back after a restart on the same simulator address, so Steward sees the same homeserver and keeps its history", async () => {
+  expect(demo.stdout()).toContain("Replaying 3 days");
+  demo = startChild("scripts/demo.ts", [], demoEnv());
+  try {
+    await waitForOutput(/Steward is running at (http:\/\/\S+)/, 60_000);
+    const again = (await waitForOutput(/Demo homeserver \(simulator\): (http:\/\/\S+)/, 5_000))[1];
+    expect(again).toBe(simUrl);
+    // A changed HOMESERVER_URL would end the sessions and log a warning (decision 019); the history is not replayed twice.
+    expect(demo.stdout() + demo.stderr()).not.toContain("HOMESERVER_URL changed");
+    expect(demo.stdout()).not.toContain("Replaying");
+  } finally {
+    demo.proc.kill("SIGTERM");
+    expect(await demo.exited).toEqual({ code: 0, signal: null });
+  }
+}, 90_000);

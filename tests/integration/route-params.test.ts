@@ -10,13 +10,14 @@ import fc from "fast-check";
 import { builtRoutes, mintSession, urlFor, type BuiltRoute } from "../helpers/routes";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { startSimulator, type Simulator } from "../simulator/index";
-import { isCollectorName, isMatrixUserId, isServerName, isTokenName } from "../../app/services/routing/params";
+import { isCollectorName, isJobId, isMatrixUserId, isServerName, isTokenName } from "../../app/services/routing/params";
 
 const GRAMMAR: Record<string, (s: string) => boolean> = {
   destination: isServerName,
   userId: isMatrixUserId,
   token: isTokenName,
   name: isCollectorName,
+  jobId: isJobId,
 };
 
 let sim: Simulator;
@@ -58,7 +59,7 @@ async function probe(route: BuiltRoute, param: string, value: string) {
 describe("route parameters", () => {
   it("covers every dynamic segment of the build with a grammar", () => {
     const names = new Set(routes.flatMap((r) => r.params));
-    expect([...names].sort()).toEqual(["destination", "name", "token", "userId"]);
+    expect([...names].sort()).toEqual(["destination", "jobId", "name", "token", "userId"]);
   });
 
   it("answers GET /federation/%00 with 404, not 500", async () => {

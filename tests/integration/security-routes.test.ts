@@ -55,6 +55,7 @@ beforeAll(async () => {
     userId: [...sim.state.users.values()].find((u) => !u.admin && !u.deactivated)!.name,
     destination: sim.state.federation.destinations.has("retrydue.example") ? "retrydue.example" : [...sim.state.federation.destinations.keys()][0],
     name: "posture",
+    jobId: "1",
   };
 });
 afterAll(async () => {
@@ -73,6 +74,12 @@ function formFor(route: BuiltRoute): Record<string, string> {
       return { intent: "reset" };
     case "routes/_app.security.nudge":
       return { intent: "send", selection: `user=${encodeURIComponent(params.userId)}`, batchId: "probe-batch", templateId: "secure-backup", body: "Hi {user_id}" };
+    case "routes/_app.security.sign-out":
+      return { formId: "csrf-probe-form-0123456789", expected: "0" };
+    case "routes/_app.users.deactivate":
+      return { formId: "csrf-probe-form-0123456789", expected: "0" };
+    case "routes/_app.bulk.$jobId":
+      return { intent: "resume" };
     case "routes/register._index":
       return { token: params.token, username: "csrfprobe", password: "long-enough-1", confirm: "long-enough-1" };
     case "routes/login":

@@ -11,6 +11,8 @@ import { sha256 } from "../../app/services/auth/crypto.server";
 import { TestClient } from "../helpers/http";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { startSimulator, type Simulator } from "../simulator/index";
+import { purgeExpiredSessions } from "../../app/services/auth/session-end.server";
+import { sessionEndDeps } from "../../app/services/auth/guard.server";
 
 const IDLE_MINUTES = 30;
 const MAX_HOURS = 8;
@@ -109,11 +111,12 @@ describe("session cookie", () => {
     await db.update(adminSessions).set({ lastSeenAt: almost }).where(eq(adminSessions.idHash, sha256(cookie)));
     expect((await c.get("/audit")).status).toBe(200);
     expect((await rowFor(cookie)).lastSeenAt.getTime()).toBeGreaterThan(almost.getTime() + 60_000);
-    // Idle past the limit: sent to sign in, and the row is gone.
+    // Idle past the limit: sent to sign in; the purge then logs its token out (decision 021) and the row is gone.
     await db.update(adminSessions).set({ lastSeenAt: new Date(Date.now() - (IDLE_MINUTES + 1) * 60_000) }).where(eq(adminSessions.idHash, sha256(cookie)));
     const res = await c.get("/audit");
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toMatch(/^\/login/);
+    await purgeExpiredSessions(sessionEndDeps(steward.context));
     expect(await rowFor(cookie)).toBeUndefined();
   });
 
@@ -124,6 +127,7 @@ describe("session cookie", () => {
     await steward.database.db.update(adminSessions).set({ expiresAt: new Date(Date.now() - 1000), lastSeenAt: new Date() }).where(eq(adminSessions.idHash, sha256(cookie)));
     const res = await c.get("/", { Accept: "application/json" });
     expect(res.status).toBe(401);
+    await purgeExpiredSessions(sessionEndDeps(steward.context));
     expect(await rowFor(cookie)).toBeUndefined();
   });
 });

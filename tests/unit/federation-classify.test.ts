@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { classifyDestination, formatDuration, MAX_RETRY_INTERVAL_MS } from "../../app/services/federation/classify.server";
+import { classifyDestination, MAX_RETRY_INTERVAL_MS } from "../../app/services/federation/classify.server";
+import { formatDuration } from "../../app/components/federation/states";
 import { createState } from "../simulator/state";
 import { seedFederation, type SimDestination } from "../simulator/seed-federation";
 

@@ -10,7 +10,7 @@ export const STATE_TEXT: Record<DestinationStateName, { label: string; badge: st
   dead: { label: "Dead", badge: "bad", color: "#c62828", hint: "Failing for so long the retry interval is at its 7-day cap." },
 };
 
-/** "3 h 20 min": a duration for people (mirrors the server's formatDuration). */
+/** "3 h 20 min", "2 d 4 h", "45 s": a duration for people. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;

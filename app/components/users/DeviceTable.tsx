@@ -1,5 +1,6 @@
 /** A user's devices as the homeserver reports them (names and user agents are untrusted text). */
 import { Time } from "../Time";
+import { isStewardDevice } from "~/services/auth/steward-device";
 
 export interface DeviceRow {
   deviceId: string;
@@ -30,6 +31,11 @@ export function DeviceTable({ devices, signOutHref }: { devices: DeviceRow[]; si
             <td>
               <span className="mono">{d.deviceId}</span>
               {d.dehydrated ? <span className="badge">dehydrated</span> : null}
+              {isStewardDevice(d.displayName) ? (
+                <span className="badge info" data-testid="steward-device" title="A sign-in to Steward with a password" style={{ marginLeft: ".4rem" }}>
+                  Steward
+                </span>
+              ) : null}
               {d.displayName ? (
                 <div className="small muted" style={{ overflowWrap: "anywhere" }}>
                   <bdi>{d.displayName}</bdi>

@@ -18,12 +18,15 @@ export function UserCharts({ series, unavailableActive }: { series: UserSeries; 
   const last = series.counts.at(-1);
   const noCounts = series.counts.length === 0 ? "No snapshots in this range yet." : null;
   const regTotal = series.registrations.reduce((s, r) => s + r.count, 0);
+  // Days before Steward's first count are rebuilt from creation times (counts.server.ts): say what they cannot know.
+  const rebuiltUntil = series.counts.filter((p) => p.rebuilt).at(-1)?.t;
   return (
     <div className="charts">
+      <div>
       <ChartFrame
         title="Accounts over time"
         testId="chart-accounts"
-        summary={last ? `${fmt.format(last.total)} accounts, ${fmt.format(last.deactivated)} deactivated` : "no data"}
+        summary={last ? `${fmt.format(last.total)} accounts${last.deactivated === null ? "" : `, ${fmt.format(last.deactivated)} deactivated`}` : "no data"}
         empty={noCounts}
       >
         {() => (
@@ -40,6 +43,14 @@ export function UserCharts({ series, unavailableActive }: { series: UserSeries; 
           </ResponsiveContainer>
         )}
       </ChartFrame>
+      {rebuiltUntil !== undefined && (
+        <p className="muted" data-testid="accounts-rebuilt-note" style={{ margin: "-.5rem 0 1rem", fontSize: ".85rem" }}>
+          Up to {new Date(rebuiltUntil).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })}, before Steward&apos;s
+          first count, accounts are rebuilt from when each was created: accounts deactivated before then still count, and
+          deactivations and activity are unknown.
+        </p>
+      )}
+      </div>
       <ChartFrame
         title="Active users"
         testId="chart-active"

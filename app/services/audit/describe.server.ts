@@ -11,11 +11,13 @@ type AuditEvent = typeof auditEvents.$inferSelect;
 import { CHECK_TITLES, type CheckId } from "../federation/self-check/checks.server";
 import { dateTimeUtc } from "../format/time";
 import type { AuditLine, AuditPart } from "./types";
+import { USER_ACTION_LABELS, USER_DETAIL_KEYS, userActionSentence } from "./describe-users.server";
 
 /** The actions the filter offers, with their names for people. */
 export const AUDIT_ACTION_LABELS: Record<string, string> = {
   "auth.sign_in": "Sign-in",
   "auth.sign_out": "Sign-out",
+  "auth.session_ended": "Session expired",
   "token.create": "Registration token issued",
   "token.update": "Registration token changed",
   "token.revoke": "Registration token revoked",
@@ -26,6 +28,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   "federation.reset_connection": "Federation connection reset",
   "federation.self_check": "Federation self-check run",
   "collector.refresh": "Collection started by hand",
+  ...USER_ACTION_LABELS,
 };
 
 const REASONS: Record<string, string> = {
@@ -88,6 +91,15 @@ function genericDetails(detail: Record<string, unknown>, skip: string[]): string
     .map(([k, v]) => (k === "error" ? `error: ${valueWords(k, v)}` : `${humanize(k)}: ${valueWords(k, v)}`));
 }
 
+/** What happened to the session's token on the homeserver ("ok" | "failed" | "skipped"; true/false in old entries). */
+function logoutWords(outcome: unknown, device: string | null = null): string[] {
+  const what = device ? `the access token was logged out on the homeserver and its device ${device} deleted` : "the access token was logged out on the homeserver";
+  if (outcome === "ok" || outcome === true) return [what];
+  if (outcome === "failed" || outcome === false) return [`the access token could not be logged out on the homeserver${device ? ` (device ${device} may remain)` : ""}`];
+  if (outcome === "skipped") return ["the access token was the admin's own (pasted in), so it was left alone"];
+  return [];
+}
+
 const usesWords = (u: unknown) => (u === null || u === undefined ? "unlimited uses" : plural(Number(u), "use") + " allowed");
 const expiryWords = (e: unknown) => (e === null || e === undefined ? "never expires" : typeof e === "number" ? `expires ${dateTimeUtc(e)}` : `expires ${valueWords("expiryTime", e)}`);
 
@@ -102,13 +114,18 @@ export function describeAudit(e: Pick<AuditEvent, "id" | "at" | "actor" | "actio
     case "auth.sign_in":
       sentence = failed ? [actor, " tried to sign in to ", id(e.target)] : [actor, " signed in to ", id(e.target), d.method === "token" ? " with an access token" : d.method === "mas" ? " through the authentication service" : " with a password"];
       if (e.outcome === "refused") details.push(`refused: ${reason(d.reason)}`);
-      used = ["method", "reason"];
+      if (typeof d.device === "string") details.push(d.deviceReused === true ? `on this browser's Steward device ${d.device} again` : `on a new Steward device, ${d.device}`);
+      used = ["method", "reason", "device", "deviceReused"];
       break;
     case "auth.sign_out":
       sentence = [actor, " signed out"];
-      if (d.homeserverLogout === true) details.push("the access token was logged out on the homeserver");
-      else if (d.homeserverLogout === false) details.push("the access token could not be logged out on the homeserver");
+      details.push(...logoutWords(d.homeserverLogout));
       used = ["homeserverLogout"];
+      break;
+    case "auth.session_ended":
+      sentence = [actor, d.reason === "idle" ? "'s Steward session ended after being idle too long" : "'s Steward session reached its time limit"];
+      details.push(...logoutWords(d.homeserverLogout, typeof d.device === "string" ? d.device : null));
+      used = ["reason", "homeserverLogout", "device"];
       break;
     case "token.create":
       sentence = failed ? [actor, " tried to issue registration token ", tokenLink(e.target)] : e.outcome === "pending" ? [actor, " is issuing registration token ", tokenLink(e.target)] : [actor, " issued registration token ", tokenLink(e.target)];
@@ -171,8 +188,16 @@ export function describeAudit(e: Pick<AuditEvent, "id" | "at" | "actor" | "actio
       if (e.outcome === "refused") details.push(`refused: ${reason(d.reason)}`);
       used = ["reason"];
       break;
-    default:
+    default: {
+      const user = userActionSentence(e.action, e.target, d, e.outcome === "ok");
+      if (user) {
+        sentence = [actor, ...user];
+        if (e.outcome === "refused") details.push(`refused: ${typeof d.reason === "string" ? d.reason : "no reason given"}`);
+        used = [...USER_DETAIL_KEYS, "reason"];
+        break;
+      }
       sentence = [actor, ` — ${AUDIT_ACTION_LABELS[e.action] ?? humanize(e.action)}`, ...(e.target ? [": ", id(e.target)] : [])];
+    }
   }
   details = [...details, ...genericDetails(d, used)];
   return { id: e.id, at: e.at.toISOString(), sentence, details, outcome: e.outcome as AuditLine["outcome"] };

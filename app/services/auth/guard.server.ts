@@ -8,6 +8,8 @@ import { isHomeserverError } from "../../homeserver/errors";
 import { safeEqual, unmaskToken } from "./crypto.server";
 import { requestOriginAllowed } from "./origin.server";
 import { refreshMasSession } from "./mas-sign-in.server";
+import type { SessionEndDeps } from "./session-end.server";
+import { refreshStewardDevices } from "./steward-devices.server";
 import {
   clearSessionCookie,
   deleteSession,
@@ -30,6 +32,18 @@ export function sessionSettings(ctx: Pick<StewardContext, "config">): SessionSet
     idleMinutes: ctx.config.sessionIdleMinutes,
     maxHours: ctx.config.sessionMaxHours,
     homeserverUrl: ctx.config.homeserverUrl,
+  };
+}
+
+/** What ending a session needs from the app context (auth/session-end.server.ts). */
+export function sessionEndDeps(ctx: Pick<StewardContext, "config" | "db" | "log" | "homeserver" | "endingSessions">): SessionEndDeps {
+  return {
+    db: ctx.db,
+    settings: sessionSettings(ctx),
+    homeserver: (url, token, opts) => ctx.homeserver(url, token, opts),
+    log: ctx.log,
+    timeoutMs: Math.min(5_000, ctx.config.homeserverTimeoutMs),
+    ending: ctx.endingSessions,
   };
 }
 
@@ -153,10 +167,15 @@ async function reverifySession(args: Args, session: AdminSession) {
   const retryAt = now - REVERIFY_MS + Math.min(REVERIFY_MS, 15_000);
   steward.sessionChecks.set(session.idHash, retryAt);
   const hs = steward.homeserver(session.homeserverUrl, session.accessToken, { timeoutMs: Math.min(3_000, steward.config.homeserverTimeoutMs), maxRetries: 0 });
+  // The count of the admin's Steward devices in the header is brought up to date alongside (its own failure is
+  // logged and changes nothing here).
+  const counted = refreshStewardDevices(steward.db, hs, session, steward.log).catch((e) => steward.log.warn("could not store the Steward device count", { error: (e as Error).message }));
   try {
     await hs.users.get(session.userId);
     steward.sessionChecks.set(session.idHash, now);
+    await counted;
   } catch (e) {
+    await counted;
     if (isHomeserverError(e, ["unknown_token", "missing_token", "forbidden"])) {
       steward.sessionChecks.delete(session.idHash);
       await deleteSession(steward.db, session.idHash);

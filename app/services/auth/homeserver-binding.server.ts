@@ -1,5 +1,5 @@
 /**
- * Steward manages exactly one homeserver (decision 015). Its URL is stored beside the data: when HOMESERVER_URL
+ * Steward manages exactly one homeserver (decision 019). Its URL is stored beside the data: when HOMESERVER_URL
  * changes, every session (each holds a token of the old server) ends, and the admin is told that the history stored
  * so far belongs to the previous server.
  */

@@ -4,9 +4,11 @@
  */
 import type { HomeserverClient } from "../../homeserver";
 import { HomeserverError } from "../../homeserver/errors";
+import { STEWARD_DEVICE_NAME } from "./steward-device";
 
 export type SignInInput =
-  | { mode: "password"; homeserverUrl: string; username: string; password: string }
+  /** `deviceId`: this browser's earlier Steward device, to be reused instead of creating another (decision 021). */
+  | { mode: "password"; homeserverUrl: string; username: string; password: string; deviceId?: string }
   | { mode: "token"; homeserverUrl: string; accessToken: string };
 
 export type SignInResult =
@@ -65,7 +67,9 @@ export async function signIn(hs: HomeserverClient, input: SignInInput, withToken
   const tokenProvided = input.mode === "token";
   if (input.mode === "password") {
     try {
-      const login = await hs.auth.loginWithPassword(input.username, input.password, { deviceDisplayName: "Steward admin dashboard" });
+      // With a device id the homeserver keeps that device (and its name) and adds a token to it; without one it
+      // creates a new device.
+      const login = await hs.auth.loginWithPassword(input.username, input.password, { deviceDisplayName: STEWARD_DEVICE_NAME, deviceId: input.deviceId });
       accessToken = login.accessToken;
       userId = login.userId;
       deviceId = login.deviceId ?? null;

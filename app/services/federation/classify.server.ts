@@ -63,15 +63,3 @@ export function stateSql(cols: { retryLastTs: AnyColumn; retryInterval: AnyColum
     when ${sql.raw(String(n))} < ${cols.retryLastTs} + ${cols.retryInterval} then 'backing_off'
     else 'retry_due' end`;
 }
-
-/** "3 h 20 min", "2 d 4 h", "45 s": a duration for people. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
-}

@@ -190,7 +190,8 @@ export function classifyUser(f: UserFacts, o: ClassifyOptions): PostureVerdict {
     if (state === "unverified") unverified++;
     if (state === "no_keys") noKeys++;
     if (isStale) stale++;
-    deviceList.push({ id: d.deviceId, name: d.displayName, lastSeenTs: d.lastSeenTs, state, stale: isStale });
+    // The address is kept (when known) for the bulk sign-out preview, which lists it beside each session.
+    deviceList.push({ id: d.deviceId, name: d.displayName, lastSeenTs: d.lastSeenTs, state, stale: isStale, ...(d.lastSeenIp ? { ip: d.lastSeenIp } : {}) });
   }
 
   let noUnverified: CheckStatus;

@@ -130,7 +130,7 @@ async function classifyPage(users: DbUser[], verifier: SignatureVerifier, now: n
     };
     const malformed = u.malformed.length ? `Synapse database: ${u.malformed.join("; ")}` : undefined;
     // Deactivation deletes devices and account data (§8): the API path fetches neither, so neither is read here.
-    const devices = u.deactivated ? [] : u.devices.map((d) => ({ ...d, userId: u.userId, lastSeenIp: null, lastSeenUserAgent: null, dehydrated: false }));
+    const devices = u.deactivated ? [] : u.devices.map((d) => ({ ...d, userId: u.userId, lastSeenUserAgent: null, dehydrated: false }));
     const verdict = classifyUser(
       {
         user: { userId: u.userId, displayname: u.displayname, userType: u.userType, deactivated: u.deactivated, admin: u.admin },

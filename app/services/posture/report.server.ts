@@ -152,6 +152,21 @@ export async function userIdsForFilter(db: Db, scanId: number, f: PostureFilter,
   return rows.map((r) => r.u);
 }
 
+/**
+ * Users of the filter a bulk sign-out would touch (issue 15): with an unverified session, with a stale one (the
+ * scan's own threshold). Deactivated accounts have no sessions left to sign out.
+ */
+export async function countSignOutCandidates(db: Db, scanId: number, f: PostureFilter): Promise<{ unverified: number; stale: number }> {
+  const [r] = await db
+    .select({
+      unverified: sql<number>`count(*) filter (where ${postureUsers.unverifiedDevices} > 0)::int`,
+      stale: sql<number>`count(*) filter (where ${postureUsers.staleDevices} > 0)::int`,
+    })
+    .from(postureUsers)
+    .where(and(whereOf(scanId, f), ne(postureUsers.category, "deactivated")));
+  return { unverified: Number(r.unverified), stale: Number(r.stale) };
+}
+
 /** How many users in the filter a nudge would go to (the count on "Nudge everyone in this filter"). */
 export async function countNudgeable(db: Db, scanId: number, f: PostureFilter): Promise<number> {
   const [r] = await db.select({ n: sql<number>`count(*)::int` }).from(postureUsers).where(and(whereOf(scanId, f), nudgeableWhere()));

@@ -31,7 +31,7 @@ export const NEEDED_COLUMNS: Record<string, string[]> = {
   schema_version: ["version"],
   users: ["name", "admin", "is_guest", "user_type", "deactivated"],
   profiles: ["full_user_id", "displayname"],
-  devices: ["user_id", "device_id", "display_name", "last_seen", "hidden"],
+  devices: ["user_id", "device_id", "display_name", "last_seen", "ip", "hidden"],
   e2e_device_keys_json: ["user_id", "device_id", "key_json"],
   e2e_cross_signing_keys: ["user_id", "keytype", "keydata", "stream_id"],
   e2e_cross_signing_signatures: ["user_id", "key_id", "target_user_id", "target_device_id", "signature"],
@@ -119,7 +119,7 @@ const Q = {
   users: `select name, admin, user_type, deactivated from users
            where name > $1 and coalesce(is_guest, 0) = 0 order by name limit $2`,
   profiles: `select full_user_id, displayname from profiles where full_user_id > $1 and full_user_id <= $2`,
-  devices: `select user_id, device_id, display_name, last_seen from devices
+  devices: `select user_id, device_id, display_name, last_seen, ip from devices
              where user_id > $1 and user_id <= $2 and hidden is not true`,
   deviceKeys: `select user_id, device_id, key_json from e2e_device_keys_json where user_id > $1 and user_id <= $2`,
   // The current key of a type is the highest stream_id; older rows are the history of resets.
@@ -146,7 +146,7 @@ export interface DbUser {
   admin: boolean;
   userType: string | null;
   deactivated: boolean;
-  devices: Array<{ deviceId: string; displayName: string | null; lastSeenTs: number | null }>;
+  devices: Array<{ deviceId: string; displayName: string | null; lastSeenTs: number | null; lastSeenIp: string | null }>;
   /** As keys/query would answer: device keys with the cross-signing signatures merged in. */
   deviceKeys: Record<string, DeviceKeysJson>;
   master?: CrossSigningKeyJson;
@@ -221,7 +221,7 @@ export async function readPage(source: SynapseDbSource, after: string, limit: nu
   }
   for (const r of devices) {
     const u = byId.get(String(r.user_id));
-    if (u) u.devices.push({ deviceId: String(r.device_id), displayName: r.display_name === null ? null : String(r.display_name), lastSeenTs: r.last_seen === null ? null : Number(r.last_seen) });
+    if (u) u.devices.push({ deviceId: String(r.device_id), displayName: r.display_name === null ? null : String(r.display_name), lastSeenTs: r.last_seen === null ? null : Number(r.last_seen), lastSeenIp: r.ip === null || r.ip === undefined ? null : String(r.ip) });
   }
   for (const r of deviceKeys) {
     const u = byId.get(String(r.user_id));

@@ -51,3 +51,8 @@ export function checkedParam(value: string | undefined, valid: (s: string) => bo
   if (value === undefined || !valid(value)) throw new Response(`There is no such ${what}.`, { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
   return value;
 }
+
+/** A bulk job's number (decision 020): a positive integer that fits a JavaScript number exactly. */
+export function isJobId(s: string): boolean {
+  return /^[1-9][0-9]{0,14}$/.test(s);
+}

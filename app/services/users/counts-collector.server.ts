@@ -6,7 +6,7 @@
 import type { CollectorDefinition, CollectorRunContext } from "../collectors/framework.server";
 import { isHomeserverError, pages, type ListUsersParams, type UserListPage } from "../../homeserver";
 import { bulkUserPages } from "../../homeserver/users-bulk";
-import { storeSnapshot, UserTally, unavailableCounts, type ServerFacts } from "./counts.server";
+import { backfillDailyFromCreation, storeSnapshot, UserTally, unavailableCounts, type ServerFacts } from "./counts.server";
 import { removeUsersNotSeenIn, upsertUsers } from "./stored.server";
 
 /**
@@ -64,6 +64,10 @@ export async function collectUserCounts(ctx: CollectorRunContext) {
   // The pass saw every page, so anyone it did not see is gone from the server.
   const removed = await removeUsersNotSeenIn(ctx.db, ctx.runId);
   const counts = tally.result();
+  // First count ever: rebuild "Accounts over time" for the days before it, so a new installation shows growth.
+  // Needs creation times (Synapse 1.40+); the function itself refuses once any daily row exists.
+  const rebuilt = counts.unavailable.created1d ? 0 : await backfillDailyFromCreation(ctx.db, tally.registrationsPerDay, now.toISOString().slice(0, 10));
+  if (rebuilt) ctx.log.info("user-counts: accounts over time rebuilt from creation times", { days: rebuilt });
   await storeSnapshot(ctx.db, {
     counts,
     takenAt: now,

@@ -170,6 +170,59 @@ export async function storeSnapshot(
   });
 }
 
+/** What a rebuilt day says about the counts it cannot know (the charts read it to say so). */
+export const REBUILT_NOTE =
+  "Rebuilt from each account's creation time on Steward's first count: accounts that existed that day, including ones deactivated since; deactivations, activity and account types before the first count are unknown.";
+
+const REBUILT_UNKNOWN = ["active1d", "active7d", "active30d", "neverSeen", "locked", "guests", "deactivated", "admins", "bots", "shadowBanned"] as const;
+
+/**
+ * "Accounts over time" from day one: on the first count ever (no daily row yet), every past day from the oldest
+ * account to the day before `firstDay` gets a row whose total is the accounts created on or before it (the
+ * registrations histogram, summed). Synapse keeps no history of deactivations, activity or flags, so those are
+ * marked unknown in `unavailable` rather than guessed. Runs once (it needs an empty rollup) and never overwrites a
+ * day that has a real snapshot. Returns the number of days written.
+ */
+export async function backfillDailyFromCreation(db: Db, registrationsPerDay: Map<string, number>, firstDay: string): Promise<number> {
+  const days = [...registrationsPerDay.keys()].filter((d) => d < firstDay).sort();
+  if (!days.length) return 0;
+  return db.transaction(async (tx) => {
+    const [existing] = await tx.select({ day: userCountDaily.day }).from(userCountDaily).limit(1);
+    if (existing) return 0;
+    const unavailable = Object.fromEntries(REBUILT_UNKNOWN.map((k) => [k, REBUILT_NOTE]));
+    const rows: Array<typeof userCountDaily.$inferInsert> = [];
+    let total = 0;
+    for (let t = Date.parse(`${days[0]}T00:00:00Z`); ; t += DAY_MS) {
+      const day = new Date(t).toISOString().slice(0, 10);
+      if (day >= firstDay) break;
+      total += registrationsPerDay.get(day) ?? 0;
+      const created = (n: number) => {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += registrationsPerDay.get(new Date(t - i * DAY_MS).toISOString().slice(0, 10)) ?? 0;
+        return sum;
+      };
+      rows.push({
+        day,
+        // The end of that day: the moment the count describes.
+        takenAt: new Date(t + DAY_MS - 1),
+        total,
+        active1d: null, active7d: null, active30d: null, neverSeen: null, locked: null, guests: null,
+        created1d: created(1), created7d: created(7), created30d: created(30),
+        deactivated: 0, admins: 0, regular: 0, bots: 0, support: 0, otherTypes: 0, shadowBanned: 0,
+        unavailable,
+        serverVersion: null,
+      });
+    }
+    for (let i = 0; i < rows.length; i += 1000) await tx.insert(userCountDaily).values(rows.slice(i, i + 1000)).onConflictDoNothing();
+    return rows.length;
+  });
+}
+
+/** Whether a daily row was rebuilt from creation times rather than counted. */
+export function isRebuilt(unavailable: Record<string, string> | null | undefined): boolean {
+  return unavailable?.deactivated === REBUILT_NOTE;
+}
+
 export async function latestSnapshot(db: Db): Promise<UserCountSnapshot | null> {
   const [row] = await db.select().from(userCountSnapshots).orderBy(desc(userCountSnapshots.takenAt)).limit(1);
   return row ?? null;
@@ -266,11 +319,14 @@ async function thinnedSnapshots(db: Db, since: Date, bucketSeconds: number, now:
 async function dailyCounts(db: Db, since: Date | null): Promise<CountPoint[]> {
   const d = userCountDaily;
   const rows = await db
-    .select({ t: d.takenAt, total: d.total, active1d: d.active1d, active7d: d.active7d, active30d: d.active30d, deactivated: d.deactivated })
+    .select({ t: d.takenAt, total: d.total, active1d: d.active1d, active7d: d.active7d, active30d: d.active30d, deactivated: d.deactivated, unavailable: d.unavailable })
     .from(d)
     .where(since ? gte(d.day, since.toISOString().slice(0, 10)) : undefined)
     .orderBy(asc(d.day));
-  return rows.map((r) => ({ ...r, t: r.t.getTime() }));
+  return rows.map(({ unavailable, ...r }) =>
+    // A rebuilt day knows its accounts, not its deactivations: null draws a gap instead of a false 0.
+    isRebuilt(unavailable) ? { ...r, t: r.t.getTime(), deactivated: null, rebuilt: true } : { ...r, t: r.t.getTime() },
+  );
 }
 
 

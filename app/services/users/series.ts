@@ -9,7 +9,10 @@ export interface CountPoint {
   active1d: number | null;
   active7d: number | null;
   active30d: number | null;
-  deactivated: number;
+  /** null on a day rebuilt from creation times (deactivations before Steward's first count are unknown). */
+  deactivated: number | null;
+  /** True on a day rebuilt from account creation times on the first run (counts.server.ts). */
+  rebuilt?: boolean;
 }
 
 export interface RegistrationPoint {

@@ -82,11 +82,12 @@ export interface UserListResult {
 }
 
 /** `%` and `_` in a search term are literal, not wildcards. */
-function likeEscape(term: string): string {
+export function likeEscape(term: string): string {
   return term.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function filterCondition(q: UserListQuery, now: Date): SQL | undefined {
+/** The users page's filter as a condition (also the bulk deactivation's list, decision 020). */
+export function filterCondition(q: Pick<UserListQuery, "filter" | "days">, now: Date): SQL | undefined {
   const u = homeserverUsers;
   const cutoff = sql`${new Date(now.getTime() - q.days * 86_400_000).toISOString()}::timestamptz`;
   switch (q.filter) {

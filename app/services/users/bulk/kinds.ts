@@ -1,0 +1,62 @@
+/**
+ * Bulk user jobs in words (plain module: the preview, the progress page and the audit log share these sentences).
+ */
+export const BULK_KINDS = ["sign-out-unverified", "sign-out-stale", "deactivate"] as const;
+export type BulkKind = (typeof BULK_KINDS)[number];
+
+export const isBulkKind = (s: string): s is BulkKind => (BULK_KINDS as readonly string[]).includes(s);
+
+/** The job's title, e.g. on the progress page. */
+export function bulkTitle(kind: BulkKind, o: { users: number; days?: number | null }): string {
+  const users = `${o.users.toLocaleString("en")} user${o.users === 1 ? "" : "s"}`;
+  switch (kind) {
+    case "sign-out-unverified":
+      return `Sign out the unverified sessions of ${users}`;
+    case "sign-out-stale":
+      return `Sign out the sessions of ${users} unseen for more than ${o.days} days`;
+    case "deactivate":
+      return `Deactivate ${users}`;
+  }
+}
+
+/** What the confirmation will do, in one paragraph. */
+export function bulkConsequence(kind: BulkKind, o: { users: number; devices: number; days?: number | null }): string {
+  const sessions = `${o.devices.toLocaleString("en")} session${o.devices === 1 ? "" : "s"}`;
+  const users = `${o.users.toLocaleString("en")} user${o.users === 1 ? "" : "s"}`;
+  switch (kind) {
+    case "sign-out-unverified":
+      return `The ${sessions} of ${users} listed below will end: their access tokens stop working and their encryption keys are deleted. Each session is checked again just before it is signed out: one verified since this list was made is left alone. The accounts stay usable; their verified sessions stay signed in.`;
+    case "sign-out-stale":
+      return `The ${sessions} of ${users} listed below, unseen for more than ${o.days} days, will end: their access tokens stop working and their encryption keys are deleted. Each session is checked again just before it is signed out: one used since this list was made is left alone. Their other sessions stay signed in.`;
+    case "deactivate":
+      return `The ${users} listed below will be deactivated: every session signed out and the password removed, so nobody can sign in to them. Their messages and profiles stay; each can be reactivated later with a new password. An account that became a server admin since this list was made is left alone.`;
+  }
+}
+
+/** The audit log's sentence for one item of a job (the outcome column says whether it happened). */
+export function bulkItemSentence(kind: BulkKind, userId: string, deviceId: string, jobId: number | string): string {
+  switch (kind) {
+    case "sign-out-unverified":
+      return `Sign out unverified session ${deviceId} of ${userId} (bulk job ${jobId})`;
+    case "sign-out-stale":
+      return `Sign out stale session ${deviceId} of ${userId} (bulk job ${jobId})`;
+    case "deactivate":
+      return `Deactivate ${userId} (bulk job ${jobId})`;
+  }
+}
+
+/** What each item status means, for the progress page. */
+export const ITEM_STATUS_TEXT: Record<string, string> = {
+  pending: "Waiting",
+  acting: "In progress",
+  done: "Done",
+  skipped: "Left alone",
+  failed: "Failed",
+};
+
+export const JOB_STATUS_TEXT: Record<string, string> = {
+  queued: "Waiting to start",
+  running: "Running",
+  done: "Finished",
+  stopped: "Stopped",
+};
