@@ -1,7 +1,7 @@
 /** Registration tokens: every token on the homeserver joined with Steward's record; filter, search, revoke hazards. */
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { json } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { CsrfInput } from "~/components/CsrfInput";
 import { Pager } from "~/components/Pager";
@@ -11,7 +11,10 @@ import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { UsedByCount } from "~/components/tokens/UsedByList";
 import { HazardBadge, IssuingBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
-import { requireAdmin, withHomeserver } from "~/services/auth/guard.server";
+import { MasTokenNotice, MasTokenTable } from "~/components/tokens/MasTokens";
+import { readForm, requireAdmin, requireCsrf, withHomeserver, type AdminRequest } from "~/services/auth/guard.server";
+import { listMasTokens, masTokensApi, setMasTokenRevoked } from "~/services/tokens/mas-tokens.server";
+import { isMasAdminError } from "~/homeserver/mas/admin-http";
 import { filterTokens, TOKENS_UNAVAILABLE } from "~/services/tokens/tokens.server";
 import { listTokensOrStored } from "~/services/tokens/stored.server";
 import { usedByCounts } from "~/services/tokens/used-by.server";
@@ -25,9 +28,33 @@ const Query = z.object({
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
 });
 
+/** MAS's token client when the homeserver delegates to MAS (decision 023), else null (classic Synapse). */
+const masApi = (admin: AdminRequest) =>
+  masTokensApi({
+    hs: admin.hs,
+    setting: admin.steward.config.homeserverAuth,
+    homeserverUrl: admin.steward.config.homeserverUrl,
+    accessToken: admin.session.accessToken,
+    timeoutMs: admin.steward.config.homeserverTimeoutMs,
+  });
+
 export async function loader(args: LoaderFunctionArgs) {
   const admin = await requireAdmin(args);
   const query = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const url = new URL(args.request.url);
+  const kind = (["issued", "revoked", "restored"] as const).find((k) => url.searchParams.has(k));
+  const done = kind ? `${{ issued: "Issued", revoked: "Revoked", restored: "Restored" }[kind]} ${(url.searchParams.get(kind) ?? "").slice(0, 200)}.` : null;
+  try {
+    const mas = await withHomeserver(admin, args, () => masApi(admin));
+    if (mas) {
+      const masRows = await listMasTokens(admin.steward.db, mas);
+      return json({ ok: true as const, masRows, done }, { headers: { "Cache-Control": "no-store" } });
+    }
+  } catch (e) {
+    if (e instanceof Response) throw e;
+    const error = isMasAdminError(e) || e instanceof Error ? e.message : String(e);
+    return json({ ok: false as const, error, query }, { headers: { "Cache-Control": "no-store" } });
+  }
   try {
     // Live from the homeserver; while it is unavailable, Steward's records with the reason (`stored`).
     const { rows: all, stored } = await withHomeserver(admin, args, () => listTokensOrStored({ db: admin.steward.db, hs: admin.hs }));
@@ -43,6 +70,21 @@ export async function loader(args: LoaderFunctionArgs) {
   }
 }
 
+/** Under MAS only: revoke or restore a token from the list (classic Synapse revokes on the token's own page). */
+export async function action(args: ActionFunctionArgs) {
+  const admin = await requireAdmin(args);
+  const form = await readForm(args.request);
+  requireCsrf(args.request, admin.session, form);
+  const intent = String(form.get("intent") ?? "");
+  const id = String(form.get("id") ?? "");
+  if ((intent !== "revoke" && intent !== "unrevoke") || !/^[0-9A-Z]{26}$/.test(id)) return json({ error: "Steward did not understand that request." }, { status: 400 });
+  const mas = await withHomeserver(admin, args, () => masApi(admin));
+  if (!mas) return json({ error: "This homeserver manages its own tokens: revoke a token on its page." }, { status: 400 });
+  const r = await setMasTokenRevoked(admin.steward.db, mas, { id, revoke: intent === "revoke", actor: admin.session.userId, requestId: admin.requestId });
+  if (!r.ok) return json({ error: r.error }, { status: 400 });
+  return redirect(`/tokens?${intent === "revoke" ? "revoked" : "restored"}=${encodeURIComponent(r.token)}`);
+}
+
 const FILTERS: [string, string][] = [
   ["", "All"],
   ["valid", "Valid"],
@@ -55,6 +97,31 @@ const FILTERS: [string, string][] = [
 
 export default function TokensPage() {
   const data = useLoaderData<typeof loader>();
+  const acted = useActionData<typeof action>();
+  if (data.ok && "masRows" in data) {
+    return (
+      <>
+        <div style={{ display: "flex", justifyContent: "space-between", alignItems: "center", gap: "1rem", flexWrap: "wrap" }}>
+          <h1>Registration tokens</h1>
+          <Link to="/tokens/new" className="button">
+            Issue a token
+          </Link>
+        </div>
+        <MasTokenNotice />
+        {acted?.error ? (
+          <div className="alert error" role="alert" data-testid="tokens-error">
+            {acted.error}
+          </div>
+        ) : null}
+        {data.done ? (
+          <div className="alert ok" role="status">
+            {data.done}
+          </div>
+        ) : null}
+        <MasTokenTable rows={data.masRows} />
+      </>
+    );
+  }
   return (
     <>
       <div style={{ display: "flex", justifyContent: "space-between", alignItems: "center", gap: "1rem", flexWrap: "wrap" }}>

@@ -9,6 +9,7 @@ import { randomToken } from "~/services/auth/crypto.server";
 import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/auth/guard.server";
 import { parseIssueForm, type FieldErrors } from "~/services/tokens/rules.server";
 import { issueToken } from "~/services/tokens/issue.server";
+import { issueMasToken, masTokensApi } from "~/services/tokens/mas-tokens.server";
 
 export const meta: MetaFunction = () => [{ title: "Issue a token · Steward" }];
 
@@ -27,6 +28,20 @@ export async function action(args: ActionFunctionArgs) {
   const values = Object.fromEntries([...form.entries()].filter(([k, v]) => k !== "csrf" && typeof v === "string")) as Record<string, string>;
   const parsed = parseIssueForm(values, Date.now());
   if (!parsed.ok) return json({ errors: parsed.errors, values }, { status: 400 });
+  const cfg = admin.steward.config;
+  // Under MAS the token is issued in MAS's admin API (decision 023); the same form and rules apply.
+  const mas = await withHomeserver(admin, args, () =>
+    masTokensApi({ hs: admin.hs, setting: cfg.homeserverAuth, homeserverUrl: cfg.homeserverUrl, accessToken: admin.session.accessToken, timeoutMs: cfg.homeserverTimeoutMs }),
+  ).catch((e: unknown) => {
+    if (e instanceof Response) throw e;
+    return e instanceof Error ? e.message : String(e);
+  });
+  if (typeof mas === "string") return json({ errors: { form: mas } as FieldErrors, values }, { status: 400 });
+  if (mas) {
+    const r = await issueMasToken(admin.steward.db, mas, parsed.value, { actor: admin.session.userId, requestId: admin.requestId });
+    if (!r.ok) return json({ errors: r.errors as FieldErrors, values }, { status: 400 });
+    return redirect(`/tokens?issued=${encodeURIComponent(r.token)}`);
+  }
   const result = await withHomeserver(admin, args, () =>
     issueToken({ db: admin.steward.db, hs: admin.hs, requestId: admin.requestId }, parsed.value, admin.session.userId),
   );

@@ -177,7 +177,9 @@ export async function revokeGrantTokens(r: Extract<FinishResult, { ok: true }>, 
   return revokeQuietly(r.grant.revocationEndpoint, r.grant.clientId, r.accessToken, http);
 }
 
-export type RefreshOutcome = { session: AdminSession; ended?: undefined } | { ended: "mas_expired" | "mas_down"; session?: undefined };
+/** Generic so background collection (which has no cookie, only the session row's id and token) can refresh too. */
+export type RefreshOutcome<S extends RefreshableSession = AdminSession> = { session: S; ended?: undefined } | { ended: "mas_expired" | "mas_down"; session?: undefined };
+export type RefreshableSession = Pick<AdminSession, "idHash" | "accessToken">;
 
 /**
  * Refreshes a MAS session's access token when it expires within REFRESH_MARGIN_MS. One refresh at a time per
@@ -185,7 +187,7 @@ export type RefreshOutcome = { session: AdminSession; ended?: undefined } | { en
  * its new pair. A refused refresh (revoked, expired, session finished) ends the session; MAS being unreachable
  * ends it only once the access token has expired.
  */
-export async function refreshMasSession(db: Db, settings: SessionSettings, session: AdminSession, opts: { now?: Date; http?: MasHttpOptions } = {}): Promise<RefreshOutcome> {
+export async function refreshMasSession<S extends RefreshableSession>(db: Db, settings: SessionSettings, session: S, opts: { now?: Date; http?: MasHttpOptions } = {}): Promise<RefreshOutcome<S>> {
   const now = opts.now ?? new Date();
   const [grant] = await db.select().from(masSessionGrants).where(eq(masSessionGrants.idHash, session.idHash));
   if (!grant || grant.accessExpiresAt.getTime() - now.getTime() > REFRESH_MARGIN_MS) return { session };

@@ -212,7 +212,7 @@ export async function latestSessionToken(db: Db, s: SessionSettings, now = new D
     // Only a session of the managed homeserver lends its token to the collectors.
     if (s.homeserverUrl && !sameHomeserver(row.homeserverUrl, s.homeserverUrl)) continue;
     const token = decryptSecret(s.secret, row.accessTokenEnc);
-    if (token) return { userId: row.userId, homeserverUrl: row.homeserverUrl, accessToken: token };
+    if (token) return { idHash: row.idHash, userId: row.userId, homeserverUrl: row.homeserverUrl, accessToken: token };
   }
   return null;
 }
