@@ -55,7 +55,8 @@ describe.skipIf(!haveChromium)("first run in a browser", () => {
       const page = await context.newPage();
       await signIn(page, steward.url);
       const notice = page.getByTestId("first-collection");
-      expect(await notice.textContent()).toMatch(/This page fills in by itself when the first collection finishes/);
+      // The server renders the no-JavaScript wording; once hydrated, the page says it will fill in by itself.
+      await expect.poll(() => notice.textContent(), { timeout: 20_000 }).toMatch(/This page fills in by itself when the first collection finishes/);
       expect(await page.getByTestId("chart-accounts").textContent()).toMatch(/No snapshots in this range yet/);
       // A mark on the window: it survives a data reload but not a page load.
       await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
@@ -121,8 +122,8 @@ describe.skipIf(!haveChromium)("first run in a browser", () => {
       for (const [chart, minPoints] of [["chart-accounts", 300], ["chart-active", 60]] as const) {
         const line = page.getByTestId(chart).locator(".recharts-line-curve").first();
         await expect.poll(() => line.count(), { timeout: 10_000 }).toBe(1);
-        const d = await line.getAttribute("d");
-        expect(d?.split(/[LC]/).length ?? 0, chart).toBeGreaterThan(minPoints);
+        // The address changes before the year's data is drawn: wait for the redrawn line, not the month's.
+        await expect.poll(async () => (await line.getAttribute("d"))?.split(/[LC]/).length ?? 0, { message: chart, timeout: 15_000 }).toBeGreaterThan(minPoints);
       }
       await page.screenshot({ path: artifactPath("first-run-demo-overview.png"), fullPage: true });
       // Federation states over the last week, as the replayed collections saw them.
