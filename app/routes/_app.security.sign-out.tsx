@@ -15,7 +15,7 @@ import { readForm, requireAdmin, requireCsrf, type AdminRequest } from "~/servic
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
 import { latestCompleteScan } from "~/services/posture/report.server";
 import { bulkConsequence, bulkTitle } from "~/services/users/bulk/kinds";
-import { createBulkJob, jobOfForm, MAX_BULK_USERS, planSignOut, REPLAYED } from "~/services/users/bulk/plan.server";
+import { confirmationFormId, MAX_BULK_USERS, planSignOut, startConfirmedJob } from "~/services/users/bulk/plan.server";
 import { newFormId } from "~/services/users/actions/run.server";
 import { filterInWords } from "~/services/users/bulk/words.server";
 
@@ -82,31 +82,23 @@ export async function action(args: ActionFunctionArgs) {
   const admin = await requireAdmin(args);
   const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
-  const formId = String(form.get("formId") ?? "");
-  if (!/^[A-Za-z0-9_-]{16,64}$/.test(formId)) return json<ActionData>({ error: "This form is incomplete; open the preview again." }, { status: 400 });
-  const started = await jobOfForm(admin.steward.db, formId);
-  if (started !== null) return json<ActionData>({ error: REPLAYED, jobId: started }, { status: 409 });
+  const id = await confirmationFormId(admin.steward.db, form);
+  if (!id.ok) return json<ActionData>({ error: id.error, jobId: id.jobId }, { status: id.status });
   // The list is worked out again from the filter in the page's address, never taken from the form.
   const c = await plan(admin, new URL(args.request.url).searchParams);
   if (c.daysError) return json<ActionData>({ error: c.daysError }, { status: 400 });
   if (c.plan.users > MAX_BULK_USERS) return json<ActionData>({ error: `More than ${MAX_BULK_USERS.toLocaleString("en")} users: narrow the filter.` }, { status: 400 });
-  const expected = Number(form.get("expected"));
-  if (expected !== c.plan.items.length) {
-    return json<ActionData>(
-      { error: `The list changed since you opened it (${expected.toLocaleString("en")} sessions then, ${c.plan.items.length.toLocaleString("en")} now, after a new scan). Nothing was started: review the list below and confirm again.` },
-      { status: 409 },
-    );
-  }
-  const r = await createBulkJob(admin.steward.db, {
+  const r = await startConfirmedJob(admin.steward.db, form, {
     kind: c.jobKind,
     actor: admin.session.userId,
-    formId,
+    formId: id.formId,
     days: c.days,
     filterText: c.filterText,
     items: c.plan.items,
-    now: new Date(),
+    noun: "sessions",
+    why: "after a new scan",
   });
-  if (!r.ok) return json<ActionData>({ error: r.error, jobId: r.jobId }, { status: 409 });
+  if (!r.ok) return json<ActionData>({ error: r.error, jobId: r.jobId }, { status: r.status });
   admin.steward.bulkJobs?.kick();
   return redirect(`/bulk/${r.jobId}`);
 }

@@ -15,7 +15,7 @@ import { readForm, requireAdmin, requireCsrf, type AdminRequest } from "~/servic
 import { FILTER_LABELS, USER_FILTERS } from "~/services/users/filters";
 import { bulkConsequence, bulkTitle } from "~/services/users/bulk/kinds";
 import { planDeactivate } from "~/services/users/bulk/deactivate-plan.server";
-import { createBulkJob, jobOfForm, MAX_BULK_USERS, REPLAYED } from "~/services/users/bulk/plan.server";
+import { confirmationFormId, MAX_BULK_USERS, startConfirmedJob } from "~/services/users/bulk/plan.server";
 import { newFormId } from "~/services/users/actions/run.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.title ?? "Deactivate accounts"} · Steward` }];
@@ -78,22 +78,13 @@ export async function action(args: ActionFunctionArgs) {
   const admin = await requireAdmin(args);
   const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
-  const formId = String(form.get("formId") ?? "");
-  if (!/^[A-Za-z0-9_-]{16,64}$/.test(formId)) return json<ActionData>({ error: "This form is incomplete; open the preview again." }, { status: 400 });
-  const started = await jobOfForm(admin.steward.db, formId);
-  if (started !== null) return json<ActionData>({ error: REPLAYED, jobId: started }, { status: 409 });
+  const id = await confirmationFormId(admin.steward.db, form);
+  if (!id.ok) return json<ActionData>({ error: id.error, jobId: id.jobId }, { status: id.status });
   const c = await plan(admin, new URL(args.request.url).searchParams);
   if (c.createdError) return json<ActionData>({ error: c.createdError }, { status: 400 });
   if (c.plan.items.length > MAX_BULK_USERS) return json<ActionData>({ error: `More than ${MAX_BULK_USERS.toLocaleString("en")} accounts: narrow the filter.` }, { status: 400 });
-  const expected = Number(form.get("expected"));
-  if (expected !== c.plan.items.length) {
-    return json<ActionData>(
-      { error: `The list changed since you opened it (${expected.toLocaleString("en")} accounts then, ${c.plan.items.length.toLocaleString("en")} now). Nothing was started: review the list below and confirm again.` },
-      { status: 409 },
-    );
-  }
-  const r = await createBulkJob(admin.steward.db, { kind: "deactivate", actor: admin.session.userId, formId, days: null, filterText: c.filterText, items: c.plan.items, now: new Date() });
-  if (!r.ok) return json<ActionData>({ error: r.error, jobId: r.jobId }, { status: 409 });
+  const r = await startConfirmedJob(admin.steward.db, form, { kind: "deactivate", actor: admin.session.userId, formId: id.formId, days: null, filterText: c.filterText, items: c.plan.items, noun: "accounts" });
+  if (!r.ok) return json<ActionData>({ error: r.error, jobId: r.jobId }, { status: r.status });
   admin.steward.bulkJobs?.kick();
   return redirect(`/bulk/${r.jobId}`);
 }

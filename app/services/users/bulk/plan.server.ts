@@ -102,3 +102,32 @@ export async function createBulkJob(
     return { ok: true as const, jobId: job.id };
   });
 }
+
+type Refusal = { ok: false; status: 400 | 409; error: string; jobId?: number | null };
+
+/** A confirmation's one-time form id: well formed, and not used yet (a replay is told so before any planning). */
+export async function confirmationFormId(db: Db, form: FormData): Promise<{ ok: true; formId: string } | Refusal> {
+  const formId = String(form.get("formId") ?? "");
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(formId)) return { ok: false, status: 400, error: "This form is incomplete; open the preview again." };
+  const started = await jobOfForm(db, formId);
+  return started === null ? { ok: true, formId } : { ok: false, status: 409, error: REPLAYED, jobId: started };
+}
+
+/**
+ * The last step of every bulk confirmation: the list, worked out again from the page's address, must still have the
+ * count the admin confirmed (`expected` on the form); then the job is stored.
+ */
+export async function startConfirmedJob(
+  db: Db,
+  form: FormData,
+  o: Omit<Parameters<typeof createBulkJob>[1], "now"> & { noun: "sessions" | "accounts"; why?: string },
+): Promise<{ ok: true; jobId: number } | Refusal> {
+  const expected = Number(form.get("expected"));
+  const now = o.items.length;
+  if (expected !== now) {
+    const counts = `${expected.toLocaleString("en")} ${o.noun} then, ${now.toLocaleString("en")} now${o.why ? `, ${o.why}` : ""}`;
+    return { ok: false, status: 409, error: `The list changed since you opened it (${counts}). Nothing was started: review the list below and confirm again.` };
+  }
+  const r = await createBulkJob(db, { kind: o.kind, actor: o.actor, formId: o.formId, days: o.days, filterText: o.filterText, items: o.items, now: new Date() });
+  return r.ok ? r : { ok: false, status: 409, error: r.error, jobId: r.jobId };
+}
