@@ -51,7 +51,8 @@ describe.skipIf(!haveChromium)("bulk sign-out in a browser", () => {
     await page.goto(`${steward.url}/security?q=tess`);
     await page.getByTestId("bulk-stale").click();
     await page.waitForURL(/\/security\/sign-out\?/);
-    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Sign out the sessions of 6 users unseen for more than 90 days");
+    // The address changes before the preview is drawn (the report's own heading is still there): wait for it.
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent(), { timeout: 15_000 }).toBe("Sign out the sessions of 6 users unseen for more than 90 days");
     const table = (await page.getByTestId("bulk-items").textContent())!;
     for (const u of USERS) expect(table).toContain(u);
     expect(table).toContain("Old tablet");

@@ -148,7 +148,8 @@ describe.skipIf(!haveChromium)("words an admin reads", () => {
     expect(await notice.textContent()).toMatch(/Page 999 is past the end: there (is|are) \d+ pages?/);
     await notice.getByRole("link").click();
     await page.waitForURL(/page=[12]\b/);
-    expect(await page.getByTestId("users-table").locator("tbody tr").count()).toBeGreaterThan(0);
+    // With JavaScript the address changes before the new page's rows are drawn: wait for them.
+    await expect.poll(() => page.getByTestId("users-table").locator("tbody tr").count(), { timeout: 15_000 }).toBeGreaterThan(0);
     // Lists sorted by name page with Previous / Next, not Newer / Older.
     expect(await page.getByRole("navigation", { name: "Pages" }).textContent()).toMatch(/Previous.*Next/);
     await page.screenshot({ path: artifactPath("words-users.png") });
