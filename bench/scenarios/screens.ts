@@ -100,7 +100,7 @@ async function iteration(browser: Browser, baseUrl: string, ex: Expected): Promi
     out.set("sign-in → overview (charts drawn)", await signIn(page, meter, baseUrl, "/", { url: "^/$", selectors: ["main h1", ...charts], text: "Overview" }, "sign-in → overview"));
     const step = async (name: string, selector: string, watch: Watch) => out.set(name, await clickAndMeasure(page, meter, selector, watch, name));
     await step("users (50 per page)", nav("/users"), { url: "^/users$", ...usersRow(ex.users[0]) });
-    await step("users, next page", '.pager a:has-text("Older")', { url: "^/users\\?.*page=2", ...usersRow(ex.users[1]) });
+    await step("users, next page", '.pager a[rel="next"]', { url: "^/users\\?.*page=2", ...usersRow(ex.users[1]) });
     await step(`users, ${LARGEST.toLocaleString("en")} per page`, `[data-testid="page-size"] a[data-size="${LARGEST}"]`, {
       url: `^/users\\?.*size=${LARGEST}`,
       ...usersRow(ex.usersLargest.first, [`[data-testid="users-table"] tbody tr:nth-child(${ex.usersLargest.count})`]),
@@ -197,7 +197,7 @@ async function benchOne(browser: Browser, label: "PGlite" | "PostgreSQL", baseUr
       await database.close(); // the server opens it itself (PGlite: one process at a time)
     }
     console.log(`  ${tag}: seeded in ${((performance.now() - t) / 1000).toFixed(0)} s (${seeded})`);
-    server = await startServer({ TRUST_PROXY: "true", HOMESERVER_URL: sim.url, SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123", STEWARD_DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    server = await startServer({ TRUST_PROXY: "loopback", HOMESERVER_URL: sim.url, SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123", STEWARD_DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
     const client = new TestClient(server.url);
     const signedIn = await client.signIn("admin", "admin", sim.url);
     if (signedIn.status !== 302) throw new Error(`sign-in failed (${signedIn.status})`);
