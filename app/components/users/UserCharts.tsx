@@ -76,7 +76,8 @@ export function UserCharts({ series, unavailableActive }: { series: UserSeries; 
         title={`Registrations per ${series.registrationBucket}`}
         testId="chart-registrations"
         summary={`${fmt.format(regTotal)} accounts created in this range`}
-        empty={series.registrations.length === 0 ? "No accounts were created in this range." : null}
+        // Before the first count there is nothing to say "none" about: the chart says so like the two above.
+        empty={regTotal > 0 ? null : noCounts ?? "No accounts were created in this range."}
       >
         {() => (
           <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initial}>
