@@ -13,7 +13,7 @@ import { BulkItemsTable } from "~/components/users/BulkItemsTable";
 import { readForm, requireAdmin, requireCsrf } from "~/services/auth/guard.server";
 import { recordAudit } from "~/services/audit/events.server";
 import { checkedParam, isJobId } from "~/services/routing/params";
-import { bulkTitle, JOB_STATUS_TEXT, type BulkKind } from "~/services/users/bulk/kinds";
+import { bulkJobHeading, JOB_STATUS_TEXT, type BulkKind } from "~/services/users/bulk/kinds";
 import { bulkJobView, resumeBulkJob } from "~/services/users/bulk/view.server";
 
 const PAGE = 200;
@@ -38,7 +38,7 @@ export async function loader(args: LoaderFunctionArgs) {
   return json(
     {
       id: job.id,
-      title: bulkTitle(job.kind as BulkKind, { users: v.users, days: job.days }),
+      title: bulkJobHeading(job.kind as BulkKind, { users: v.users, days: job.days }),
       kind: job.kind,
       status: job.status,
       statusText: JOB_STATUS_TEXT[job.status] ?? job.status,

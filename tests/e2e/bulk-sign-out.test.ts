@@ -64,6 +64,8 @@ describe.skipIf(!haveChromium)("bulk sign-out in a browser", () => {
     await page.waitForURL(/\/bulk\/\d+$/);
     // The page reloads itself while the job runs; it ends "Finished".
     await page.getByText("Finished", { exact: false }).first().waitFor({ timeout: 120_000 });
+    // Once confirmed it is no longer a command: the job page names what it did.
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Sign-out of the sessions of 6 users unseen for more than 90 days");
     expect(await page.getByTestId("bulk-status").textContent()).toContain("6 of 6 sessions handled (100%)");
     await page.screenshot({ path: artifactPath("bulk-sign-out-done.png"), fullPage: true });
     for (const u of USERS) expect([...sim.state.devices.get(u)!.keys()]).toEqual(["PHONE"]);
