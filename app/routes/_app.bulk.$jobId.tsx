@@ -94,7 +94,8 @@ export default function BulkJobPage() {
   return (
     <>
       <p className="small">
-        <Link to={d.kind === "deactivate" ? "/users" : "/security"}>← {d.kind === "deactivate" ? "Users" : "Security"}</Link>
+        <Link to={d.kind === "deactivate" ? "/users" : "/security"}>← {d.kind === "deactivate" ? "Users" : "Security"}</Link> ·{" "}
+        <Link to="/bulk">All bulk jobs</Link>
       </p>
       <h1>{d.title}</h1>
       <p className="muted small">

@@ -166,7 +166,8 @@ export default function UsersPage() {
           {/* A preview lists every account first; admins and your own account are never included (decision 020). */}
           <a href={`/users/deactivate?${new URLSearchParams({ filter: query.filter, days: query.days, ...(query.q ? { q: query.q } : {}) })}`} data-testid="bulk-deactivate">
             Deactivate the accounts in this filter…
-          </a>
+          </a>{" "}
+          · <Link to="/bulk">Bulk jobs</Link>
         </p>
       )}
       {data.qError || data.stored === 0 ? null : <PageSize current={data.pageSize} />}
