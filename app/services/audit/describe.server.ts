@@ -137,6 +137,15 @@ export function describeAudit(e: Pick<AuditEvent, "id" | "at" | "actor" | "actio
       used = ["issuedFor", "usesAllowed", "expiryTime", "generated"];
       break;
     case "token.update":
+      if (d.service === "mas") {
+        // MAS's token: addressed by its id; a usage limit of 0 means never valid there (decision 023).
+        const target: AuditPart = typeof d.masId === "string" ? { id: e.target ?? d.masId, href: `/tokens/mas/${encodeURIComponent(d.masId)}` } : tokenLink(e.target);
+        sentence = [actor, failed ? " tried to change registration token " : " changed registration token ", target, " in the authentication service"];
+        if ("usageLimit" in d) details.push(d.usageLimit === 0 ? "never valid (usage limit 0)" : usesWords(d.usageLimit));
+        if ("expiresAt" in d) details.push(expiryWords(typeof d.expiresAt === "string" ? Date.parse(d.expiresAt) : d.expiresAt));
+        used = ["service", "masId", "usageLimit", "expiresAt"];
+        break;
+      }
       sentence = [actor, failed ? " tried to change registration token " : " changed registration token ", tokenLink(e.target)];
       if ("usesAllowed" in d) details.push(usesWords(d.usesAllowed));
       if ("expiryTime" in d) details.push(expiryWords(d.expiryTime));
