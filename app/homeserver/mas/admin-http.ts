@@ -121,6 +121,10 @@ export function masAdminHttp(opts: MasAdminOptions) {
   }
 
   return {
+    /** A plain JSON answer (no resource envelope), e.g. `/version` and `/site-config`. */
+    async getJson(path: string, what: string): Promise<unknown> {
+      return request("GET", path, what);
+    },
     async get<A>(path: string, what: string): Promise<MasResource<A>> {
       return resource<A>(await request("GET", path, what), what);
     },
