@@ -97,7 +97,7 @@ describe("MAS registration tokens client", { timeout: 60_000 }, () => {
     mas.injectFault({ kind: "status429", path: "/api/admin/v1/user-registration-tokens", times: 1 });
     const limited = await failure(api().list());
     expect(limited.kind).toBe("rate_limited");
-    expect(limited.message).toMatch(/try again in 1 seconds?/);
+    expect(limited.message).toMatch(/try again in 1 second(?!s)/);
 
     mas.injectFault({ kind: "status500", path: "/api/admin/v1/user-registration-tokens", method: "POST", times: 1 });
     const broken = await failure(api().create({ token: "lost-on-500" }));

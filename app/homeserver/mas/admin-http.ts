@@ -104,7 +104,8 @@ export function masAdminHttp(opts: MasAdminOptions) {
     }
     if (res.status === 429) {
       const retry = Number(res.headers.get("retry-after"));
-      const wait = Number.isFinite(retry) && retry > 0 ? ` in ${Math.ceil(retry)} seconds` : " in a moment";
+      const secs = Math.ceil(retry);
+      const wait = Number.isFinite(retry) && retry > 0 ? ` in ${secs} second${secs === 1 ? "" : "s"}` : " in a moment";
       throw new MasAdminError("rate_limited", `The authentication service is limiting requests (${what}); try again${wait}.`, 429);
     }
     if (res.status >= 500) throw new MasAdminError("server_error", `The authentication service had an internal error (HTTP ${res.status}, ${what}). Nothing was changed by Steward; try again later.`, res.status, firstTitle(parsed));

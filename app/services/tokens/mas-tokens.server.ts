@@ -56,7 +56,9 @@ export async function masTokenApis(p: MasApiParams): Promise<MasTokenApis | null
   const mode = await detectAuthMode(p.hs, p.setting, { cacheKey: p.homeserverUrl });
   if (mode.mode !== "mas") return null;
   if (!mode.mas) throw new Error(mode.problem ?? "The homeserver did not say where its authentication service is.");
-  const opts = { baseUrl: mode.mas.issuer, accessToken: p.accessToken, timeoutMs: p.timeoutMs };
+  // The admin API's own base (discovery's GraphQL endpoint without `/graphql`, else the issuer): MAS may serve its
+  // API away from its issuer.
+  const opts = { baseUrl: mode.mas.adminApiBase, accessToken: p.accessToken, timeoutMs: p.timeoutMs };
   return { tokens: masRegistrationTokens(opts), info: masServerInfo(opts), issuer: mode.mas.issuer, registrationUrl: masRegistrationPageUrl(mode.mas) };
 }
 
