@@ -78,11 +78,14 @@ async function liveSessions(admin: AdminRequest, args: LoaderFunctionArgs, backe
  * answers 200 there).
  */
 async function sessionsAndActor(admin: AdminRequest, args: LoaderFunctionArgs, c: Context, submitting: boolean) {
-  const needed = c.action === "sign-out-stale" || (c.action === "sign-out-device" && (!submitting || c.backend.kind === "mas"));
+  const mas = c.backend.kind === "mas";
+  // Under MAS a reset of one's own password that signs out everywhere must spare Steward's own sign-in.
+  const ownReset = mas && c.action === "reset-password" && c.userId === admin.session.userId;
+  const needed = c.action === "sign-out-stale" || (c.action === "sign-out-device" && (!submitting || mas)) || ownReset;
   const wanted = needed && c.target.local && !c.target.deactivated;
   const live = wanted ? await liveSessions(admin, args, c.backend, c.userId) : null;
   const sessions = live && "sessions" in live ? live.sessions : null;
-  const actor = await actorFor(admin.steward.db, admin.session, c.userId, c.backend.kind === "mas" ? sessions : null);
+  const actor = await actorFor(admin.steward.db, admin.session, c.userId, mas ? sessions : null);
   return { live, sessions, actor };
 }
 

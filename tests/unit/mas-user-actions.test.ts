@@ -117,6 +117,15 @@ describe("MAS backend", () => {
     expect(await b.signOutAll("@bob:hs")).toEqual(["compat:C1"]);
   });
 
+  it("a password reset that signs out everywhere spares the sessions it is told to keep (Steward's own)", async () => {
+    const ended: string[] = [];
+    const sessions = fakeSessions({ U1: [session("compat", "C1", null), session("oauth2", "O1", null)] }, ended);
+    const users = { byUsername: async () => ({ id: "U1" }), setPassword: async () => {} } as unknown as ReturnType<typeof masUsers>;
+    const b = masUserActions({ users, sessions, hs, passwordLogin: true });
+    await b.resetPassword("@bob:hs", "new-password", { signOutAll: true, keep: ["oauth2:O1"] });
+    expect(ended).toEqual(["C1"]);
+  });
+
   it("says how many sessions were already signed out when MAS fails midway", async () => {
     const sessions = fakeSessions({ U1: [session("compat", "C1", null), session("compat", "C2", null)] }, [], "C2");
     const b = masUserActions({ users: fakeUsers({ bob: "U1" }), sessions, hs, passwordLogin: true });

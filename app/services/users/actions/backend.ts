@@ -79,8 +79,11 @@ export interface UserActionsBackend {
   /** The user keeps the account, but every request with their sessions fails until unlocked. */
   lock(userId: string): Promise<void>;
   unlock(userId: string): Promise<void>;
-  /** Sets a new password; with `signOutAll` every session ends too. */
-  resetPassword(userId: string, newPassword: string, opts: { signOutAll: boolean }): Promise<void>;
+  /**
+   * Sets a new password; with `signOutAll` every session ends too, except the keys in `keep` (Steward's own sign-in
+   * when admins reset their own password: Synapse keeps the requester's device by itself).
+   */
+  resetPassword(userId: string, newPassword: string, opts: { signOutAll: boolean; keep?: readonly string[] }): Promise<void>;
   /** Deactivates (sessions end); `erase` also erases the user (profile and messages). */
   deactivate(userId: string, opts: { erase: boolean }): Promise<void>;
   /** Reactivates a deactivated account; Synapse needs a new password, MAS takes none (null). */

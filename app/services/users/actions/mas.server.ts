@@ -132,10 +132,10 @@ export function masUserActions(d: MasBackendDeps): UserActionsBackend {
 
     lock: async (userId) => void (await d.users.lock(await idOf(userId))),
     unlock: async (userId) => void (await d.users.unlock(await idOf(userId))),
-    async resetPassword(userId, newPassword, { signOutAll }) {
+    async resetPassword(userId, newPassword, { signOutAll, keep = [] }) {
       await d.users.setPassword(await idOf(userId), newPassword);
       // MAS's set-password ends no session: signing out is a second step, as the confirmation page says.
-      if (signOutAll) await endSessions(userId, () => true);
+      if (signOutAll) await endSessions(userId, (s) => !keep.includes(masSessionKey(s)));
     },
     deactivate: async (userId, { erase }) => void (await d.users.deactivate(await idOf(userId), { skipErase: !erase })),
     async reactivate(userId, newPassword) {

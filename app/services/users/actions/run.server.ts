@@ -101,7 +101,7 @@ export async function runUserAction(deps: RunDeps, target: ActionTarget, req: Ac
         await backend.unlock(target.userId);
         break;
       case "reset-password":
-        await backend.resetPassword(target.userId, req.password, { signOutAll: req.signOutAll });
+        await backend.resetPassword(target.userId, req.password, { signOutAll: req.signOutAll, keep: target.userId === actor.userId ? (actor.ownSessions ?? []) : [] });
         break;
       case "deactivate":
         await backend.deactivate(target.userId, { erase: req.erase });
