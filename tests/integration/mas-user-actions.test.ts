@@ -15,7 +15,7 @@ import type { MasUser } from "../simulator/mas/index";
 let w: MasWorld;
 let c: TestClient;
 beforeAll(async () => {
-  w = await startMasWorld({ users: 16 });
+  w = await startMasWorld({ users: 60 });
   c = new TestClient(w.steward.url);
   const trip = await masSignIn(c, w, "admin", "admin");
   expect(trip.res.status).toBe(302);
