@@ -14,7 +14,7 @@ import { isMatrixUserId, serverOfUserId } from "~/services/routing/params";
 import { UserActionsPanel } from "~/components/users/UserActionsPanel";
 import { pageActions } from "~/services/users/actions/page.server";
 import { actorFor, userActionsBackendForAdmin } from "~/services/users/actions/target.server";
-import { loadMasUserView } from "~/services/users/mas-detail.server";
+import { loadMasUserView, masPageView } from "~/services/users/mas-detail.server";
 import { MAS_ADMIN_MEANING } from "~/services/users/actions/mas-words";
 import { MasSessionTable } from "~/components/users/MasSessions";
 import { ownStewardDevices } from "~/services/auth/steward-devices.server";
@@ -49,14 +49,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const actor = await actorFor(admin.steward.db, admin.session, parsed.data, mas?.sessions.ok ? mas.sessions.value.rows : null);
   const actions = pageActions(backend, view, actor, new URL(args.request.url).searchParams.get("done"), mas);
   const stewardDevices = await ownStewardDevices(admin.steward.db, admin.session, parsed.data, view.devices);
-  const masView = mas
-    ? {
-        account: mas.account,
-        sessions: mas.sessions.ok
-          ? { ok: true as const, truncated: mas.sessions.value.truncated, rows: mas.sessions.value.rows.map((r) => ({ ...r, own: actor.ownSessions?.includes(r.key) ?? false })) }
-          : { ok: false as const, error: mas.sessions.error },
-      }
-    : null;
+  const masView = mas ? masPageView(mas, actor) : null;
   return json({ ...view, posture, actions, stewardDevices, mas: masView, adminMeaning: mas ? MAS_ADMIN_MEANING : null }, { headers: { "Cache-Control": "no-store" } });
 }
 

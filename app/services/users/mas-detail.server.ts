@@ -6,6 +6,7 @@
 import { describeHomeserverError } from "../../homeserver";
 import { isMasAdminError } from "../../homeserver/mas/admin-http";
 import type { BackendAccount, BackendSession, UserActionsBackend } from "./actions/backend";
+import type { Actor } from "./actions/rules";
 import { masNoAccount } from "./actions/target.server";
 import { sessionLabel } from "./actions/mas-words";
 
@@ -76,4 +77,14 @@ export async function loadMasUserView(backend: UserActionsBackend, userId: strin
     }, masNoAccount(userId)),
   ]);
   return { account, sessions };
+}
+
+/** What the user page renders: each session marked when it is one of Steward's own sign-ins (no sign-out link). */
+export function masPageView(mas: MasUserView, actor: Actor) {
+  return {
+    account: mas.account,
+    sessions: mas.sessions.ok
+      ? { ok: true as const, truncated: mas.sessions.value.truncated, rows: mas.sessions.value.rows.map((r) => ({ ...r, own: actor.ownSessions?.includes(r.key) ?? false })) }
+      : { ok: false as const, error: mas.sessions.error },
+  };
 }
