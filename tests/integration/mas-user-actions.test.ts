@@ -201,6 +201,31 @@ describe("user actions under MAS", { timeout: 120_000 }, () => {
     expect(own.finished_at).toBeNull();
   });
 
+  it("signs out stale MAS sessions: only those listed and still stale, and lists personal tokens without a link", async () => {
+    const cutoff = Date.now() - 31 * 86_400_000;
+    const u = [...w.mas.state.users.values()].find(
+      (x) => !taken.has(x.id) && x.username !== "admin" && x.locked_at === null && x.deactivated_at === null && !x.legacy_guest && activeCompat(x).some((s) => s.last_active_at !== null && s.last_active_at < cutoff),
+    );
+    expect(u, "a seeded user with a session unseen for a month").toBeTruthy();
+    taken.add(u!.id);
+    const old = activeCompat(u!).find((s) => s.last_active_at !== null && s.last_active_at < cutoff)!;
+    const fresh = activeCompat(u!).filter((s) => s.id !== old.id);
+    const conf = await confirmation(u!, "sign-out-stale", "&days=30");
+    expect(conf.html).toContain(`value="compat:${old.id}"`);
+    expect(conf.html).toContain("will be finished in the authentication service");
+    const res = await c.postForm(`${page(u!)}/act?action=sign-out-stale&days=30`, { csrf: conf.csrf, formId: conf.formId, action: "sign-out-stale", days: "30", stale: `compat:${old.id}` });
+    expect(res.status).toBe(302);
+    expect(w.mas.state.compatSessions.get(old.id)!.finished_at).not.toBeNull();
+    for (const s of fresh) expect(w.mas.state.compatSessions.get(s.id)!.finished_at).toBeNull();
+    expect((await lastAudit(u!, "sign-out-stale")).detail).toMatchObject({ service: "mas", deviceIds: [`compat:${old.id}`], days: 30 });
+
+    // A personal access token acting as the user is listed, with no sign-out link.
+    w.mas.personalToken(u!.username, "urn:matrix:client:api:*");
+    const html = await (await c.get(page(u!))).text();
+    expect(html).toContain("personal access token");
+    expect(html).toContain("not from here");
+  });
+
   it.each([
     ["status429", "limiting requests"],
     ["status500", "had an internal error"],
