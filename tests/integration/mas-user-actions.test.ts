@@ -86,7 +86,7 @@ describe("user actions under MAS", { timeout: 120_000 }, () => {
     if (s.device_id) expect(html).toContain(`device ${s.device_id}`);
     if (s.last_active_ip) expect(html).toContain(s.last_active_ip);
     expect(html).toContain("may not request admin access");
-    expect(html).toContain("Allow admin access…");
+    expect(html).toMatch(/Allow admin access(<!-- -->)?…/); // React separates the label and "…" with a comment
     expect(html).toContain("Synapse&#x27;s own admin flag is not used");
     // The users list and the counts still come from Synapse, which under delegation refuses guests=true.
     const hs = createHomeserverClient({ baseUrl: w.sim.url, accessToken: w.mas.adminToken, maxRetries: 0 });
@@ -108,7 +108,7 @@ describe("user actions under MAS", { timeout: 120_000 }, () => {
     expect(audit.detail).toMatchObject({ service: "mas", backend: "mas" });
     const shown = await (await c.get(`${page(u)}?done=lock`)).text();
     expect(shown).toContain("The account is locked.");
-    expect(shown).toContain("Unlock the account…");
+    expect(shown).toMatch(/Unlock the account(<!-- -->)?…/);
 
     const un = await act(u, "unlock");
     expect(un.res.status).toBe(302);
