@@ -29,6 +29,8 @@ export interface Timing {
   interactiveMs: number;
   requests: number;
   bytes: number;
+  /** The longest wait for an answer's headers among the navigation's requests (on loopback: the server's time). */
+  serverMs: number;
 }
 
 const KEY = "__bench_watch";
@@ -99,6 +101,8 @@ const probeScript = `var __name = (f) => f; (${probe.toString()})(${JSON.stringi
 export class NetworkMeter {
   private requests = 0;
   private bytes = 0;
+  /** The longest time any request of the navigation waited for its answer's headers (≈ the server's time). */
+  private serverMs = 0;
   private inFlight = new Set<string>();
   private lastActivity = 0;
   private constructor(private cdp: CDPSession) {}
@@ -116,6 +120,10 @@ export class NetworkMeter {
       m.inFlight.delete(e.requestId);
       m.lastActivity = Date.now();
     });
+    cdp.on("Network.responseReceived", (e: { response: { timing?: { sendEnd: number; receiveHeadersEnd: number } } }) => {
+      const t = e.response.timing;
+      if (t) m.serverMs = Math.max(m.serverMs, t.receiveHeadersEnd - t.sendEnd);
+    });
     cdp.on("Network.loadingFailed", (e: { requestId: string }) => {
       m.inFlight.delete(e.requestId);
       m.lastActivity = Date.now();
@@ -127,13 +135,14 @@ export class NetworkMeter {
   reset(): void {
     this.requests = 0;
     this.bytes = 0;
+    this.serverMs = 0;
   }
 
   /** Waits until nothing has been in flight for QUIET_MS (at most 10 s), then returns the counts since reset(). */
-  async settle(): Promise<{ requests: number; bytes: number }> {
+  async settle(): Promise<{ requests: number; bytes: number; serverMs: number }> {
     const until = Date.now() + 10_000;
     while (Date.now() < until && (this.inFlight.size > 0 || Date.now() - this.lastActivity < QUIET_MS)) await new Promise((r) => setTimeout(r, 25));
-    return { requests: this.requests, bytes: this.bytes };
+    return { requests: this.requests, bytes: this.bytes, serverMs: this.serverMs };
   }
 
   async detach(): Promise<void> {

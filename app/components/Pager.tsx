@@ -21,11 +21,11 @@ export function Pager({ page, pageSize, total, order = "any" }: { page: number; 
         </p>
       ) : null}
       <nav className="pager" aria-label="Pages">
-        {page > 1 ? <Link to={href(Math.min(page - 1, pages))}>{prev}</Link> : <span className="muted">{prev}</span>}
+        {page > 1 ? <Link to={href(Math.min(page - 1, pages))} rel="prev">{prev}</Link> : <span className="muted">{prev}</span>}
         <span className="muted small">
           Page {Math.min(page, pages)} of {pages} · {total} in all
         </span>
-        {page < pages ? <Link to={href(page + 1)}>{next}</Link> : <span className="muted">{next}</span>}
+        {page < pages ? <Link to={href(page + 1)} rel="next">{next}</Link> : <span className="muted">{next}</span>}
       </nav>
     </>
   );

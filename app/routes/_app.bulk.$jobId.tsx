@@ -13,7 +13,7 @@ import { BulkItemsTable } from "~/components/users/BulkItemsTable";
 import { readForm, requireAdmin, requireCsrf } from "~/services/auth/guard.server";
 import { recordAudit } from "~/services/audit/events.server";
 import { checkedParam, isJobId } from "~/services/routing/params";
-import { bulkTitle, JOB_STATUS_TEXT, type BulkKind } from "~/services/users/bulk/kinds";
+import { bulkJobHeading, JOB_STATUS_TEXT, type BulkKind } from "~/services/users/bulk/kinds";
 import { bulkJobView, resumeBulkJob } from "~/services/users/bulk/view.server";
 
 const PAGE = 200;
@@ -38,7 +38,7 @@ export async function loader(args: LoaderFunctionArgs) {
   return json(
     {
       id: job.id,
-      title: bulkTitle(job.kind as BulkKind, { users: v.users, days: job.days }),
+      title: bulkJobHeading(job.kind as BulkKind, { users: v.users, days: job.days }),
       kind: job.kind,
       status: job.status,
       statusText: JOB_STATUS_TEXT[job.status] ?? job.status,
@@ -94,7 +94,8 @@ export default function BulkJobPage() {
   return (
     <>
       <p className="small">
-        <Link to={d.kind === "deactivate" ? "/users" : "/security"}>← {d.kind === "deactivate" ? "Users" : "Security"}</Link>
+        <Link to={d.kind === "deactivate" ? "/users" : "/security"}>← {d.kind === "deactivate" ? "Users" : "Security"}</Link> ·{" "}
+        <Link to="/bulk">All bulk jobs</Link>
       </p>
       <h1>{d.title}</h1>
       <p className="muted small">

@@ -7,11 +7,10 @@ import { Pager } from "~/components/Pager";
 import { PageSize } from "~/components/PageSize";
 import { RefreshButton } from "~/components/collectors/RefreshButton";
 import { Time } from "~/components/Time";
-import { Ago } from "~/components/federation/Ago";
-import { StateBadge } from "~/components/federation/StateBadge";
+import { DestinationRows } from "~/components/federation/DestinationRows";
 import { StateCards } from "~/components/federation/StateCards";
 import { StateHistoryChart } from "~/components/federation/StateHistoryChart";
-import { formatDuration, STATE_ORDER, STATE_TEXT } from "~/components/federation/states";
+import { STATE_ORDER, STATE_TEXT } from "~/components/federation/states";
 import { collectorStatus } from "~/services/collectors/framework.server";
 import { countDestinations, latestSnapshotAt, listDestinations, stateHistory, type DestinationSort } from "~/services/federation/destinations.server";
 import { requireAdmin } from "~/services/auth/guard.server";
@@ -176,27 +175,7 @@ export default function FederationPage() {
             </tr>
           </thead>
           <tbody>
-            {d.rows.map((r) => (
-              <tr key={r.destination}>
-                <td className="mono">
-                  <Link to={`/federation/${encodeURIComponent(r.destination)}`}>{r.destination}</Link>
-                </td>
-                <td>
-                  <StateBadge state={r.state} />
-                </td>
-                <td>{r.failingSince ? <Ago ms={r.failingSince} now={d.now} /> : <span className="muted">—</span>}</td>
-                <td>{r.retryInterval ? formatDuration(r.retryInterval) : <span className="muted">—</span>}</td>
-                <td>
-                  {r.nextRetryAt ? (
-                    `in ${formatDuration(r.nextRetryAt - d.now)}`
-                  ) : r.state === "retry_due" ? (
-                    <span className="muted">with the next event</span>
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-              </tr>
-            ))}
+            <DestinationRows rows={d.rows} now={d.now} />
           </tbody>
         </table>
       )}

@@ -14,7 +14,7 @@ import { BulkSignOutLinks } from "~/components/security/BulkSignOutLinks";
 import { collectorStatus } from "~/services/collectors/framework.server";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
-import { countNudgeable, countSignOutCandidates, postureReportData } from "~/services/posture/report.server";
+import { filterActionCounts, postureReportData } from "~/services/posture/report.server";
 import { backupSourceText, scanPathOf } from "~/services/posture/scan-path";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
@@ -29,10 +29,11 @@ export async function loader(args: LoaderFunctionArgs) {
   const { errors, form } = parsed;
   const query = { ...parsed.query, pageSize: await pageSizeFor(db, session.userId, params.get("size")) };
   const [{ scan, running, history, counts, list }, [status]] = await Promise.all([postureReportData(db, query, steward.database.kind), collectorStatus(db, ["posture"])]);
-  // "Nudge everyone in this filter" goes only to users missing something (not fully secured, not deactivated).
-  const nudgeable = scan ? await countNudgeable(db, scan.id, query) : 0;
+  // "Nudge everyone in this filter" goes only to users missing something (not fully secured, not deactivated);
   // "Sign out … of these N users" (bulk jobs, decision 020): how many users of the filter each would touch.
-  const signOut = scan ? await countSignOutCandidates(db, scan.id, query) : { unverified: 0, stale: 0 };
+  const actions = scan ? await filterActionCounts(db, scan, query) : { nudgeable: 0, unverified: 0, stale: 0 };
+  const nudgeable = actions.nudgeable;
+  const signOut = { unverified: actions.unverified, stale: actions.stale };
   const lastRun = status?.lastRun;
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
   allowPageCache(args.context);

@@ -40,7 +40,8 @@ export async function action(args: ActionFunctionArgs) {
   if (mas) {
     const r = await issueMasToken(admin.steward.db, mas, parsed.value, { actor: admin.session.userId, requestId: admin.requestId });
     if (!r.ok) return json({ errors: r.errors as FieldErrors, values }, { status: 400 });
-    return redirect(`/tokens?issued=${encodeURIComponent(r.token)}`);
+    // The token's own page shows the invite with MAS's registration steps (decision 025).
+    return redirect(`/tokens/mas/${encodeURIComponent(r.id)}?issued=1`);
   }
   const result = await withHomeserver(admin, args, () =>
     issueToken({ db: admin.steward.db, hs: admin.hs, requestId: admin.requestId }, parsed.value, admin.session.userId),

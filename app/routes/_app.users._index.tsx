@@ -8,7 +8,7 @@ import { PageSize } from "~/components/PageSize";
 import { RefreshButton } from "~/components/collectors/RefreshButton";
 import { StaleBanner } from "~/components/collectors/StaleBanner";
 import { Time } from "~/components/Time";
-import { UserFlags } from "~/components/users/UserFlags";
+import { UserRows } from "~/components/users/UserRows";
 import { DEFAULT_DIR, FILTER_LABELS, USER_FILTERS, USER_SORTS, type UserSort } from "~/services/users/filters";
 import { collectorFreshness } from "~/services/collectors/freshness.server";
 import { requireAdmin } from "~/services/auth/guard.server";
@@ -166,7 +166,8 @@ export default function UsersPage() {
           {/* A preview lists every account first; admins and your own account are never included (decision 020). */}
           <a href={`/users/deactivate?${new URLSearchParams({ filter: query.filter, days: query.days, ...(query.q ? { q: query.q } : {}) })}`} data-testid="bulk-deactivate">
             Deactivate the accounts in this filter…
-          </a>
+          </a>{" "}
+          · <Link to="/bulk">Bulk jobs</Link>
         </p>
       )}
       {data.qError || data.stored === 0 ? null : <PageSize current={data.pageSize} />}
@@ -187,30 +188,7 @@ export default function UsersPage() {
             </tr>
           </thead>
           <tbody>
-            {data.rows.map((u) => (
-              <tr key={u.userId}>
-                <td>
-                  <Link to={`/users/${encodeURIComponent(u.userId)}`} className="mono">
-                    {u.userId}
-                  </Link>
-                  {u.displayname ? (
-                    <div className="small muted" style={{ overflowWrap: "anywhere", maxWidth: "48ch" }}>
-                      {/* Untrusted text: <bdi> keeps right-to-left overrides from reordering the row. */}
-                      <bdi>{u.displayname}</bdi>
-                    </div>
-                  ) : null}
-                </td>
-                <td>
-                  <UserFlags user={u} />
-                </td>
-                <td>
-                  <Time value={u.creationTs} never="unknown" />
-                </td>
-                <td>
-                  <Time value={u.lastSeenTs} never="never" />
-                </td>
-              </tr>
-            ))}
+            <UserRows rows={data.rows} />
           </tbody>
         </table>
       )}

@@ -6,7 +6,7 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { InviteProblem, UsernameField } from "~/components/tokens/RegisterParts";
+import { InviteProblem, MasRegisterSteps, UsernameField } from "~/components/tokens/RegisterParts";
 import { Field } from "~/components/Field";
 import { normalizeUsername } from "~/services/tokens/types";
 import { readForm } from "~/services/auth/guard.server";
@@ -23,6 +23,7 @@ import {
   waitInWords,
 } from "~/services/tokens/registration.server";
 import { checkInviteForm, inviteFormToken, limitPublic, peekPublic, requirePublicRegistration, welcomePath } from "~/services/tokens/invite-guard.server";
+import { codeFromLink, masRegistrationFor } from "~/services/tokens/mas-invite.server";
 
 // No "no-referrer" meta here: Chromium then sends `Origin: null` on the form post, which Remix refuses. The
 // Referrer-Policy header (same-origin) already keeps the invite token from leaking to other sites.
@@ -34,14 +35,19 @@ export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
   return h;
 };
 
-type PageStatus = InviteStatus | "missing" | "limited" | "not_configured";
+type PageStatus = InviteStatus | "missing" | "limited" | "not_configured" | "mas";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   requirePublicRegistration(context);
   const token = new URL(request.url).searchParams.get("token")?.trim() ?? "";
   const headers = new Headers({ "Cache-Control": "no-store" });
   const page = (status: PageStatus, extra: Record<string, unknown> = {}, code = 200) =>
-    json({ status, token: "", formToken: "", retryAfterSeconds: 0, serverName: null as string | null, ...extra }, { status: code, headers });
+    json({ status, token: "", formToken: "", retryAfterSeconds: 0, serverName: null as string | null, masRegistrationUrl: null as string | null, ...extra }, { status: code, headers });
+  // Under MAS, accounts are created on MAS's own registration page: explain and link there (decision 025).
+  const early = publicHomeserver(context.steward.config, context.timing);
+  const cfg = context.steward.config;
+  const mas = early && (await masRegistrationFor(early, cfg.homeserverAuth, cfg.homeserverUrl!));
+  if (mas) return page("mas", { token: codeFromLink(token) ?? "", masRegistrationUrl: mas.registrationUrl });
   if (!token) return page("missing");
   const limit = await limitPublic(context, "view", PUBLIC_LIMITS.view);
   if (!limit.allowed) {
@@ -70,6 +76,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       headers: { "Retry-After": String(early.retryAfterSeconds) },
     });
   }
+  // A form left open from before the homeserver moved to MAS: Synapse no longer registers; the page says where to.
+  const hsNow = publicHomeserver(context.steward.config, context.timing);
+  if (hsNow && (await masRegistrationFor(hsNow, context.steward.config.homeserverAuth, context.steward.config.homeserverUrl!))) return redirect("/register");
   const form = await readForm(request);
   const str = (k: string) => (typeof form.get(k) === "string" ? (form.get(k) as string) : "");
   const token = str("token").trim();
@@ -117,6 +126,7 @@ export default function Register() {
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const status = (actionData?.invite ?? data.status) as PageStatus;
+  if (status === "mas") return <MasRegisterSteps registrationUrl={data.masRegistrationUrl} code={data.token || null} />;
   if (status !== "valid" && status !== "unchecked") {
     return <InviteProblem status={status} retryAfterSeconds={data.retryAfterSeconds} />;
   }

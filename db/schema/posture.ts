@@ -18,6 +18,11 @@ export type PostureSummary = {
       checks: Record<string, Record<"ok" | "missing" | "unknown", number>>;
       /** The same for the users with at least one stale session (absent in scans summarised before it was kept). */
       stale?: { users: number; checks: Record<string, Record<"ok" | "missing" | "unknown", number>> };
+      /**
+       * Users the report's actions would reach (not deactivated): missing something (a nudge), with an unverified
+       * session, with a stale one (bulk sign-out). Absent in scans summarised before it was kept.
+       */
+      actions?: { nudgeable: number; unverified: number; stale: number };
     }
   >;
 };

@@ -91,7 +91,7 @@ describe.skipIf(!haveChromium)("bulk deactivation in a browser", () => {
     await page.waitForURL(/\/users\/deactivate\?.*created=90/);
     const n = set.users.length;
     // With JavaScript the address changes before React has rendered the narrowed list: wait for it, then read.
-    await page.getByRole("heading", { level: 1, name: `Deactivate ${n} users`, exact: true }).waitFor();
+    await page.getByRole("heading", { level: 1, name: `Deactivate ${n} accounts`, exact: true }).waitFor();
     expect(await page.getByTestId("bulk-filter").textContent()).toContain(`Never seen, matching “${set.q}”, created more than 90 days ago`);
     const rows = await page.getByTestId("bulk-items").locator("tbody tr td:first-child").allTextContents();
     expect(rows.map((r) => r.trim()).sort()).toEqual([...set.users].sort());
@@ -110,6 +110,8 @@ describe.skipIf(!haveChromium)("bulk deactivation in a browser", () => {
     await page.getByTestId("bulk-status").getByText("Finished").waitFor({ timeout: 120_000 });
     await page.waitForLoadState("load"); // the last reload's document parsed to its end, not read half-way
     const n = set.users.length;
+    // Once confirmed it is no longer a command: the job page names what it did.
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(`Deactivation of ${n} accounts`);
     expect(await page.getByTestId("bulk-status").textContent()).toContain(`${n} of ${n} accounts handled (100%)`);
     expect(await page.getByTestId("bulk-counts").textContent()).toContain(`${n} done`);
     const outcome = (await page.getByTestId("bulk-items").textContent())!;

@@ -64,9 +64,20 @@ describe.skipIf(!haveChromium)("bulk sign-out in a browser", () => {
     await page.waitForURL(/\/bulk\/\d+$/);
     // The page reloads itself while the job runs; it ends "Finished".
     await page.getByText("Finished", { exact: false }).first().waitFor({ timeout: 120_000 });
+    // Once confirmed it is no longer a command: the job page names what it did.
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Sign-out of the sessions of 6 users unseen for more than 90 days");
     expect(await page.getByTestId("bulk-status").textContent()).toContain("6 of 6 sessions handled (100%)");
     await page.screenshot({ path: artifactPath("bulk-sign-out-done.png"), fullPage: true });
     for (const u of USERS) expect([...sim.state.devices.get(u)!.keys()]).toEqual(["PHONE"]);
+
+    // The job is found again from the list of bulk jobs.
+    await page.getByRole("link", { name: "All bulk jobs" }).click();
+    await page.waitForURL(/\/bulk$/);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Bulk jobs");
+    const jobRow = (await page.getByTestId("bulk-jobs").locator("tbody tr").first().textContent())!;
+    expect(jobRow).toContain("Sign-out of the sessions of 6 users unseen for more than 90 days");
+    expect(jobRow).toContain("6 of 6 sessions handled");
+    await page.screenshot({ path: artifactPath("bulk-jobs.png"), fullPage: true });
 
     await page.goto(`${steward.url}/audit`);
     const audit = (await page.locator("main").textContent())!;

@@ -58,6 +58,8 @@ describe.skipIf(!haveChromium)("first run in a browser", () => {
       // The server renders the no-JavaScript wording; once hydrated, the page says it will fill in by itself.
       await expect.poll(() => notice.textContent(), { timeout: 20_000 }).toMatch(/This page fills in by itself when the first collection finishes/);
       expect(await page.getByTestId("chart-accounts").textContent()).toMatch(/No snapshots in this range yet/);
+      // All three charts say the same thing, rather than one drawing empty axes.
+      expect(await page.getByTestId("chart-registrations").textContent()).toMatch(/No snapshots in this range yet/);
       // A mark on the window: it survives a data reload but not a page load.
       await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
       await page.screenshot({ path: artifactPath("first-run-before.png"), fullPage: true });

@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import { createHomeserverClient } from "../../app/homeserver";
 import { POSTURE_DEFAULTS } from "../../app/config.server";
 import { runPostureScan } from "../../app/services/posture/scan.server";
-import { auditEvents, userBulkJobs } from "../../db/schema";
+import { auditEvents, userBulkItems, userBulkJobs } from "../../db/schema";
 import { TestClient } from "../helpers/http";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { startSimulator, type Simulator } from "../simulator/index";
@@ -83,6 +83,8 @@ describe("bulk sign-out through the server", () => {
   });
 
   it("one confirmation starts the job; it runs in the background; a replayed form starts nothing", async () => {
+    const none = (await (await c.get("/bulk")).text()).replaceAll("<!-- -->", "");
+    expect(none).toContain("No bulk job has been started yet.");
     const { formId, expected, csrf } = await preview();
     const res = await c.postForm(PREVIEW, { formId, expected, csrf });
     expect(res.status).toBe(302);
@@ -105,6 +107,18 @@ describe("bulk sign-out through the server", () => {
     expect(audit.filter((a) => USERS.includes(a.target!)).map((a) => a.outcome)).toEqual(["ok", "ok"]);
     const log = (await (await c.get("/audit")).text()).replaceAll("<!-- -->", "");
     expect(log).toContain("signed out stale session");
+    // The list of jobs finds it again: what it is, who confirmed it, where it stands, a link to its page.
+    const list = (await (await c.get("/bulk")).text()).replaceAll("<!-- -->", "");
+    const row = new RegExp(`<tr data-job="${id}">([^]*?)</tr>`).exec(list)?.[1] ?? "";
+    expect(row).toContain(`href="/bulk/${id}"`);
+    const items = await steward.database.db.select().from(userBulkItems).where(eq(userBulkItems.jobId, id));
+    const users = new Set(items.map((i) => i.userId)).size;
+    expect(users).toBeGreaterThanOrEqual(USERS.length);
+    expect(row).toContain(`Sign-out of the sessions of ${users} users unseen for more than 90 days`);
+    expect(row).toContain("@admin:sim.test");
+    expect(row).toContain("Finished");
+    expect(row).toContain(`${items.length} of ${items.length} sessions handled`);
+    expect(list).not.toContain("No bulk job has been started yet.");
   });
 
   it("the report reflects the job at once", async () => {

@@ -117,6 +117,27 @@ describe("security report", () => {
     }
   });
 
+  it("the action buttons count the same users from the scan's summary (unfiltered) as from the rows (filtered)", async () => {
+    const rows = await steward.database.db.select().from(postureUsers);
+    const counts = (html: string) => ({
+      nudge: html.includes("No one in this filter is missing anything") ? 0 : Number(/Nudge everyone in this filter who is missing something \((?:<!-- -->)?([\d,]+)/.exec(html)?.[1].replace(/,/g, "")),
+      unverified: html.includes("No one in this filter has an unverified session") ? 0 : Number(/of these (?:<!-- -->)?([\d,]+) users?(?:<!-- -->)?…/.exec(html)?.[1].replace(/,/g, "")),
+      stale: /No one in this filter has a session unseen/.test(html) ? 0 : Number(/days \((?:<!-- -->)?([\d,]+) users?(?:<!-- -->)?\)…/.exec(html)?.[1].replace(/,/g, "")),
+    });
+    const expected = (rs: typeof rows) => {
+      const live = rs.filter((r) => r.category !== "deactivated");
+      return { nudge: live.filter((r) => r.fullySecured === "missing").length, unverified: live.filter((r) => r.unverifiedDevices > 0).length, stale: live.filter((r) => r.staleDevices > 0).length };
+    };
+    const active = rows.filter((r) => r.category === "active");
+    const want = expected(active);
+    expect(want.nudge * want.unverified * want.stale, "the seeded world has users for every button").toBeGreaterThan(0);
+    // Unfiltered scopes come from the summary; the same scope with a search matching everyone reads the rows.
+    expect(counts(await (await c.get("/security")).text())).toEqual(want);
+    expect(counts(await (await c.get(`/security?q=${encodeURIComponent(`:${sim.serverName}`)}`)).text())).toEqual(want);
+    const withDeact = rows.filter((r) => r.category === "active" || r.category === "deactivated");
+    expect(counts(await (await c.get("/security?include=deactivated")).text())).toEqual(expected(withDeact));
+  });
+
   it("exports CSV with formula-looking cells neutralised", async () => {
     const res = await c.get("/security/export.csv?include=deactivated&include=bot&include=support&include=appservice");
     expect(res.headers.get("content-type")).toMatch(/text\/csv/);

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { builtRoutes, mintSession, urlFor, type BuiltRoute } from "../helpers/routes";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { startSimulator, type Simulator } from "../simulator/index";
-import { isCollectorName, isJobId, isMatrixUserId, isServerName, isTokenName } from "../../app/services/routing/params";
+import { isCollectorName, isJobId, isMasTokenId, isMatrixUserId, isServerName, isTokenName } from "../../app/services/routing/params";
 
 const GRAMMAR: Record<string, (s: string) => boolean> = {
   destination: isServerName,
@@ -18,6 +18,7 @@ const GRAMMAR: Record<string, (s: string) => boolean> = {
   token: isTokenName,
   name: isCollectorName,
   jobId: isJobId,
+  tokenId: isMasTokenId,
 };
 
 let sim: Simulator;
@@ -59,7 +60,7 @@ async function probe(route: BuiltRoute, param: string, value: string) {
 describe("route parameters", () => {
   it("covers every dynamic segment of the build with a grammar", () => {
     const names = new Set(routes.flatMap((r) => r.params));
-    expect([...names].sort()).toEqual(["destination", "jobId", "name", "token", "userId"]);
+    expect([...names].sort()).toEqual(["destination", "jobId", "name", "token", "tokenId", "userId"]);
   });
 
   it("answers GET /federation/%00 with 404, not 500", async () => {

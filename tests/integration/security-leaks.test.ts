@@ -122,7 +122,7 @@ describe("token-leak scan", () => {
     expect((await c.get("/security/export.csv")).status).toBe(200);
     expect((await c.get("/security/export.json")).status).toBe(200);
 
-    const params = { token: "leak-probe", userId: `@leaky:${sim.serverName}`, destination: "retrydue.example", name: "posture", jobId: "1" };
+    const params = { token: "leak-probe", userId: `@leaky:${sim.serverName}`, destination: "retrydue.example", name: "posture", jobId: "1", tokenId: "01JDQ8Z3K4M5N6P7Q8R9S0T1VW" };
     await visitEveryPage(c, params);
     await visitEveryPage(new RecordingClient(steward.url), params); // anonymous
 

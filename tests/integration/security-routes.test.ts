@@ -56,6 +56,8 @@ beforeAll(async () => {
     destination: sim.state.federation.destinations.has("retrydue.example") ? "retrydue.example" : [...sim.state.federation.destinations.keys()][0],
     name: "posture",
     jobId: "1",
+    // A MAS token's id (a ULID): on this classic homeserver its page answers 404 once the admin is known.
+    tokenId: "01JDQ8Z3K4M5N6P7Q8R9S0T1VW",
   };
 });
 afterAll(async () => {

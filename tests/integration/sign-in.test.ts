@@ -62,6 +62,27 @@ describe("sign-in", () => {
     expect(after).toBe(before);
   });
 
+  it("refuses a non-admin and says so when the homeserver would not log out the session it opened", async () => {
+    const user = nonAdmin();
+    const before = [...sim.state.tokens.values()].filter((t) => t.user_id === user.name).length;
+    // Every try (a logout is retried): the homeserver keeps failing it.
+    sim.injectFault({ kind: "status500", path: "/_matrix/client/v3/logout", method: "POST" });
+    try {
+      const c = new TestClient(steward.url);
+      const res = await c.signIn(user.localpart, user.password!, sim.url);
+      expect(res.status).toBe(400);
+      const text = (await res.text()).replace(/<!-- -->/g, "");
+      expect(text).toContain("is not a server admin");
+      expect(text).toContain("Steward could not close the session it opened on your account for this attempt.");
+      expect(text).toContain("had an internal error (HTTP 500)");
+      expect(text).toContain("where it is named &quot;Steward admin dashboard&quot;");
+      // The token really is still there: the message is not a guess.
+      expect([...sim.state.tokens.values()].filter((t) => t.user_id === user.name).length).toBe(before + 1);
+    } finally {
+      sim.clearFaults();
+    }
+  });
+
   it("signs in the admin with an httpOnly, SameSite=Lax session cookie and keeps the token encrypted", async () => {
     const c = new TestClient(steward.url);
     const res = await c.signIn("admin", "admin", sim.url);

@@ -58,6 +58,18 @@ describe("SignatureVerifier", () => {
     many.forEach((r, i) => expect(r).toEqual(i % 2 ? expected : [...expected].reverse()));
   });
 
+  it("splits a large batch over several threads and keeps every answer in its place", async () => {
+    const w = world();
+    const one = checksFor(w);
+    const expected = one.map((c) => verifySignature(c.obj, c.signer, c.keyId, c.publicKeyBase64));
+    // 60 copies, every other one reversed: a share boundary falls inside the pattern, not on it.
+    const checks = Array.from({ length: 60 }, (_, i) => (i % 2 ? [...one].reverse() : one)).flat();
+    const want = Array.from({ length: 60 }, (_, i) => (i % 2 ? [...expected].reverse() : expected)).flat();
+    verifier = new SignatureVerifier(3);
+    expect(await verifier.verifyAll(checks)).toEqual(want);
+    expect(want.filter(Boolean)).toHaveLength(120);
+  });
+
   it("still checks (on this thread) after its worker is gone", async () => {
     const w = world();
     verifier = new SignatureVerifier();

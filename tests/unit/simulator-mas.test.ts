@@ -198,6 +198,16 @@ describe("MAS simulator: admin API", () => {
     expect((await masFetch(mas, "/api/admin/v1/version")).json).toEqual({ version: "v1.22.0" });
   });
 
+  it("has /version only from v1.4.0 and /site-config only from v1.3.0 (older: the router's 404)", async () => {
+    const { mas } = await world();
+    mas.state.version = "1.3.0";
+    expect((await masFetch(mas, "/api/admin/v1/version")).status).toBe(404);
+    expect((await masFetch(mas, "/api/admin/v1/site-config")).status).toBe(200);
+    mas.state.version = "0.20.0";
+    expect((await masFetch(mas, "/api/admin/v1/site-config")).status).toBe(404);
+    expect((await masFetch(mas, "/api/admin/v1/user-registration-tokens")).status).toBe(200);
+  });
+
   it("pages users by cursor (first/after, last/before) with links that keep the filters", async () => {
     const { mas } = await world("1.157.1", 25);
     const all = [...mas.state.users.values()].filter((u) => u.deactivated_at === null && u.locked_at === null).map((u) => u.id).sort();

@@ -3,6 +3,7 @@
  * whole and isolated from the text around them), details in words, how it ended, and the users a bulk action
  * touched behind a disclosure.
  */
+import { memo } from "react";
 import { Link } from "@remix-run/react";
 import { Time } from "../Time";
 import { OUTCOME_WORDS, type AuditLine, type AuditPart } from "~/services/audit/types";
@@ -22,7 +23,9 @@ function Part({ part }: { part: AuditPart }) {
   return part.href ? <Link to={part.href}>{inner}</Link> : inner;
 }
 
-export function AuditTable({ lines }: { lines: AuditLine[] }) {
+// Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
+// and this part's props, straight from the loader data, have not changed then.
+export const AuditTable = memo(function AuditTable({ lines }: { lines: AuditLine[] }) {
   return (
     <table data-testid="audit-table">
       <thead>
@@ -75,4 +78,4 @@ export function AuditTable({ lines }: { lines: AuditLine[] }) {
       </tbody>
     </table>
   );
-}
+});

@@ -2,7 +2,7 @@
  * Destinations per state over time (stacked areas), as wide as its card. Drawn only after hydration: recharts
  * measures the DOM, so the server renders a placeholder of the same size (no layout shift, no mismatch).
  */
-import { useEffect, useState } from "react";
+import { memo, useEffect, useState } from "react";
 import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { STATE_ORDER, STATE_TEXT } from "./states";
 
@@ -18,7 +18,9 @@ const HEIGHT = 260;
 
 const tick = (ms: number) => new Date(ms).toLocaleString("en-GB", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 
-export function StateHistoryChart({ points }: { points: HistoryPoint[] }) {
+// Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
+// and this part's props, straight from the loader data, have not changed then.
+export const StateHistoryChart = memo(function StateHistoryChart({ points }: { points: HistoryPoint[] }) {
   const [mounted, setMounted] = useState(false);
   useEffect(() => setMounted(true), []);
   if (points.length === 0) {
@@ -42,4 +44,4 @@ export function StateHistoryChart({ points }: { points: HistoryPoint[] }) {
       ) : null}
     </div>
   );
-}
+});

@@ -19,7 +19,8 @@ export function BulkSignOutLinks({ filter, unverified, stale, staleDays }: { fil
         </a>
       ) : (
         <span className="muted">No one in this filter has a session unseen for more than {staleDays} days</span>
-      )}
+      )}{" "}
+      · <a href="/bulk">Bulk jobs</a>
     </p>
   );
 }

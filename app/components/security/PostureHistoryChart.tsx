@@ -2,6 +2,7 @@
  * Share of users passing each check, per scan, as wide as its card. Drawn only after hydration (recharts measures the DOM);
  * the server renders a same-sized box with a text summary.
  */
+import { memo } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame } from "../charts/ChartFrame";
 
@@ -23,7 +24,9 @@ const LINES: Array<[keyof PosturePoint, string, string]> = [
 ];
 const tick = (ms: number) => new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 
-export function PostureHistoryChart({ points }: { points: PosturePoint[] }) {
+// Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
+// and this part's props, straight from the loader data, have not changed then.
+export const PostureHistoryChart = memo(function PostureHistoryChart({ points }: { points: PosturePoint[] }) {
   const data = points.map((p) => ({ ...p, t: Date.parse(p.at) }));
   const last = points.at(-1);
   const summary = last ? `${last.fullySecured}% of ${last.users} users fully secured at the latest scan (${points.length} scans).` : "";
@@ -45,4 +48,4 @@ export function PostureHistoryChart({ points }: { points: PosturePoint[] }) {
       )}
     </ChartFrame>
   );
-}
+});

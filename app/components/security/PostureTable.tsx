@@ -4,6 +4,7 @@
  * The checkboxes belong to the nudge form (GET /security/nudge?user=…). Display names are homeserver data: plain
  * text, isolated from the text around them.
  */
+import { memo } from "react";
 import { Time } from "../Time";
 import { CHECK_NAMES, CHECK_TEXT, DEVICE_STATE_TEXT, SOURCE_TEXT, type CheckKey, type Status } from "./checks";
 
@@ -80,7 +81,9 @@ export function sessionActionHref(userId: string, q: string): string {
 }
 
 /** `staleDays` (the scan's) adds "Sign out…" beside each unverified session and "Sign out stale sessions…" per user. */
-export function PostureTable({ rows, formId, staleDays }: { rows: PostureRowView[]; formId: string; staleDays?: number }) {
+// Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
+// and this part's props, straight from the loader data, have not changed then.
+export const PostureTable = memo(function PostureTable({ rows, formId, staleDays }: { rows: PostureRowView[]; formId: string; staleDays?: number }) {
   if (!rows.length) return <p className="muted">No users match these filters.</p>;
   return (
     <table data-testid="posture-table" className="compact posture-table">
@@ -176,4 +179,4 @@ export function PostureTable({ rows, formId, staleDays }: { rows: PostureRowView
       </tbody>
     </table>
   );
-}
+});

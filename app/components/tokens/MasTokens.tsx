@@ -2,13 +2,21 @@
  * The tokens page on a homeserver that delegates to MAS: MAS's tokens with Steward's records, what differs from
  * Synapse's tokens, and revoke / restore (MAS can undo a revoke; it cannot delete).
  */
-import { Form } from "@remix-run/react";
+import { Form, Link } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { Time } from "~/components/Time";
 import { MAS_STATE_LABELS, type MasTokenState, type MasTokenView } from "~/services/tokens/mas-types";
 
 const STATE_CLASS: Record<MasTokenState, string> = { valid: "ok", never_valid: "info", used_up: "info", expired: "warn", revoked: "bad" };
+
+export function MasStateBadge({ state }: { state: MasTokenState }) {
+  return (
+    <span className={`badge ${STATE_CLASS[state]}`} data-testid="token-state">
+      {MAS_STATE_LABELS[state]}
+    </span>
+  );
+}
 
 export function MasTokenNotice() {
   return (
@@ -44,11 +52,14 @@ export function MasTokenTable({ rows }: { rows: MasTokenView[] }) {
       <tbody>
         {rows.map((t) => (
           <tr key={t.id} data-token={t.token}>
-            <td className="mono">{t.token}</td>
             <td>
-              <span className={`badge ${STATE_CLASS[t.state]}`} data-testid="token-state">
-                {MAS_STATE_LABELS[t.state]}
-              </span>
+              {/* Addressed by MAS's id: MAS has no lookup by text, and the id lets nobody register (decision 025). */}
+              <Link to={`/tokens/mas/${encodeURIComponent(t.id)}`} className="mono">
+                {t.token}
+              </Link>
+            </td>
+            <td>
+              <MasStateBadge state={t.state} />
             </td>
             <td>
               {t.issuedFor ?? <span className="muted">—</span>}

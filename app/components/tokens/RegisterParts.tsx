@@ -29,6 +29,47 @@ export function InviteProblem({ status, retryAfterSeconds }: { status: string; r
   );
 }
 
+/**
+ * The invite page on a homeserver whose accounts are run by the Matrix Authentication Service: the account is made
+ * on the service's own page, which asks for the invitation code (it cannot take it from a link). A link to go
+ * there, not a silent redirect: the invitee needs these steps, and the code, before leaving (decision 025).
+ */
+export function MasRegisterSteps({ registrationUrl, code }: { registrationUrl: string | null; code: string | null }) {
+  return (
+    <main className="login-page">
+      <div className="panel" data-testid="mas-register">
+        <h1>Create your account</h1>
+        {registrationUrl ? (
+          <>
+            <p>Accounts on this chat server are created on its sign-in service. It takes three steps:</p>
+            <ol data-testid="mas-register-steps">
+              <li>Open the registration page with the button below.</li>
+              <li>Choose a username and a password (and enter your email address if you are asked for it).</li>
+              <li>
+                When you are asked for a registration token, paste {code ? "your invitation code:" : "the invitation code from your invite."}
+                {code ? (
+                  <div className="field">
+                    <label htmlFor="mas-code">Your invitation code</label>
+                    <input id="mas-code" type="text" readOnly value={code} className="mono" data-testid="mas-code" />
+                  </div>
+                ) : null}
+              </li>
+            </ol>
+            <p>
+              <a className="button" href={registrationUrl} data-testid="mas-register-link">
+                Open the registration page
+              </a>
+            </p>
+            <p className="muted small">Then sign in with Element (https://app.element.io, or the Element app on your phone) with your new username and password.</p>
+          </>
+        ) : (
+          <p>Accounts on this chat server are created on its sign-in service, which cannot be reached from here right now. Ask your admin how to join.</p>
+        )}
+      </div>
+    </main>
+  );
+}
+
 type Check =
   | { state: "idle" }
   | { state: "checking"; for: string }

@@ -1,4 +1,5 @@
 /** The users and sessions of a bulk job: on the preview (what will happen) and on the progress page (what did). */
+import { memo } from "react";
 import { Time } from "~/components/Time";
 
 export interface BulkItemRow {
@@ -12,7 +13,9 @@ export interface BulkItemRow {
   reason?: string | null;
 }
 
-export function BulkItemsTable({ rows, showSession }: { rows: BulkItemRow[]; showSession: boolean }) {
+// Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
+// and this part's props, straight from the loader data, have not changed then.
+export const BulkItemsTable = memo(function BulkItemsTable({ rows, showSession }: { rows: BulkItemRow[]; showSession: boolean }) {
   return (
     <table data-testid="bulk-items" className="compact">
       <thead>
@@ -55,4 +58,4 @@ export function BulkItemsTable({ rows, showSession }: { rows: BulkItemRow[]; sho
       </tbody>
     </table>
   );
-}
+});

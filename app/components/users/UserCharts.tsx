@@ -1,4 +1,5 @@
 /** The overview's user charts: accounts over time, active users (1/7/30 d) and registrations per bucket. */
+import { memo } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { UserSeries } from "~/services/users/series";
 import { CHART_HEIGHT, ChartFrame, timeTick } from "../charts/ChartFrame";
@@ -12,7 +13,9 @@ function TimeAxis({ days }: { days: number | null }) {
   return <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={timeTick(days)} minTickGap={40} />;
 }
 
-export function UserCharts({ series, unavailableActive }: { series: UserSeries; unavailableActive?: string | null }) {
+// Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
+// and this part's props, straight from the loader data, have not changed then.
+export const UserCharts = memo(function UserCharts({ series, unavailableActive }: { series: UserSeries; unavailableActive?: string | null }) {
   const days = RANGE_DAYS[series.range];
   const label = (ms: unknown) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const last = series.counts.at(-1);
@@ -76,7 +79,8 @@ export function UserCharts({ series, unavailableActive }: { series: UserSeries; 
         title={`Registrations per ${series.registrationBucket}`}
         testId="chart-registrations"
         summary={`${fmt.format(regTotal)} accounts created in this range`}
-        empty={series.registrations.length === 0 ? "No accounts were created in this range." : null}
+        // Before the first count there is nothing to say "none" about: the chart says so like the two above.
+        empty={regTotal > 0 ? null : noCounts ?? "No accounts were created in this range."}
       >
         {() => (
           <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initial}>
@@ -92,4 +96,4 @@ export function UserCharts({ series, unavailableActive }: { series: UserSeries; 
       </ChartFrame>
     </div>
   );
-}
+});

@@ -121,15 +121,15 @@ export function masAdminHttp(opts: MasAdminOptions) {
   }
 
   return {
+    /** A plain JSON answer (no resource envelope), e.g. `/version` and `/site-config`. */
+    async getJson(path: string, what: string): Promise<unknown> {
+      return request("GET", path, what);
+    },
     async get<A>(path: string, what: string): Promise<MasResource<A>> {
       return resource<A>(await request("GET", path, what), what);
     },
     async send<A>(method: "POST" | "PUT", path: string, what: string, body?: unknown): Promise<MasResource<A>> {
       return resource<A>(await request(method, path, what, body ?? {}), what);
-    },
-    /** A plain JSON answer outside the envelope (site-config, version). */
-    async raw(method: "GET", path: string, what: string): Promise<unknown> {
-      return request(method, path, what);
     },
     /** A write whose answer Steward does not read (e.g. set-password answers 204 with no body). */
     async call(method: "POST" | "PUT" | "DELETE", path: string, what: string, body?: unknown): Promise<void> {

@@ -19,6 +19,12 @@ export interface MasRegistrationToken {
   lastUsedAt: Date | null;
   expiresAt: Date | null;
   revokedAt: Date | null;
+  /**
+   * A link that carries the token into MAS's registration, when MAS offers one. No released MAS does (v1.22.0);
+   * unreleased work adds an `invite_url` attribute (mas-api.md §4.5). Used only behind the version gate
+   * (services/tokens/mas-invite-rule.ts).
+   */
+  inviteUrl: string | null;
 }
 
 interface Attributes {
@@ -30,6 +36,7 @@ interface Attributes {
   last_used_at: string | null;
   expires_at: string | null;
   revoked_at: string | null;
+  invite_url?: string | null;
 }
 
 const date = (s: string | null | undefined) => (typeof s === "string" ? new Date(s) : null);
@@ -46,6 +53,8 @@ function toToken(r: { id: string; attributes: Attributes }): MasRegistrationToke
     lastUsedAt: date(a.last_used_at),
     expiresAt: date(a.expires_at),
     revokedAt: date(a.revoked_at),
+    // As MAS gives it (the unreleased designs differ on absolute vs root-relative); resolved by the invite builder.
+    inviteUrl: typeof a.invite_url === "string" && a.invite_url.length > 0 && a.invite_url.length <= 2000 ? a.invite_url : null,
   };
 }
 

@@ -1,8 +1,9 @@
 /**
- * MAS's users (mas-api.md §3.2) and its site configuration (§3.8). MAS's meaning is kept, not translated into
+ * MAS's users (mas-api.md §3.2). MAS's meaning is kept, not translated into
  * Synapse's: `canRequestAdmin` is permission to *request* admin scopes (Synapse's admin column is neither written
  * nor used under delegation); deactivation erases unless `skipErase` is sent; reactivation does not unlock and does
- * not restore emails or sessions; set-password touches only MAS and ends no session.
+ * not restore emails or sessions; set-password touches only MAS and ends no session (and answers 403 when MAS has
+ * password sign-in off: server-info.ts says so beforehand).
  *
  * Writes are not retried (admin-http.ts): lock or set-admin twice would be harmless, but a deactivate repeated
  * after a lost answer must not be sent with different options, so the caller decides.
@@ -30,12 +31,6 @@ interface UserAttributes {
   deactivated_at: string | null;
   admin: boolean;
   legacy_guest?: boolean;
-}
-
-export interface MasSiteConfig {
-  /** Password sign-in is on (`passwords.enabled`): set-password answers 403 otherwise. */
-  passwordLoginEnabled: boolean;
-  minimumPasswordComplexity: number | null;
 }
 
 const date = (s: string | null | undefined) => (typeof s === "string" ? new Date(s) : null);
@@ -91,14 +86,6 @@ export function masUsers(opts: MasAdminOptions) {
     /** 204; 403 "Password auth is disabled"; 400 "Password is too weak" (below MAS's complexity rule). */
     async setPassword(id: string, password: string): Promise<void> {
       await http.call("POST", userPath(id, "set-password"), "setting the password", { password });
-    },
-    /** GET /site-config (≥ v1.3.0). */
-    async siteConfig(): Promise<MasSiteConfig> {
-      const body = (await http.raw("GET", "site-config", "reading the authentication service's settings")) as Record<string, unknown> | undefined;
-      return {
-        passwordLoginEnabled: body?.password_login_enabled === true,
-        minimumPasswordComplexity: typeof body?.minimum_password_complexity === "number" ? body.minimum_password_complexity : null,
-      };
     },
   };
 }

@@ -21,6 +21,8 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   "token.create": "Registration token issued",
   "token.update": "Registration token changed",
   "token.revoke": "Registration token revoked",
+  "token.issue": "Registration token issued (authentication service)",
+  "token.unrevoke": "Registration token restored",
   "token.adopt": "Registration token adopted",
   "register.complete": "Account registered with a token",
   "posture.nudge": "Users nudged",
@@ -61,6 +63,9 @@ const COLLECTORS: Record<string, string> = {
 const id = (s: string | null | undefined): AuditPart => ({ id: s ?? "(unknown)" });
 const userLink = (s: string): AuditPart => ({ id: s, href: `/users/${encodeURIComponent(s)}` });
 const tokenLink = (s: string | null): AuditPart => (s ? { id: s, href: `/tokens/${encodeURIComponent(s)}` } : "a registration token");
+/** A MAS token's entry links to its page by MAS's id (decision 025); older entries without the id are not links. */
+const masTokenLink = (s: string | null, d: Record<string, unknown>): AuditPart =>
+  typeof d.masId === "string" ? { id: s ?? d.masId, href: `/tokens/mas/${encodeURIComponent(d.masId)}` } : s ? { id: s } : "a registration token";
 const reason = (r: unknown) => (typeof r === "string" ? (REASONS[r] ?? humanize(r)) : "no reason given");
 const plural = (n: number, noun: string) => `${n.toLocaleString("en")} ${noun}${n === 1 ? "" : "s"}`;
 
@@ -137,12 +142,37 @@ export function describeAudit(e: Pick<AuditEvent, "id" | "at" | "actor" | "actio
       used = ["issuedFor", "usesAllowed", "expiryTime", "generated"];
       break;
     case "token.update":
+      if (d.service === "mas") {
+        // MAS's token: addressed by its id; a usage limit of 0 means never valid there (decision 023).
+        sentence = [actor, failed ? " tried to change registration token " : " changed registration token ", masTokenLink(e.target, d), " in the authentication service"];
+        if ("usageLimit" in d) details.push(d.usageLimit === 0 ? "never valid (usage limit 0)" : usesWords(d.usageLimit));
+        if ("expiresAt" in d) details.push(expiryWords(typeof d.expiresAt === "string" ? Date.parse(d.expiresAt) : d.expiresAt));
+        used = ["service", "masId", "usageLimit", "expiresAt"];
+        break;
+      }
       sentence = [actor, failed ? " tried to change registration token " : " changed registration token ", tokenLink(e.target)];
       if ("usesAllowed" in d) details.push(usesWords(d.usesAllowed));
       if ("expiryTime" in d) details.push(expiryWords(d.expiryTime));
       used = ["usesAllowed", "expiryTime"];
       break;
+    case "token.issue":
+      // Issued in MAS (decision 023); the classic issue is token.create.
+      sentence = [actor, failed ? " tried to issue registration token " : " issued registration token ", masTokenLink(e.target, d), " in the authentication service"];
+      if (typeof d.issuedFor === "string" && d.issuedFor) sentence.push(" for ", { id: d.issuedFor });
+      if ("usageLimit" in d) details.push(d.usageLimit === 0 ? "never valid (usage limit 0)" : usesWords(d.usageLimit));
+      if ("expiresAt" in d) details.push(expiryWords(typeof d.expiresAt === "string" ? Date.parse(d.expiresAt) : d.expiresAt));
+      used = ["service", "masId", "issuedFor", "usageLimit", "expiresAt"];
+      break;
+    case "token.unrevoke":
+      sentence = [actor, failed ? " tried to restore registration token " : " restored registration token ", masTokenLink(e.target, d), " in the authentication service"];
+      used = ["service", "masId"];
+      break;
     case "token.revoke":
+      if (d.service === "mas") {
+        sentence = [actor, failed ? " tried to revoke registration token " : " revoked registration token ", masTokenLink(e.target, d), " in the authentication service"];
+        used = ["service", "masId"];
+        break;
+      }
       sentence = [actor, failed ? " tried to revoke registration token " : " revoked registration token ", tokenLink(e.target)];
       if (d.alreadyGone === true) details.push("it was already gone from the homeserver");
       used = ["alreadyGone"];

@@ -3,7 +3,7 @@
  * the homeserver says the account is a server admin. Every failure becomes one plain sentence for the form.
  */
 import type { HomeserverClient } from "../../homeserver";
-import { HomeserverError } from "../../homeserver/errors";
+import { describeHomeserverError, HomeserverError } from "../../homeserver/errors";
 import { STEWARD_DEVICE_NAME } from "./steward-device";
 
 export type SignInInput =
@@ -108,10 +108,18 @@ export async function signIn(hs: HomeserverClient, input: SignInInput, withToken
   try {
     await authed.users.get(userId);
   } catch (e) {
-    // A token we created for a refused sign-in must not stay valid on the homeserver.
-    if (!tokenProvided) await authed.auth.logout().catch(() => {});
+    // A token we created for a refused sign-in must not stay valid on the homeserver. If the homeserver will not
+    // log it out, the person is told, since a session named "Steward" is then left on their account.
+    let leftBehind = "";
+    if (!tokenProvided) {
+      try {
+        await authed.auth.logout();
+      } catch (logoutError) {
+        leftBehind = ` Steward could not close the session it opened on your account for this attempt. ${describeHomeserverError(logoutError)} Sign that session out from your Matrix client's list of sessions, where it is named "${STEWARD_DEVICE_NAME}".`;
+      }
+    }
     if (e instanceof HomeserverError && e.kind === "forbidden")
-      return { ok: false, field: input.mode === "password" ? "username" : "accessToken", message: `${userId} is not a server admin on this homeserver. Only server admins can use Steward.`, reason: "not_admin" };
+      return { ok: false, field: input.mode === "password" ? "username" : "accessToken", message: `${userId} is not a server admin on this homeserver. Only server admins can use Steward.${leftBehind}`, reason: "not_admin" };
     if (e instanceof HomeserverError && e.kind === "unrecognized")
       return {
         ok: false,

@@ -138,6 +138,39 @@ export async function listPostureUsers(db: Db, scanId: number, q: PostureListQue
 }
 
 /**
+ * The counts on the report's action buttons for this filter: users a nudge would go to, users with an unverified
+ * session, users with a stale one (deactivated accounts left out of all three). An unfiltered scope adds up the
+ * scan's summary; any other filter is one pass over its rows (at 100,000 users the two separate counts this replaces
+ * took ~90 ms of the security page's load).
+ */
+export async function filterActionCounts(db: Db, scan: PostureScan, f: PostureFilter): Promise<{ nudgeable: number; unverified: number; stale: number }> {
+  const cats = scan.summary?.categories;
+  const plain = !f.q && !f.check && !f.status && !f.stale && f.moreThan === undefined;
+  if (plain && cats) {
+    const names = ["active", ...f.include].filter((n) => cats[n]);
+    if (names.every((n) => cats[n].actions)) {
+      const sum = { nudgeable: 0, unverified: 0, stale: 0 };
+      for (const n of names) {
+        const a = cats[n].actions!;
+        sum.nudgeable += a.nudgeable;
+        sum.unverified += a.unverified;
+        sum.stale += a.stale;
+      }
+      return sum;
+    }
+  }
+  const [r] = await db
+    .select({
+      nudgeable: sql<number>`count(*) filter (where ${postureUsers.fullySecured} = 'missing')::int`,
+      unverified: sql<number>`count(*) filter (where ${postureUsers.unverifiedDevices} > 0)::int`,
+      stale: sql<number>`count(*) filter (where ${postureUsers.staleDevices} > 0)::int`,
+    })
+    .from(postureUsers)
+    .where(and(whereOf(scan.id, f), ne(postureUsers.category, "deactivated")));
+  return { nudgeable: Number(r.nudgeable), unverified: Number(r.unverified), stale: Number(r.stale) };
+}
+
+/**
  * Who a nudge can go to: users missing at least one check (the overall verdict is "missing") and not
  * deactivated. Fully secured users, users whose verdict is only unknown, and deactivated users are left out.
  */
@@ -150,27 +183,6 @@ export async function userIdsForFilter(db: Db, scanId: number, f: PostureFilter,
   const where = opts.nudgeable ? and(whereOf(scanId, f), nudgeableWhere())! : whereOf(scanId, f);
   const rows = await db.select({ u: postureUsers.userId }).from(postureUsers).where(where).orderBy(asc(postureUsers.userId)).limit(limit);
   return rows.map((r) => r.u);
-}
-
-/**
- * Users of the filter a bulk sign-out would touch (issue 15): with an unverified session, with a stale one (the
- * scan's own threshold). Deactivated accounts have no sessions left to sign out.
- */
-export async function countSignOutCandidates(db: Db, scanId: number, f: PostureFilter): Promise<{ unverified: number; stale: number }> {
-  const [r] = await db
-    .select({
-      unverified: sql<number>`count(*) filter (where ${postureUsers.unverifiedDevices} > 0)::int`,
-      stale: sql<number>`count(*) filter (where ${postureUsers.staleDevices} > 0)::int`,
-    })
-    .from(postureUsers)
-    .where(and(whereOf(scanId, f), ne(postureUsers.category, "deactivated")));
-  return { unverified: Number(r.unverified), stale: Number(r.stale) };
-}
-
-/** How many users in the filter a nudge would go to (the count on "Nudge everyone in this filter"). */
-export async function countNudgeable(db: Db, scanId: number, f: PostureFilter): Promise<number> {
-  const [r] = await db.select({ n: sql<number>`count(*)::int` }).from(postureUsers).where(and(whereOf(scanId, f), nudgeableWhere()));
-  return Number(r.n);
 }
 
 /** The selected users as the latest scan knows them: name, and whether a nudge can go to them (see above). */

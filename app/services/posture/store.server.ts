@@ -135,6 +135,7 @@ const emptyCounts = (): Counts => Object.fromEntries(CHECKS.map((c) => [c, { ok:
 /** Counts per check and status over the whole scan, and over the default scope (active users). */
 export async function summarizeScan(db: Db, scanId: number): Promise<PostureSummary> {
   const hasStale = sql<boolean>`${postureUsers.staleDevices} > 0`;
+  const hasUnverified = sql<boolean>`${postureUsers.unverifiedDevices} > 0`;
   const rows = await db
     .select({
       category: postureUsers.category,
@@ -144,6 +145,7 @@ export async function summarizeScan(db: Db, scanId: number): Promise<PostureSumm
       no_unverified_sessions: postureUsers.noUnverifiedSessions,
       fully_secured: postureUsers.fullySecured,
       stale: hasStale,
+      unverified: hasUnverified,
       n: sql<number>`count(*)::int`,
     })
     .from(postureUsers)
@@ -156,6 +158,7 @@ export async function summarizeScan(db: Db, scanId: number): Promise<PostureSumm
       postureUsers.noUnverifiedSessions,
       postureUsers.fullySecured,
       hasStale,
+      hasUnverified,
     );
   const all = emptyCounts();
   const categories: NonNullable<PostureSummary["categories"]> = {};
@@ -163,8 +166,14 @@ export async function summarizeScan(db: Db, scanId: number): Promise<PostureSumm
   for (const r of rows) {
     const n = Number(r.n);
     users += n;
-    const cat = (categories[r.category] ??= { users: 0, checks: emptyCounts(), stale: { users: 0, checks: emptyCounts() } });
+    const cat = (categories[r.category] ??= { users: 0, checks: emptyCounts(), stale: { users: 0, checks: emptyCounts() }, actions: { nudgeable: 0, unverified: 0, stale: 0 } });
     cat.users += n;
+    // What the report's action buttons count for an unfiltered scope (report.server.ts#filterActionCounts).
+    if (r.category !== "deactivated") {
+      if (r.fully_secured === "missing") cat.actions!.nudgeable += n;
+      if (r.unverified) cat.actions!.unverified += n;
+      if (r.stale) cat.actions!.stale += n;
+    }
     // The users with a stale session are counted apart too: "stale sessions" is the report's most used filter
     // that no index answers, and its count would read every row of the scan.
     const stale = r.stale ? cat.stale : undefined;

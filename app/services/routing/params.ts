@@ -56,3 +56,12 @@ export function checkedParam(value: string | undefined, valid: (s: string) => bo
 export function isJobId(s: string): boolean {
   return /^[1-9][0-9]{0,14}$/.test(s);
 }
+
+/**
+ * A token's id in the Matrix Authentication Service: a ULID, 26 characters of Crockford base32 (mas-api.md §3.1).
+ * MAS token pages are addressed by it, not by the token's text (MAS has no lookup by text, and the text would let
+ * anyone who reads the address register).
+ */
+export function isMasTokenId(s: string): boolean {
+  return /^[0-9A-HJKMNP-TV-Z]{26}$/.test(s);
+}

@@ -11,17 +11,58 @@ import { registrationTokenRecords } from "../../../db/schema";
 import type { HomeserverClient } from "../../homeserver";
 import { masRegistrationTokens, type MasRegistrationToken, type MasRegistrationTokensApi } from "../../homeserver/mas/registration-tokens";
 import { isMasAdminError } from "../../homeserver/mas/admin-http";
+import { masServerInfo, type MasServerInfoApi } from "../../homeserver/mas/server-info";
 import { recordAudit } from "../audit/events.server";
 import { detectAuthMode, type AuthSetting } from "../auth/mode.server";
 import type { MasTokenState, MasTokenView } from "./mas-types";
 import { generateTokenText, type IssueInput } from "./rules.server";
+import { masRegistrationPageUrl } from "./mas-invite.server";
 
-/** MAS's client for this admin when the homeserver delegates to MAS; null on classic Synapse. */
-export async function masTokensApi(p: { hs: HomeserverClient; setting: AuthSetting; homeserverUrl: string; accessToken: string; timeoutMs: number }): Promise<MasRegistrationTokensApi | null> {
+type TokenRecord = typeof registrationTokenRecords.$inferSelect;
+
+/** A MAS token as the pages show it, with Steward's record when there is one. */
+export function masTokenView(t: MasRegistrationToken, rec: TokenRecord | undefined, now: number): MasTokenView {
+  return {
+    id: t.id,
+    token: t.token,
+    state: masTokenState(t, now),
+    usageLimit: t.usageLimit,
+    timesUsed: t.timesUsed,
+    left: t.usageLimit === null ? null : Math.max(0, t.usageLimit - t.timesUsed),
+    expiresAt: t.expiresAt?.getTime() ?? null,
+    lastUsedAt: t.lastUsedAt?.getTime() ?? null,
+    createdAt: t.createdAt.getTime(),
+    revokedAt: t.revokedAt?.getTime() ?? null,
+    issuedBy: rec?.issuedBy ?? null,
+    issuedFor: rec?.issuedFor ?? null,
+    note: rec?.note ?? null,
+  };
+}
+
+type MasApiParams = { hs: HomeserverClient; setting: AuthSetting; homeserverUrl: string; accessToken: string; timeoutMs: number };
+
+/** What the MAS token pages talk to: the token API, MAS's own facts (version, settings) and its registration page. */
+export interface MasTokenApis {
+  tokens: MasRegistrationTokensApi;
+  info: MasServerInfoApi;
+  /** MAS's issuer: the key its version is remembered under. */
+  issuer: string;
+  /** Where an invitee registers (services/tokens/mas-invite.server.ts). */
+  registrationUrl: string;
+}
+
+/** MAS's clients for this admin when the homeserver delegates to MAS; null on classic Synapse. */
+export async function masTokenApis(p: MasApiParams): Promise<MasTokenApis | null> {
   const mode = await detectAuthMode(p.hs, p.setting, { cacheKey: p.homeserverUrl });
   if (mode.mode !== "mas") return null;
   if (!mode.mas) throw new Error(mode.problem ?? "The homeserver did not say where its authentication service is.");
-  return masRegistrationTokens({ baseUrl: mode.mas.issuer, accessToken: p.accessToken, timeoutMs: p.timeoutMs });
+  const opts = { baseUrl: mode.mas.issuer, accessToken: p.accessToken, timeoutMs: p.timeoutMs };
+  return { tokens: masRegistrationTokens(opts), info: masServerInfo(opts), issuer: mode.mas.issuer, registrationUrl: masRegistrationPageUrl(mode.mas) };
+}
+
+/** MAS's token client for this admin when the homeserver delegates to MAS; null on classic Synapse. */
+export async function masTokensApi(p: MasApiParams): Promise<MasRegistrationTokensApi | null> {
+  return (await masTokenApis(p))?.tokens ?? null;
 }
 
 export function masTokenState(t: MasRegistrationToken, now: number): MasTokenState {
@@ -38,24 +79,7 @@ export async function listMasTokens(db: Db, api: MasRegistrationTokensApi, now =
   const records = texts.length ? await db.select().from(registrationTokenRecords).where(inArray(registrationTokenRecords.token, texts)) : [];
   const byText = new Map(records.map((r) => [r.token, r]));
   // Newest first, like the classic page: MAS pages oldest first (ids sort by creation time).
-  return live.reverse().map((t) => {
-    const rec = byText.get(t.token);
-    return {
-      id: t.id,
-      token: t.token,
-      state: masTokenState(t, now),
-      usageLimit: t.usageLimit,
-      timesUsed: t.timesUsed,
-      left: t.usageLimit === null ? null : Math.max(0, t.usageLimit - t.timesUsed),
-      expiresAt: t.expiresAt?.getTime() ?? null,
-      lastUsedAt: t.lastUsedAt?.getTime() ?? null,
-      createdAt: t.createdAt.getTime(),
-      revokedAt: t.revokedAt?.getTime() ?? null,
-      issuedBy: rec?.issuedBy ?? null,
-      issuedFor: rec?.issuedFor ?? null,
-      note: rec?.note ?? null,
-    };
-  });
+  return live.reverse().map((t) => masTokenView(t, byText.get(t.token), now));
 }
 
 /**
@@ -70,7 +94,7 @@ export async function setMasTokenRevoked(
   const action = p.revoke ? "token.revoke" : "token.unrevoke";
   try {
     const t = p.revoke ? await api.revoke(p.id) : await api.unrevoke(p.id);
-    await recordAudit(db, { actor: p.actor, action, target: t.token, outcome: "ok", detail: { service: "mas" }, requestId: p.requestId });
+    await recordAudit(db, { actor: p.actor, action, target: t.token, outcome: "ok", detail: { service: "mas", masId: t.id }, requestId: p.requestId });
     return { ok: true, token: t.token };
   } catch (e) {
     if (!isMasAdminError(e)) throw e;
@@ -90,7 +114,7 @@ export async function issueMasToken(
   api: MasRegistrationTokensApi,
   input: IssueInput,
   p: { actor: string; requestId?: string; now?: Date },
-): Promise<{ ok: true; token: string } | { ok: false; errors: { form?: string; token?: string } }> {
+): Promise<{ ok: true; token: string; id: string } | { ok: false; errors: { form?: string; token?: string } }> {
   const now = p.now ?? new Date();
   const text = input.token ?? generateTokenText(input.length);
   const inserted = await db
@@ -100,8 +124,9 @@ export async function issueMasToken(
     .returning({ token: registrationTokenRecords.token });
   if (!inserted.length) return { ok: false, errors: { token: "Steward already has a token with this text. Choose another, or leave it empty to generate one." } };
   const detail = { service: "mas", usageLimit: input.usesAllowed, expiresAt: input.expiryTime, issuedFor: input.issuedFor };
+  let created: MasRegistrationToken;
   try {
-    await api.create({ token: text, usageLimit: input.usesAllowed, expiresAt: input.expiryTime === null ? null : new Date(input.expiryTime) });
+    created = await api.create({ token: text, usageLimit: input.usesAllowed, expiresAt: input.expiryTime === null ? null : new Date(input.expiryTime) });
   } catch (e) {
     await db.delete(registrationTokenRecords).where(eq(registrationTokenRecords.token, text));
     if (!isMasAdminError(e)) throw e;
@@ -109,6 +134,6 @@ export async function issueMasToken(
     if (e.kind === "conflict") return { ok: false, errors: { token: "The authentication service already has a token with this text. Choose another, or leave it empty to generate one." } };
     return { ok: false, errors: { form: `The token was not issued. ${e.message}` } };
   }
-  await recordAudit(db, { actor: p.actor, action: "token.issue", target: text, outcome: "ok", detail, requestId: p.requestId });
-  return { ok: true, token: text };
+  await recordAudit(db, { actor: p.actor, action: "token.issue", target: text, outcome: "ok", detail: { ...detail, masId: created.id }, requestId: p.requestId });
+  return { ok: true, token: text, id: created.id };
 }

@@ -150,7 +150,7 @@ function parseTzOffset(raw: string): number {
 }
 
 /** Expiry from a preset or a date-time; `allowKeep` adds "keep" (edit form) → undefined. */
-function parseExpiry(f: Form, now: number, errors: FieldErrors, allowKeep: boolean): number | null | undefined {
+export function parseExpiry(f: Form, now: number, errors: FieldErrors, allowKeep: boolean): number | null | undefined {
   const choice = text(f, "expires") || (allowKeep ? "keep" : "7d");
   if (allowKeep && choice === "keep") return undefined;
   if (choice in EXPIRY_PRESETS) {

@@ -1,6 +1,7 @@
 // The MAS admin API (`/api/admin/v1`, mas-api.md §1.2, §3): bearer auth with `urn:mas:admin`, users, registration
 // tokens, the three session kinds, personal sessions, site config and version.
 import { Res, type MasRouter, type Req } from "./http";
+import { versionAtLeast } from "../routes/users";
 import {
   AdminError,
   adminError,
@@ -65,8 +66,15 @@ function guarded(h: AdminHandler) {
 
 export function registerAdmin(router: MasRouter): void {
   const add = (method: string, path: string, h: AdminHandler) => router.add(method, `${P}${path}`, guarded(h));
-  add("GET", "/version", (req) => Res.json(200, { version: `v${req.mas.state.version}` }));
-  add("GET", "/site-config", siteConfig);
+  // Endpoints newer than the simulated MAS do not exist there: the router's plain 404, before any auth (§3.8, §7).
+  const addSince = (major: number, minor: number, path: string, h: AdminHandler) => {
+    const g = guarded(h);
+    router.add("GET", `${P}${path}`, (req) =>
+      versionAtLeast(req.mas.state.version, major, minor) ? g(req) : new Res(404, "Not Found", { "Content-Type": "text/plain; charset=utf-8" }),
+    );
+  };
+  addSince(1, 4, "/version", (req) => Res.json(200, { version: `v${req.mas.state.version}` }));
+  addSince(1, 3, "/site-config", siteConfig);
   add("GET", "/users", listUsers);
   add("POST", "/users", addUser);
   add("GET", "/users/:id", (req) => single(req, "user", "users", userResource(userById(req))));

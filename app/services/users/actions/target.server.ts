@@ -6,6 +6,7 @@ import type { HomeserverClient } from "../../../homeserver";
 import { describeHomeserverError, isHomeserverError } from "../../../homeserver";
 import { isMasAdminError, MasAdminError, type MasAdminOptions } from "../../../homeserver/mas/admin-http";
 import { masSessions } from "../../../homeserver/mas/sessions";
+import { masServerInfo } from "../../../homeserver/mas/server-info";
 import { masUsers } from "../../../homeserver/mas/users";
 import { detectAuthMode, type AuthSetting } from "../../auth/mode.server";
 import type { BackendSession, UserActionsBackend } from "./backend";
@@ -36,7 +37,8 @@ async function passwordLogin(opts: MasAdminOptions, now = Date.now()): Promise<b
   const hit = passwordLoginCache.get(opts.baseUrl);
   if (hit && now - hit.at < SITE_CONFIG_TTL_MS) return hit.value;
   try {
-    const value = (await masUsers(opts).siteConfig()).passwordLoginEnabled;
+    const value = await masServerInfo(opts).passwordLoginEnabled();
+    if (value === null) return null;
     passwordLoginCache.set(opts.baseUrl, { at: now, value });
     return value;
   } catch {

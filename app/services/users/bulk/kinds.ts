@@ -15,7 +15,25 @@ export function bulkTitle(kind: BulkKind, o: { users: number; days?: number | nu
     case "sign-out-stale":
       return `Sign out the sessions of ${users} unseen for more than ${o.days} days`;
     case "deactivate":
-      return `Deactivate ${users}`;
+      return `Deactivate ${accounts(o.users)}`;
+  }
+}
+
+const accounts = (n: number) => `${n.toLocaleString("en")} account${n === 1 ? "" : "s"}`;
+
+/**
+ * A job's own page: what it is, true while it waits, runs, after it finished or stopped (the status line under it
+ * says which). The preview's title is the command being confirmed; once confirmed it is no longer one.
+ */
+export function bulkJobHeading(kind: BulkKind, o: { users: number; days?: number | null }): string {
+  const users = `${o.users.toLocaleString("en")} user${o.users === 1 ? "" : "s"}`;
+  switch (kind) {
+    case "sign-out-unverified":
+      return `Sign-out of the unverified sessions of ${users}`;
+    case "sign-out-stale":
+      return `Sign-out of the sessions of ${users} unseen for more than ${o.days} days`;
+    case "deactivate":
+      return `Deactivation of ${accounts(o.users)}`;
   }
 }
 
@@ -29,7 +47,7 @@ export function bulkConsequence(kind: BulkKind, o: { users: number; devices: num
     case "sign-out-stale":
       return `The ${sessions} of ${users} listed below, unseen for more than ${o.days} days, will end: their access tokens stop working and their encryption keys are deleted. Each session is checked again just before it is signed out: one used since this list was made is left alone. Their other sessions stay signed in.`;
     case "deactivate":
-      return `The ${users} listed below will be deactivated: every session signed out and the password removed, so nobody can sign in to them. Their messages and profiles stay; each can be reactivated later with a new password. An account that became a server admin since this list was made is left alone.`;
+      return `The ${accounts(o.users)} listed below will be deactivated: every session signed out and the password removed, so nobody can sign in to them. Their messages and profiles stay; each can be reactivated later with a new password. An account that became a server admin since this list was made is left alone.`;
   }
 }
 

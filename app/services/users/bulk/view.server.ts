@@ -1,8 +1,8 @@
 /** A bulk job as its progress page shows it: counts per outcome and a page of its items (failures first). */
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../../../db/client";
 import { userBulkItems, userBulkJobs } from "../../../../db/schema";
-import { ITEM_STATUS_TEXT } from "./kinds";
+import { bulkJobHeading, ITEM_STATUS_TEXT, JOB_STATUS_TEXT, type BulkKind } from "./kinds";
 
 export async function bulkJobView(db: Db, jobId: number, o: { page: number; pageSize: number; show: "all" | "failed" | "skipped" | "done" | "waiting" }) {
   const [job] = await db.select().from(userBulkJobs).where(eq(userBulkJobs.id, jobId));
@@ -51,4 +51,50 @@ export async function resumeBulkJob(db: Db, jobId: number, now: Date): Promise<b
     .where(and(eq(userBulkJobs.id, jobId), eq(userBulkJobs.status, "stopped")))
     .returning({ id: userBulkJobs.id });
   return rows.length > 0;
+}
+
+/** Every bulk job, newest first, a page at a time: what it is, who confirmed it, where it stands. */
+export async function listBulkJobs(db: Db, o: { page: number; pageSize: number }) {
+  const [{ total }] = await db.select({ total: sql<number>`count(*)::int` }).from(userBulkJobs);
+  const jobs = await db
+    .select()
+    .from(userBulkJobs)
+    .orderBy(desc(userBulkJobs.id))
+    .limit(o.pageSize)
+    .offset((o.page - 1) * o.pageSize);
+  const ids = jobs.map((j) => j.id);
+  // Per job: items handled (done, left alone, failed) and the distinct users, for the heading and the progress.
+  const counted = ids.length
+    ? await db
+        .select({
+          jobId: userBulkItems.jobId,
+          handled: sql<number>`count(*) filter (where ${userBulkItems.status} in ('done', 'skipped', 'failed'))::int`,
+          failed: sql<number>`count(*) filter (where ${userBulkItems.status} = 'failed')::int`,
+          users: sql<number>`count(distinct ${userBulkItems.userId})::int`,
+        })
+        .from(userBulkItems)
+        .where(inArray(userBulkItems.jobId, ids))
+        .groupBy(userBulkItems.jobId)
+    : [];
+  const byJob = new Map(counted.map((c) => [Number(c.jobId), c]));
+  return {
+    total: Number(total),
+    jobs: jobs.map((j) => {
+      const c = byJob.get(j.id);
+      return {
+        id: j.id,
+        heading: bulkJobHeading(j.kind as BulkKind, { users: Number(c?.users ?? 0), days: j.days }),
+        actor: j.actor,
+        createdAt: j.createdAt.toISOString(),
+        finishedAt: j.finishedAt?.toISOString() ?? null,
+        status: j.status,
+        statusText: JOB_STATUS_TEXT[j.status] ?? j.status,
+        error: j.error,
+        handled: Number(c?.handled ?? 0),
+        failed: Number(c?.failed ?? 0),
+        total: j.total,
+        noun: j.kind === "deactivate" ? "accounts" : "sessions",
+      };
+    }),
+  };
 }

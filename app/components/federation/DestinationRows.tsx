@@ -1,0 +1,45 @@
+/**
+ * The rows of the destinations list. Memoised for the same reason as the users list's rows: the page re-renders on
+ * every router state change, and up to 1,000 unchanged rows need not.
+ */
+import { memo } from "react";
+import { Link } from "@remix-run/react";
+import { Ago } from "./Ago";
+import { StateBadge } from "./StateBadge";
+import { formatDuration } from "./states";
+
+export interface DestinationRow {
+  destination: string;
+  state: string;
+  failingSince: number | null;
+  retryInterval: number | null;
+  nextRetryAt: number | null;
+}
+
+export const DestinationRows = memo(function DestinationRows({ rows, now }: { rows: DestinationRow[]; now: number }) {
+  return (
+    <>
+      {rows.map((r) => (
+        <tr key={r.destination}>
+          <td className="mono">
+            <Link to={`/federation/${encodeURIComponent(r.destination)}`}>{r.destination}</Link>
+          </td>
+          <td>
+            <StateBadge state={r.state} />
+          </td>
+          <td>{r.failingSince ? <Ago ms={r.failingSince} now={now} /> : <span className="muted">—</span>}</td>
+          <td>{r.retryInterval ? formatDuration(r.retryInterval) : <span className="muted">—</span>}</td>
+          <td>
+            {r.nextRetryAt ? (
+              `in ${formatDuration(r.nextRetryAt - now)}`
+            ) : r.state === "retry_due" ? (
+              <span className="muted">with the next event</span>
+            ) : (
+              <span className="muted">—</span>
+            )}
+          </td>
+        </tr>
+      ))}
+    </>
+  );
+});
