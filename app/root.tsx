@@ -51,7 +51,10 @@ export function ErrorBoundary() {
         /^Error: No route matches URL/.test(error.data)
         ? `Steward has no page at ${pathname}.`
         : error.data
-      : error.statusText
+      : // Loaders throw json({ error: "<a sentence>" }) for a refusal they can explain: show the sentence.
+        typeof (error.data as { error?: unknown } | null)?.error === "string"
+        ? (error.data as { error: string }).error
+        : error.statusText
     : "Something went wrong inside Steward. The error has been logged.";
   return (
     <main className="error-page">

@@ -11,12 +11,11 @@ import { PostureFilters } from "~/components/security/PostureFilters";
 import { PostureHistoryChart } from "~/components/security/PostureHistoryChart";
 import { PostureTable } from "~/components/security/PostureTable";
 import { BulkSignOutLinks } from "~/components/security/BulkSignOutLinks";
-import { SOURCE_TEXT } from "~/components/security/checks";
 import { collectorStatus } from "~/services/collectors/framework.server";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
 import { filterActionCounts, postureReportData } from "~/services/posture/report.server";
-import { scanPathOf } from "~/services/posture/scan-path";
+import { backupSourceText, scanPathOf } from "~/services/posture/scan-path";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
 
@@ -80,8 +79,8 @@ export default function SecurityPage() {
           <p className="muted small">
             {d.scan ? (
               <>
-                Latest scan <Time value={d.scan.finishedAt} />. Key backup: {SOURCE_TEXT[d.scan.backupSource] ?? d.scan.backupSource}. Sessions unseen
-                for {d.scan.staleDays} days are stale.
+                Latest scan <Time value={d.scan.finishedAt} />. Key backup: <span data-testid="backup-source">{backupSourceText(d.scan.backupSource, d.scan.notes)}</span>{" "}
+                Sessions unseen for {d.scan.staleDays} days are stale.
                 {scanPathOf(d.scan.notes) ? <span data-testid="scan-path"> {scanPathOf(d.scan.notes)}</span> : null}
               </>
             ) : (

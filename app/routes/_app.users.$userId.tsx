@@ -13,6 +13,10 @@ import { NotALocalUser, type NotALocalUserView } from "~/components/users/NotALo
 import { isMatrixUserId, serverOfUserId } from "~/services/routing/params";
 import { UserActionsPanel } from "~/components/users/UserActionsPanel";
 import { pageActions } from "~/services/users/actions/page.server";
+import { actorFor, userActionsBackendForAdmin } from "~/services/users/actions/target.server";
+import { loadMasUserView, masPageView } from "~/services/users/mas-detail.server";
+import { MAS_ADMIN_MEANING } from "~/services/users/actions/mas-words";
+import { MasSessionTable } from "~/components/users/MasSessions";
 import { ownStewardDevices } from "~/services/auth/steward-devices.server";
 import { StewardDevicesNote } from "~/components/auth/StewardDevices";
 
@@ -30,16 +34,23 @@ export async function loader(args: LoaderFunctionArgs) {
   if (serverOfUserId(raw) !== ourServer) {
     return json({ notHere: { kind: "remote", userId: raw, server: serverOfUserId(raw), ourServer } satisfies NotALocalUserView }, { status: 404 });
   }
-  const view = await loadUserDetail(admin.steward.db, admin.hs, parsed.data, (fn) => withHomeserver(admin, args, fn));
+  // Under MAS, lock, deactivation, admin permission and sessions are MAS's (decision 024); the profile stays Synapse's.
+  const backend = await withHomeserver(admin, args, () => userActionsBackendForAdmin(admin));
+  const [view, mas] = await Promise.all([
+    loadUserDetail(admin.steward.db, admin.hs, parsed.data, (fn) => withHomeserver(admin, args, fn)),
+    backend.kind === "mas" ? loadMasUserView(backend, parsed.data) : Promise.resolve(null),
+  ]);
   if (!view.stored && !view.profile.ok && view.profile.notFound) {
     throw json({ error: `The homeserver has no user ${parsed.data}.` }, { status: 404 });
   }
   // POSTURE SLOT: the security report adds this user's posture here (e.g. `posture: await userPosture(db, userId)`)
   // and renders it in <section data-slot="posture"> below. Until then the page says it is not available.
   const posture = await userPosturePanel(admin.steward.db, parsed.data);
-  const actions = pageActions(admin.hs, view, admin.session, new URL(args.request.url).searchParams.get("done"));
+  const actor = await actorFor(admin.steward.db, admin.session, parsed.data, mas?.sessions.ok ? mas.sessions.value.rows : null);
+  const actions = pageActions(backend, view, actor, new URL(args.request.url).searchParams.get("done"), mas);
   const stewardDevices = await ownStewardDevices(admin.steward.db, admin.session, parsed.data, view.devices);
-  return json({ ...view, posture, actions, stewardDevices }, { headers: { "Cache-Control": "no-store" } });
+  const masView = mas ? masPageView(mas, actor) : null;
+  return json({ ...view, posture, actions, stewardDevices, mas: masView, adminMeaning: mas ? MAS_ADMIN_MEANING : null }, { headers: { "Cache-Control": "no-store" } });
 }
 
 export default function UserPage() {
@@ -50,8 +61,11 @@ export default function UserPage() {
 
 function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData<typeof loader>>, { notHere: unknown }> }) {
   const profile = data.profile.ok ? data.profile.value : null;
-  // Live values when the homeserver answered; the last collection's otherwise.
-  const shown = profile ?? data.stored;
+  // Live values when the homeserver answered; the last collection's otherwise. Under MAS its lock, deactivation and
+  // guest flags are the truth, and Synapse's admin column means nothing (admin is shown in its own row).
+  const synapseShown = profile ?? data.stored;
+  const masAccount = data.mas?.account.ok ? data.mas.account.value : null;
+  const shown = synapseShown && data.mas ? { ...synapseShown, admin: false, ...(masAccount ? { locked: masAccount.locked, deactivated: masAccount.deactivated, isGuest: masAccount.isGuest } : {}) } : synapseShown;
   return (
     <>
       <p className="small">
@@ -93,6 +107,23 @@ function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData
                   ) : null}
                 </td>
               </tr>
+              {data.mas ? (
+                <tr>
+                  <td>Admin access</td>
+                  <td data-testid="mas-admin">
+                    {masAccount ? (
+                      masAccount.admin ? (
+                        <span className="badge info">may request admin access</span>
+                      ) : (
+                        <span className="muted">may not request admin access</span>
+                      )
+                    ) : (
+                      <span className="muted">unknown: {data.mas.account.ok ? "" : data.mas.account.error}</span>
+                    )}
+                    <div className="small muted">{data.adminMeaning}</div>
+                  </td>
+                </tr>
+              ) : null}
               <tr>
                 <td>Created</td>
                 <td>
@@ -127,15 +158,34 @@ function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData
           </table>
         </section>
       ) : null}
+      {data.mas ? (
+        <section className="panel" aria-labelledby="sessions-h">
+          <h2 id="sessions-h" style={{ fontSize: "1rem", marginTop: 0 }}>
+            Sessions (authentication service)
+          </h2>
+          {data.mas.sessions.ok ? (
+            <MasSessionTable
+              rows={data.mas.sessions.rows}
+              truncated={data.mas.sessions.truncated}
+              signOutHref={data.actions.deviceSignOut ? (key) => `${data.actions.base}?action=sign-out-device&device=${encodeURIComponent(key)}` : null}
+            />
+          ) : (
+            <div className="alert error" role="alert" data-testid="mas-sessions-error">
+              Could not load the sessions: {data.mas.sessions.error}
+            </div>
+          )}
+        </section>
+      ) : null}
       <section className="panel" aria-labelledby="devices-h">
         <h2 id="devices-h" style={{ fontSize: "1rem", marginTop: 0 }}>
           Devices
         </h2>
+        {data.mas ? <p className="small muted">The homeserver&apos;s Matrix devices. Under the authentication service a device is signed out by finishing its session above.</p> : null}
         {data.stewardDevices ? <StewardDevicesNote count={data.stewardDevices.count} ownDeviceId={data.actions.ownDeviceId} ownIsSteward={data.stewardDevices.ownIsSteward} /> : null}
         {data.devices.ok ? (
           <DeviceTable
             devices={data.devices.value}
-            signOutHref={data.actions.deviceSignOut ? (id) => (id === data.actions.ownDeviceId ? null : `${data.actions.base}?action=sign-out-device&device=${encodeURIComponent(id)}`) : undefined}
+            signOutHref={data.actions.deviceSignOut && !data.mas ? (id) => (id === data.actions.ownDeviceId ? null : `${data.actions.base}?action=sign-out-device&device=${encodeURIComponent(id)}`) : undefined}
           />
         ) : (
           <div className="alert error" role="alert">
@@ -143,7 +193,7 @@ function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData
           </div>
         )}
       </section>
-      <UserActionsPanel actions={data.actions.offered} base={data.actions.base} note={data.actions.note} />
+      <UserActionsPanel actions={data.actions.offered} base={data.actions.base} note={data.actions.note} unavailable={data.actions.unavailable} adminMeaning={data.adminMeaning} />
       <section className="panel" aria-labelledby="posture-h" data-slot="posture">
         <h2 id="posture-h" style={{ fontSize: "1rem", marginTop: 0 }}>
           Security posture

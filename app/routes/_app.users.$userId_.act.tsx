@@ -13,9 +13,11 @@ import { checkedParam, isMatrixUserId } from "~/services/routing/params";
 import { Time } from "~/components/Time";
 import { readForm, requireAdmin, requireCsrf, withHomeserver, type AdminRequest } from "~/services/auth/guard.server";
 import { USER_ACTIONS, type UserActionName } from "~/services/users/actions/backend";
-import { ACTION_LABELS, consequence, refusal } from "~/services/users/actions/rules";
-import { generatePassword, newFormId, runUserAction, type ActionRequest } from "~/services/users/actions/run.server";
-import { loadActionTarget, userActionsBackend } from "~/services/users/actions/target.server";
+import { actionLabel, asksPassword, consequence, refusal, type Actor } from "~/services/users/actions/rules";
+import { describeActionError, generatePassword, newFormId, runUserAction, type ActionRequest } from "~/services/users/actions/run.server";
+import { actorFor, loadActionTarget, userActionsBackendForAdmin } from "~/services/users/actions/target.server";
+import type { BackendSession, UserActionsBackend } from "~/services/users/actions/backend";
+import { sessionLabel } from "~/services/users/actions/mas-words";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data && "label" in data ? data.label : "Action"} · ${data && "userId" in data ? data.userId : "User"} · Steward` },
@@ -23,7 +25,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 const UserId = z.string().max(255).regex(/^@[^:\s]+:[^\s]+$/);
 const Action = z.enum(USER_ACTIONS);
-/** Synapse device ids are short printable strings; anything else is not one of this user's sessions. */
+/** Synapse device ids (and, under MAS, `<kind>:<ULID>` session keys) are short printable strings; anything else is not one of this user's sessions. */
 const DeviceId = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/);
 const MAX_NOTICE = 4000;
 /** Sessions unseen for more than this many days are stale (the posture scan's default; the link passes the scan's). */
@@ -51,46 +53,89 @@ async function context(admin: AdminRequest, args: LoaderFunctionArgs, params: UR
     if (!d.success) throw json({ error: "Stale means unseen for a whole number of days between 1 and 3650." }, { status: 400 });
     days = d.data;
   }
-  const lookup = await withHomeserver(admin, args, () => loadActionTarget(admin.hs, user.data, serverOf(admin.session.userId)));
+  // Synapse's admin API, or MAS's when the homeserver delegates accounts to it (decision 024).
+  const backend = await withHomeserver(admin, args, () => userActionsBackendForAdmin(admin));
+  const lookup = await withHomeserver(admin, args, () => loadActionTarget(admin.hs, user.data, serverOf(admin.session.userId), backend));
   if (!lookup.ok) throw json({ error: lookup.error }, { status: lookup.status });
-  return { userId: user.data, action: action.data, deviceId, days, target: lookup.target };
+  return { userId: user.data, action: action.data, deviceId, days, target: lookup.target, backend };
 }
 
-/** The user's sessions unseen for more than `days` (never Steward's own), live from the homeserver. */
-async function staleSessions(admin: AdminRequest, args: LoaderFunctionArgs, userId: string, days: number) {
-  const { devices } = await withHomeserver(admin, args, () => admin.hs.devices.list(userId));
+type Context = Awaited<ReturnType<typeof context>>;
+
+/** The user's sessions as the backend ends them (devices on Synapse, MAS sessions under MAS), or why not. */
+async function liveSessions(admin: AdminRequest, args: LoaderFunctionArgs, backend: UserActionsBackend, userId: string): Promise<{ sessions: BackendSession[] } | { error: string }> {
+  try {
+    return { sessions: (await withHomeserver(admin, args, () => backend.sessions(userId))).sessions };
+  } catch (e) {
+    if (e instanceof Response) throw e;
+    return { error: describeActionError(e) };
+  }
+}
+
+/**
+ * Sign-out actions need the sessions (and, on the admin's own page under MAS, which of them are Steward's). On
+ * Synapse a single sign-out is sent without listing first when the form comes back, as before (a missing device
+ * answers 200 there).
+ */
+async function sessionsAndActor(admin: AdminRequest, args: LoaderFunctionArgs, c: Context, submitting: boolean) {
+  const mas = c.backend.kind === "mas";
+  // Under MAS a reset of one's own password that signs out everywhere must spare Steward's own sign-in.
+  const ownReset = mas && c.action === "reset-password" && c.userId === admin.session.userId;
+  const needed = c.action === "sign-out-stale" || (c.action === "sign-out-device" && (!submitting || mas)) || ownReset;
+  const wanted = needed && c.target.local && !c.target.deactivated;
+  const live = wanted ? await liveSessions(admin, args, c.backend, c.userId) : null;
+  const sessions = live && "sessions" in live ? live.sessions : null;
+  const actor = await actorFor(admin.steward.db, admin.session, c.userId, mas ? sessions : null);
+  return { live, sessions, actor };
+}
+
+/** A session's name on the stale list: the device's own name on Synapse, its app or device in words under MAS. */
+const sessionName = (s: BackendSession) => (s.kind === "device" ? s.name : sessionLabel(s));
+
+/** The user's sessions unseen for more than `days` (never Steward's own). */
+function staleSessions(sessions: BackendSession[], userId: string, actor: Actor, days: number) {
   const cutoff = Date.now() - days * DAY_MS;
-  return devices
-    .filter((d) => d.lastSeenTs !== null && d.lastSeenTs < cutoff && !(userId === admin.session.userId && d.deviceId === admin.session.deviceId))
-    .map((d) => ({ deviceId: d.deviceId, displayName: d.displayName, lastSeenTs: new Date(d.lastSeenTs!).toISOString(), lastSeenIp: d.lastSeenIp }));
+  const own = (key: string) => userId === actor.userId && (key === actor.deviceId || (actor.ownSessions?.includes(key) ?? false));
+  return sessions
+    .filter((s) => s.canSignOut && s.lastActiveTs !== null && s.lastActiveTs < cutoff && !own(s.key))
+    .map((s) => ({ deviceId: s.key, displayName: sessionName(s), lastSeenTs: new Date(s.lastActiveTs!).toISOString(), lastSeenIp: s.ip }));
 }
 
 export async function loader(args: LoaderFunctionArgs) {
   checkedParam(args.params.userId, isMatrixUserId, "user (not a Matrix user ID)"); // before any query (issue 14, item 18)
   const admin = await requireAdmin(args);
   const c = await context(admin, args, new URL(args.request.url).searchParams);
-  const actor = { userId: admin.session.userId, deviceId: admin.session.deviceId };
-  let unknownDevice = false;
-  if (c.deviceId !== undefined && c.target.local && !c.target.deactivated) {
-    // A device that is not there is refused up front (Synapse would answer 200 and nothing would happen).
-    const devices = await withHomeserver(admin, args, () => admin.hs.devices.list(c.userId)).catch(() => null);
-    unknownDevice = devices !== null && !devices.devices.some((d) => d.deviceId === c.deviceId);
-  }
-  const stale = c.days !== undefined && c.target.local && !c.target.deactivated ? await staleSessions(admin, args, c.userId, c.days) : [];
-  const why = unknownDevice
-    ? `${c.userId} has no session ${c.deviceId}; it may already be signed out.`
-    : refusal(c.action, c.target, actor, c.deviceId) ?? (c.days !== undefined && !stale.length ? `${c.userId} has no session unseen for more than ${c.days} days.` : null);
+  const service = c.backend.kind;
+  const { live, sessions, actor } = await sessionsAndActor(admin, args, c, false);
+  // A session that is not there is refused up front (Synapse would answer 200 and nothing would happen).
+  const session = c.deviceId !== undefined && sessions ? sessions.find((s) => s.key === c.deviceId) : undefined;
+  const unknownDevice = c.deviceId !== undefined && sessions !== null && !session;
+  const stale = c.days !== undefined && sessions ? staleSessions(sessions, c.userId, actor, c.days) : [];
+  // On Synapse a device list that failed only skips the "no such session" check, as before; elsewhere it refuses.
+  const listError =
+    live && "error" in live && (service === "mas" || c.action === "sign-out-stale") ? `Steward could not list the sessions of ${c.userId}: ${live.error}` : null;
+  const unsupported = c.backend.supports(c.action) ? null : (c.backend.unsupportedReason(c.action) ?? "This homeserver's account service does not offer that action.");
+  const why =
+    unsupported ??
+    (unknownDevice
+      ? `${c.userId} has no session ${c.deviceId}; it may already be signed out.`
+      : (refusal(c.action, c.target, actor, c.deviceId) ??
+        listError ??
+        (c.days !== undefined && !stale.length ? `${c.userId} has no session unseen for more than ${c.days} days.` : null)));
+  const label = session && session.kind !== "device" ? sessionLabel(session) : undefined;
   return json(
     {
       userId: c.userId,
       action: c.action,
-      label: ACTION_LABELS[c.action],
+      service,
+      label: actionLabel(c.action, service),
       deviceId: c.deviceId ?? null,
       refusal: why,
-      consequence: consequence(c.action, c.userId, { deviceId: c.deviceId, erase: false, signOutAll: true, count: stale.length, days: c.days }),
+      consequence: consequence(c.action, c.userId, { deviceId: c.deviceId, sessionLabel: label, erase: false, signOutAll: true, count: stale.length, days: c.days, service }),
       days: c.days ?? null,
       stale,
-      eraseConsequence: c.action === "deactivate" ? consequence("deactivate", c.userId, { erase: true }) : null,
+      asksPassword: asksPassword(c.action, service),
+      eraseConsequence: c.action === "deactivate" ? consequence("deactivate", c.userId, { erase: true, service }) : null,
       formId: newFormId(),
     },
     { headers: { "Cache-Control": "no-store" } },
@@ -110,21 +155,32 @@ export async function action(args: ActionFunctionArgs) {
   const formId = String(form.get("formId") ?? "");
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(formId)) return json<ActionData>({ error: "This form is incomplete; open the action again." }, { status: 400 });
 
+  const { live, sessions, actor } = await sessionsAndActor(admin, args, c, true);
+  if (live && "error" in live) return json<ActionData>({ error: `Steward could not list the sessions of ${c.userId}: ${live.error}` }, { status: 502 });
   let req: ActionRequest;
   let generated: string | undefined;
   switch (c.action) {
-    case "sign-out-device":
-      req = { action: c.action, deviceId: c.deviceId! };
+    case "sign-out-device": {
+      const session = sessions?.find((s) => s.key === c.deviceId);
+      req = { action: c.action, deviceId: c.deviceId!, ...(session && session.kind !== "device" ? { sessionLabel: sessionLabel(session) } : {}) };
       break;
+    }
     case "sign-out-stale": {
       // Only what the preview listed AND is still stale now: a session used since then is left alone.
       const shown = new Set(form.getAll("stale").map(String));
-      const still = (await staleSessions(admin, args, c.userId, c.days!)).map((d) => d.deviceId).filter((id) => shown.has(id));
+      const still = staleSessions(sessions ?? [], c.userId, actor, c.days!)
+        .map((d) => d.deviceId)
+        .filter((id) => shown.has(id));
       req = { action: c.action, deviceIds: still, days: c.days! };
       break;
     }
     case "reset-password":
     case "reactivate": {
+      // MAS reactivates without a password (the old one works again): no password is asked or sent.
+      if (!asksPassword(c.action, c.backend.kind)) {
+        req = { action: "reactivate", password: null };
+        break;
+      }
       const generate = form.get("generate") === "1";
       const password = String(form.get("password") ?? "");
       const again = String(form.get("password2") ?? "");
@@ -156,7 +212,7 @@ export async function action(args: ActionFunctionArgs) {
   }
   const result = await withHomeserver(admin, args, () =>
     runUserAction(
-      { db: admin.steward.db, backend: userActionsBackend(admin.hs), actor: { userId: admin.session.userId, deviceId: admin.session.deviceId }, requestId: admin.requestId },
+      { db: admin.steward.db, backend: c.backend, actor, requestId: admin.requestId },
       c.target,
       req,
       formId,
@@ -218,7 +274,7 @@ export default function ConfirmAction() {
             {d.deviceId ? <input type="hidden" name="device" value={d.deviceId} /> : null}
             {d.days !== null ? <input type="hidden" name="days" value={d.days} /> : null}
             {d.stale.length ? <StaleList sessions={d.stale} /> : null}
-            <ActionFields action={d.action as UserActionName} eraseConsequence={d.eraseConsequence} userId={d.userId} errors={a?.fields ?? {}} />
+            <ActionFields action={d.action as UserActionName} asksPassword={d.asksPassword} service={d.service} eraseConsequence={d.eraseConsequence} userId={d.userId} errors={a?.fields ?? {}} />
             <button type="submit" className={danger ? "danger" : undefined} disabled={busy}>
               {busy ? "Working…" : `Yes: ${d.label.toLowerCase()}`}
             </button>{" "}
@@ -263,8 +319,22 @@ function StaleList({ sessions }: { sessions: Array<{ deviceId: string; displayNa
   );
 }
 
-function ActionFields({ action, eraseConsequence, userId, errors }: { action: UserActionName; eraseConsequence: string | null; userId: string; errors: Record<string, string> }) {
-  if (action === "reset-password" || action === "reactivate") {
+function ActionFields({
+  action,
+  asksPassword,
+  service,
+  eraseConsequence,
+  userId,
+  errors,
+}: {
+  action: UserActionName;
+  asksPassword: boolean;
+  service: string;
+  eraseConsequence: string | null;
+  userId: string;
+  errors: Record<string, string>;
+}) {
+  if (asksPassword) {
     return (
       <>
         <Field label="New password" name="password" type="password" autoComplete="new-password" error={errors.password} />
@@ -288,6 +358,12 @@ function ActionFields({ action, eraseConsequence, userId, errors }: { action: Us
     return (
       <fieldset className="field">
         <legend>Erase too?</legend>
+        {service === "mas" ? (
+          <p className="small" data-testid="mas-erase-default">
+            The authentication service erases a deactivated account unless it is told not to. Leave the box unticked and Steward tells it to keep
+            the messages and profile; tick it to erase.
+          </p>
+        ) : null}
         <label>
           <input type="checkbox" name="erase" value="1" /> Erase the account
         </label>

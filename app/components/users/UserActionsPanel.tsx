@@ -4,7 +4,20 @@ export interface OfferedAction {
   label: string;
 }
 
-export function UserActionsPanel({ actions, base, note }: { actions: OfferedAction[]; base: string; note: string | null }) {
+/** `unavailable`: actions this homeserver's account service does not offer, each said with its reason. */
+export function UserActionsPanel({
+  actions,
+  base,
+  note,
+  unavailable = [],
+  adminMeaning = null,
+}: {
+  actions: OfferedAction[];
+  base: string;
+  note: string | null;
+  unavailable?: Array<OfferedAction & { reason: string }>;
+  adminMeaning?: string | null;
+}) {
   return (
     <section className="panel" aria-labelledby="actions-h" data-testid="user-actions">
       <h2 id="actions-h" style={{ fontSize: "1rem", marginTop: 0 }}>
@@ -19,6 +32,16 @@ export function UserActionsPanel({ actions, base, note }: { actions: OfferedActi
               <a className={`button ${a.action === "deactivate" || a.action === "lock" ? "danger" : "secondary"}`} href={`${base}?action=${a.action}`}>
                 {a.label}…
               </a>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {!note && adminMeaning && actions.some((a) => a.action === "make-admin" || a.action === "remove-admin") ? <p className="small muted">{adminMeaning}</p> : null}
+      {!note && unavailable.length ? (
+        <ul className="small muted" data-testid="actions-unavailable">
+          {unavailable.map((a) => (
+            <li key={a.action}>
+              {a.label}: not offered here. {a.reason}
             </li>
           ))}
         </ul>

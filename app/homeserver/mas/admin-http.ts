@@ -132,6 +132,10 @@ export function masAdminHttp(opts: MasAdminOptions) {
     async send<A>(method: "POST" | "PUT", path: string, what: string, body?: unknown): Promise<MasResource<A>> {
       return resource<A>(await request(method, path, what, body ?? {}), what);
     },
+    /** A write whose answer Steward does not read (e.g. set-password answers 204 with no body). */
+    async call(method: "POST" | "PUT" | "DELETE", path: string, what: string, body?: unknown): Promise<void> {
+      await request(method, path, what, body ?? {});
+    },
     /** One cursor page: `after`/`before` are item ids (ULIDs); `last` pages from the newest end. */
     async page<A>(path: string, what: string, p: { first?: number; last?: number; after?: string; before?: string; filters?: Record<string, string | undefined> }): Promise<MasPage<A>> {
       const query: Record<string, string | undefined> = {

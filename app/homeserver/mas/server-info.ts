@@ -36,6 +36,13 @@ export function masServerInfo(opts: MasAdminOptions) {
         return typeof body?.version === "string" ? body.version.slice(0, 100) : null;
       });
     },
+    /** Whether MAS has password sign-in (`password_login_enabled`: set-password answers 403 without it); null before v1.3.0. */
+    async passwordLoginEnabled(): Promise<boolean | null> {
+      return orNullOn404(async () => {
+        const c = (await http.getJson("site-config", "reading the authentication service's settings")) as Record<string, unknown>;
+        return c?.password_login_enabled === true;
+      });
+    },
     /** null when MAS is older than v1.3.0. */
     async registrationConfig(): Promise<MasRegistrationConfig | null> {
       return orNullOn404(async () => {

@@ -27,7 +27,7 @@ export const USER_ACTION_LABELS: Record<string, string> = {
 };
 
 /** The detail keys these sentences say (left out of the generic details). */
-export const USER_DETAIL_KEYS = ["formId", "backend", "summary", "deviceId", "deviceIds", "days", "erase", "signOutAll", "jobId", "signedOut"];
+export const USER_DETAIL_KEYS = ["formId", "backend", "service", "sessionLabel", "summary", "deviceId", "deviceIds", "days", "erase", "signOutAll", "jobId", "signedOut"];
 
 /** [what was done, what was tried]: the words after the actor. Null for an action that is not a user action. */
 export function userActionSentence(action: string, target: string | null, d: Record<string, unknown>, done: boolean): AuditPart[] | null {
@@ -37,28 +37,32 @@ export function userActionSentence(action: string, target: string | null, d: Rec
   const count = Array.isArray(d.deviceIds) ? d.deviceIds.length : 0;
   const sessions = `${count.toLocaleString("en")} session${count === 1 ? "" : "s"}`;
   const v = (past: string, inf: string) => (done ? past : `tried to ${inf}`);
+  // Under MAS (decision 024) the authentication service acted, and "admin" is permission to request admin access.
+  const mas = d.service === "mas";
+  const atMas = mas ? " in the authentication service" : "";
   switch (action) {
     case "user.sign-out-device":
-      return [` ${v("signed out", "sign out")} session `, { id: device }, " of ", who];
+      if (mas && typeof d.sessionLabel === "string") return [` ${v("signed out", "sign out")} ${d.sessionLabel} of `, who, atMas];
+      return [` ${v("signed out", "sign out")} session `, { id: device }, " of ", who, atMas];
     case "user.sign-out-all":
-      return [` ${v("signed out", "sign out")} every session of `, who];
+      return [` ${v("signed out", "sign out")} every session of `, who, atMas];
     case "user.sign-out-stale":
-      return [` ${v("signed out", "sign out")} ${sessions} of `, who, ` unseen for more than ${d.days} days`];
+      return [` ${v("signed out", "sign out")} ${sessions} of `, who, ` unseen for more than ${d.days} days`, atMas];
     case "user.lock":
-      return [` ${v("locked", "lock")} the account `, who];
+      return [` ${v("locked", "lock")} the account `, who, atMas];
     case "user.unlock":
-      return [` ${v("unlocked", "unlock")} the account `, who];
+      return [` ${v("unlocked", "unlock")} the account `, who, atMas];
     case "user.reset-password":
       if (!done) return [" tried to reset the password of ", who];
       return [" reset the password of ", who, d.signOutAll === false ? ", keeping their sessions" : " and signed out every session"];
     case "user.deactivate":
-      return [` ${v("deactivated", "deactivate")} `, who, d.erase ? (done ? " and erased it" : " and erase it") : ""];
+      return [` ${v("deactivated", "deactivate")} `, who, d.erase ? (done ? " and erased it" : " and erase it") : mas ? " (keeping messages and profile)" : "", atMas];
     case "user.reactivate":
-      return [` ${v("reactivated", "reactivate")} `, who, " with a new password"];
+      return [` ${v("reactivated", "reactivate")} `, who, mas ? atMas : " with a new password"];
     case "user.make-admin":
-      return [` ${v("made", "make")} `, who, " a server admin"];
+      return mas ? [` ${v("allowed", "allow")} `, who, " to request admin access"] : [` ${v("made", "make")} `, who, " a server admin"];
     case "user.remove-admin":
-      return [` ${v("removed", "remove")} server admin from `, who];
+      return mas ? [` ${v("stopped", "stop")} `, who, " from requesting admin access"] : [` ${v("removed", "remove")} server admin from `, who];
     case "user.send-notice":
       return [` ${v("sent", "send")} a server notice to `, who];
     case "user.bulk.sign-out-unverified":

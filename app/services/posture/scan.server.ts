@@ -23,6 +23,7 @@ import type { PostureSettings } from "./settings.server";
 import { finishScan, startOrResumeScan, writePage } from "./store.server";
 import { chooseScanPath, DB_CURSOR_PREFIX, runDbScan } from "./db-scan.server";
 import type { SynapseDbSource } from "./synapse-db.server";
+import { LOGIN_AS_UNAVAILABLE_NOTE } from "./scan-path";
 
 export interface PostureScanDeps {
   db: Db;
@@ -176,7 +177,7 @@ async function runApiScan(deps: PostureScanDeps, pathNote: string): Promise<Post
         requests += 2; // room_keys/version + logout ride on the same slot
         batch.counter.requests += 2;
         if (out.unavailable) {
-          if (loginAsAvailable) notes.push("Login-as is not available on this homeserver; key backup was inferred from account data.");
+          if (loginAsAvailable) notes.push(LOGIN_AS_UNAVAILABLE_NOTE);
           loginAsAvailable = false;
         } else backup = out.fact;
         await recordAudit(db, {
@@ -255,8 +256,10 @@ async function runApiScan(deps: PostureScanDeps, pathNote: string): Promise<Post
       current = following;
     }
     if (keyQueryLimited) notes.push(MSC4263_NOTE);
-    await finishScan(db, scan.id, { now: deps.now(), notes });
-    return { scanId: scan.id, status: "complete", resumed, usersScanned, requests, keyQueryLimited, backupSource, path: "api" };
+    // Login-as asked for but absent (a homeserver delegating to MAS has none): the report must not claim it was used.
+    const usedSource: BackupSource = backupSource === "login_as" && notes.includes(LOGIN_AS_UNAVAILABLE_NOTE) ? "account_data" : backupSource;
+    await finishScan(db, scan.id, { now: deps.now(), notes, backupSource: usedSource });
+    return { scanId: scan.id, status: "complete", resumed, usersScanned, requests, keyQueryLimited, backupSource: usedSource, path: "api" };
   } finally {
     limiter.close();
     await Promise.allSettled([...outstanding]);

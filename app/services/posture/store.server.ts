@@ -189,11 +189,12 @@ export async function summarizeScan(db: Db, scanId: number): Promise<PostureSumm
 }
 
 /** Marks the scan complete with its summary; drops per-user rows of scans older than `keepRowsDays` (summaries stay). */
-export async function finishScan(db: Db, scanId: number, o: { now: Date; notes: string[]; keepRowsDays?: number }): Promise<PostureSummary> {
+/** `backupSource`: what the scan really used, when it differs from what it started with (login-as turned out absent). */
+export async function finishScan(db: Db, scanId: number, o: { now: Date; notes: string[]; keepRowsDays?: number; backupSource?: string }): Promise<PostureSummary> {
   const summary = await summarizeScan(db, scanId);
   await db
     .update(postureScans)
-    .set({ status: "complete", finishedAt: o.now, cursor: null, summary, notes: o.notes.length ? o.notes : null, updatedAt: o.now })
+    .set({ status: "complete", finishedAt: o.now, cursor: null, summary, notes: o.notes.length ? o.notes : null, updatedAt: o.now, ...(o.backupSource ? { backupSource: o.backupSource } : {}) })
     .where(eq(postureScans.id, scanId));
   const cutoff = new Date(o.now.getTime() - (o.keepRowsDays ?? 90) * 86_400_000);
   await db

@@ -26,6 +26,7 @@ import {
   tokenValid,
   ulid,
   userByUsername,
+  type MasClient,
   type MasCompatSession,
   type MasOAuthSession,
   type MasPersonalSession,
@@ -175,6 +176,10 @@ export function registerAdmin(router: MasRouter): void {
     finishOAuthSession(req.mas, s, req.now);
     return single(req, "oauth2-session", "oauth2-sessions", oauthResource(s));
   });
+
+  // OAuth 2.0 clients (≥ v1.20.0): what an oauth2-session's `client_id` (the internal ULID) names.
+  add("GET", "/oauth2-clients", listClients);
+  add("GET", "/oauth2-clients/:id", (req) => single(req, "oauth2-client", "oauth2-clients", clientResource(byId(req, req.mas.state.clients, "OAuth 2.0 client"))));
 
   add("GET", "/personal-sessions", listPersonal);
   add("POST", "/personal-sessions", addPersonal);
@@ -467,6 +472,45 @@ function oauthResource(s: MasOAuthSession): Resource {
       human_name: s.human_name,
     },
   };
+}
+
+// ---------------------------------------------------------------- OAuth 2.0 clients
+
+function clientResource(c: MasClient): Resource {
+  return {
+    id: c.id,
+    attributes: {
+      client_id: c.client_id,
+      client_name: c.client_name,
+      client_uri: c.client_uri,
+      logo_uri: typeof c.metadata.logo_uri === "string" ? c.metadata.logo_uri : null,
+      redirect_uris: c.redirect_uris,
+      grant_types: c.grant_types,
+      is_static: c.is_static,
+    },
+  };
+}
+
+function listClients(req: Req): Res {
+  const state = req.mas.state;
+  let items = [...state.clients.values()];
+  const kind = filter(req, "client-kind");
+  if (kind !== null) {
+    if (kind !== "static" && kind !== "dynamic") fail(400, "Invalid filter parameters");
+    items = items.filter((c) => c.is_static === (kind === "static"));
+  }
+  const name = filter(req, "client-name");
+  if (name !== null) items = items.filter((c) => (c.client_name ?? "").toLowerCase().includes(name.toLowerCase()));
+  const uri = filter(req, "client-uri");
+  if (uri !== null) items = items.filter((c) => (c.client_uri ?? "").toLowerCase().includes(uri.toLowerCase()));
+  const grant = filter(req, "grant-type");
+  if (grant !== null) items = items.filter((c) => c.grant_types.includes(grant));
+  const active = boolFilter(req, "has-active-sessions");
+  if (active !== undefined) {
+    const live = new Set([...state.oauth2Sessions.values()].filter((s) => s.finished_at === null).map((s) => s.client_id));
+    items = items.filter((c) => live.has(c.id) === active);
+  }
+  return list(req, "oauth2-client", "oauth2-clients", items.map(clientResource));
 }
 
 // ---------------------------------------------------------------- personal sessions

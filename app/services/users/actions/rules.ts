@@ -2,7 +2,8 @@
  * Which actions apply to a user, the guard rails, and what each action does in words. Plain module: the
  * confirmation page and the user page import it to show exactly what will happen to whom.
  */
-import type { UserActionName } from "./backend";
+import type { BackendKind, UserActionName } from "./backend";
+import { MAS_DONE, MAS_LABELS, masConsequence, masSummary } from "./mas-words";
 
 /** What the rules need to know about the account acted on (from the homeserver's live answer). */
 export interface ActionTarget {
@@ -13,13 +14,18 @@ export interface ActionTarget {
   deactivated: boolean;
   erased: boolean;
   locked: boolean;
+  /** Synapse: server admin. Under MAS: allowed to request admin scopes (MAS's `admin`). */
   admin: boolean;
+  /** Which system keeps the account's lock, deactivation and admin state (default: Synapse). */
+  service?: BackendKind;
 }
 
 /** The signed-in admin: their account and the device of Steward's own session. */
 export interface Actor {
   userId: string;
   deviceId: string | null;
+  /** Session keys that are Steward's own sign-ins (under MAS: sessions of Steward's OAuth 2.0 client). */
+  ownSessions?: readonly string[];
 }
 
 export const ACTION_LABELS: Record<UserActionName, string> = {
@@ -36,12 +42,23 @@ export const ACTION_LABELS: Record<UserActionName, string> = {
   "send-notice": "Send a message",
 };
 
+/** The button's words: under MAS "admin" is permission to request admin scopes, and says so. */
+export function actionLabel(action: UserActionName, service: BackendKind = "synapse"): string {
+  return service === "mas" ? (MAS_LABELS[action] ?? ACTION_LABELS[action]) : ACTION_LABELS[action];
+}
+
+/** Whether the confirmation asks for a new password (MAS reactivates without one: the old one works again). */
+export function asksPassword(action: UserActionName, service: BackendKind = "synapse"): boolean {
+  return action === "reset-password" || (action === "reactivate" && service === "synapse");
+}
+
 /**
  * Why an action cannot be done to this user by this admin, or null when it can. Checked again on the server when
  * the form comes back: a hidden button is not a guard rail.
  */
 export function refusal(action: UserActionName, t: ActionTarget, actor: Actor, deviceId?: string): string | null {
   const self = t.userId === actor.userId;
+  const mas = t.service === "mas";
   if (!t.local) return "Steward can act only on accounts of this homeserver; this user belongs to another server.";
   if (action === "reactivate") return t.deactivated ? null : "This account is active; there is nothing to reactivate.";
   if (t.deactivated) return "This account is deactivated. Reactivate it first.";
@@ -57,14 +74,19 @@ export function refusal(action: UserActionName, t: ActionTarget, actor: Actor, d
     case "deactivate":
       return self ? "You cannot deactivate the account you are signed in with." : null;
     case "remove-admin":
-      if (self) return "You cannot remove server admin from the account you are signed in with.";
-      return t.admin ? null : "This account is not a server admin.";
+      if (self) return mas ? "You cannot remove admin access from the account you are signed in with." : "You cannot remove server admin from the account you are signed in with.";
+      if (t.admin) return null;
+      return mas ? "This account is not allowed to request admin access." : "This account is not a server admin.";
     case "make-admin":
-      return t.admin ? "This account is already a server admin." : null;
+      if (!t.admin) return null;
+      return mas ? "This account is already allowed to request admin access." : "This account is already a server admin.";
     case "sign-out-all":
       return self ? "Signing out every session of your own account would end this Steward session too; sign out single sessions instead." : null;
     case "sign-out-device":
       if (self && deviceId && deviceId === actor.deviceId) return "That is the session Steward itself uses; sign out of Steward instead.";
+      if (self && deviceId && actor.ownSessions?.includes(deviceId)) {
+        return "That is a Steward sign-in of your own account (Steward's app at the authentication service); sign out of Steward instead, in the browser that uses it.";
+      }
       return null;
     case "sign-out-stale":
       return null;
@@ -80,6 +102,10 @@ export function offeredActions(t: ActionTarget, actor: Actor, supports: (a: User
 }
 
 export interface ActionOptions {
+  /** Which system acts (default Synapse): the words say what that system does. */
+  service?: BackendKind;
+  /** Under MAS, what the session is (its app or device), for the sign-out sentence. */
+  sessionLabel?: string;
   deviceId?: string;
   /** sign-out-stale: how many sessions, unseen for how many days. */
   count?: number;
@@ -90,6 +116,7 @@ export interface ActionOptions {
 
 /** One sentence: exactly what the action will do, to whom (shown on the confirmation page). */
 export function consequence(action: UserActionName, userId: string, o: ActionOptions = {}): string {
+  if (o.service === "mas") return masConsequence(action, userId, o);
   switch (action) {
     case "sign-out-device":
       return `The session ${o.deviceId} of ${userId} will end: its access token stops working at once and its encryption keys are deleted. If that device was the only one holding keys for encrypted messages, ${userId} may not be able to read them on other devices. The account stays usable; they can sign in again.`;
@@ -120,6 +147,11 @@ export function consequence(action: UserActionName, userId: string, o: ActionOpt
   }
 }
 
+/** What the user's page says after the action succeeded, in the words of the system that acted. */
+export function doneText(action: UserActionName, service: BackendKind = "synapse"): string {
+  return service === "mas" ? (MAS_DONE[action] ?? DONE[action]) : DONE[action];
+}
+
 /** What the user's page says after the action succeeded. */
 export const DONE: Record<UserActionName, string> = {
   "sign-out-device": "The session was signed out.",
@@ -137,6 +169,8 @@ export const DONE: Record<UserActionName, string> = {
 
 /** The audit log's sentence for an action (what was asked; the outcome column says whether it happened). */
 export function summary(action: UserActionName, userId: string, o: ActionOptions = {}): string {
+  const mas = o.service === "mas" ? masSummary(action, userId) : null;
+  if (mas) return mas;
   switch (action) {
     case "sign-out-device":
       return `Sign out session ${o.deviceId} of ${userId}`;

@@ -7,17 +7,19 @@ import { and, sql } from "drizzle-orm";
 import type { Db } from "../../../../db/client";
 import { auditEvents } from "../../../../db/schema";
 import { describeHomeserverError } from "../../../homeserver";
+import { isMasAdminError } from "../../../homeserver/mas/admin-http";
 import { beginAudit, recordAudit, settleAudit } from "../../audit/events.server";
 import type { UserActionName, UserActionsBackend } from "./backend";
 import { refusal, summary, type ActionTarget, type Actor } from "./rules";
 
 export type ActionRequest =
-  | { action: "sign-out-device"; deviceId: string }
+  | { action: "sign-out-device"; deviceId: string; sessionLabel?: string }
   | { action: "sign-out-stale"; deviceIds: string[]; days: number }
   | { action: "sign-out-all" | "lock" | "unlock" | "make-admin" | "remove-admin" }
   | { action: "reset-password"; password: string; signOutAll: boolean }
   | { action: "deactivate"; erase: boolean }
-  | { action: "reactivate"; password: string }
+  /** null under MAS, which reactivates without a password. */
+  | { action: "reactivate"; password: string | null }
   | { action: "send-notice"; text: string };
 
 export type ActionResult =
@@ -50,10 +52,15 @@ export async function runUserAction(deps: RunDeps, target: ActionTarget, req: Ac
   const erase = req.action === "deactivate" ? req.erase : undefined;
   const signOutAll = req.action === "reset-password" ? req.signOutAll : undefined;
   const stale = req.action === "sign-out-stale" ? { count: req.deviceIds.length, days: req.days } : {};
+  const sessionLabel = req.action === "sign-out-device" ? req.sessionLabel : undefined;
+  const service = backend.kind;
   const detail: Record<string, unknown> = {
     formId,
     backend: backend.kind,
-    summary: summary(action, target.userId, { deviceId, erase, signOutAll, ...stale }),
+    // Under MAS the audit says so (as token actions do): MAS acted, not Synapse.
+    ...(service === "mas" ? { service } : {}),
+    summary: summary(action, target.userId, { deviceId: sessionLabel ?? deviceId, erase, signOutAll, service, ...stale }),
+    ...(sessionLabel ? { sessionLabel } : {}),
     ...(req.action === "sign-out-stale" ? { deviceIds: req.deviceIds, days: req.days } : {}),
     ...(deviceId !== undefined ? { deviceId } : {}),
     ...(erase !== undefined ? { erase } : {}),
@@ -61,8 +68,9 @@ export async function runUserAction(deps: RunDeps, target: ActionTarget, req: Ac
   };
   const base = { actor: actor.userId, action: `user.${action}`, target: target.userId, requestId: deps.requestId };
 
-  let why = !backend.supports(action) ? "This homeserver's account service does not offer that action." : refusal(action, target, actor, deviceId);
-  if (!why && req.action === "sign-out-stale" && target.userId === actor.userId && actor.deviceId && req.deviceIds.includes(actor.deviceId)) {
+  let why = !backend.supports(action) ? (backend.unsupportedReason(action) ?? "This homeserver's account service does not offer that action.") : refusal(action, target, actor, deviceId);
+  const own = (k: string) => k === actor.deviceId || (actor.ownSessions?.includes(k) ?? false);
+  if (!why && req.action === "sign-out-stale" && target.userId === actor.userId && req.deviceIds.some(own)) {
     why = "That list includes the session Steward itself uses; sign out of Steward instead.";
   }
   if (!why && req.action === "sign-out-stale" && req.deviceIds.length === 0) why = "There is no stale session to sign out.";
@@ -93,7 +101,7 @@ export async function runUserAction(deps: RunDeps, target: ActionTarget, req: Ac
         await backend.unlock(target.userId);
         break;
       case "reset-password":
-        await backend.resetPassword(target.userId, req.password, { signOutAll: req.signOutAll });
+        await backend.resetPassword(target.userId, req.password, { signOutAll: req.signOutAll, keep: target.userId === actor.userId ? (actor.ownSessions ?? []) : [] });
         break;
       case "deactivate":
         await backend.deactivate(target.userId, { erase: req.erase });
@@ -118,10 +126,15 @@ export async function runUserAction(deps: RunDeps, target: ActionTarget, req: Ac
       await settleAudit(db, id, "error", { error: "The session ended; sign in again." });
       throw e;
     }
-    const error = describeHomeserverError(e);
+    const error = describeActionError(e);
     await settleAudit(db, id, "error", { error });
     return { ok: false, refused: false, error };
   }
+}
+
+/** The failure in words: MAS's errors carry their own sentence (admin-http.ts), the homeserver's are described. */
+export function describeActionError(e: unknown): string {
+  return isMasAdminError(e) ? e.message : describeHomeserverError(e);
 }
 
 /** A password Steward generates (shown once): 20 characters from an unambiguous alphabet. */
