@@ -17,6 +17,7 @@ import { filterParams, parsePostureQuery } from "~/services/posture/query.server
 import { filterActionCounts, postureReportData } from "~/services/posture/report.server";
 import { backupSourceText, scanPathOf } from "~/services/posture/scan-path";
 import { allowPageCache } from "~/services/page-cache/cache.server";
+import { bulkJobsUnavailableKnown } from "~/services/users/bulk/availability.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
 
 export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
@@ -56,6 +57,8 @@ export async function loader(args: LoaderFunctionArgs) {
       total: list.total,
       nudgeable,
       signOut,
+      // Under MAS the bulk sign-outs are refused (availability.server.ts): say so here instead of linking to a refusal.
+      bulkUnavailable: bulkJobsUnavailableKnown(steward.config),
       nothingSelected: params.get("nudge") === "none",
       history,
       form,
@@ -135,7 +138,13 @@ export default function SecurityPage() {
           </span>
         )}
       </p>
-      <BulkSignOutLinks filter={d.filter} unverified={d.signOut.unverified} stale={d.signOut.stale} staleDays={d.scan?.staleDays ?? null} />
+      {d.bulkUnavailable ? (
+        <p className="small muted" data-testid="bulk-unavailable">
+          {d.bulkUnavailable}
+        </p>
+      ) : (
+        <BulkSignOutLinks filter={d.filter} unverified={d.signOut.unverified} stale={d.signOut.stale} staleDays={d.scan?.staleDays ?? null} />
+      )}
       <PageSize current={d.pageSize} />
       {d.nothingSelected ? (
         <div className="alert error" role="alert" data-testid="nudge-none">

@@ -14,6 +14,7 @@ import { BulkItemsTable } from "~/components/users/BulkItemsTable";
 import { readForm, requireAdmin, requireCsrf, type AdminRequest } from "~/services/auth/guard.server";
 import { filterParams, parsePostureQuery } from "~/services/posture/query.server";
 import { latestCompleteScan } from "~/services/posture/report.server";
+import { bulkJobsUnavailable } from "~/services/users/bulk/availability.server";
 import { bulkConsequence, bulkTitle } from "~/services/users/bulk/kinds";
 import { confirmationFormId, MAX_BULK_USERS, planSignOut, startConfirmedJob } from "~/services/users/bulk/plan.server";
 import { newFormId } from "~/services/users/actions/run.server";
@@ -48,6 +49,8 @@ async function plan(admin: AdminRequest, params: URLSearchParams) {
 
 export async function loader(args: LoaderFunctionArgs) {
   const admin = await requireAdmin(args);
+  const unavailable = await bulkJobsUnavailable(admin);
+  if (unavailable) throw json({ error: unavailable }, { status: 409 });
   const params = new URL(args.request.url).searchParams;
   const c = await plan(admin, params);
   const page = Math.max(1, Math.min(100_000, Number(params.get("page")) || 1));
@@ -82,6 +85,8 @@ export async function action(args: ActionFunctionArgs) {
   const admin = await requireAdmin(args);
   const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
+  const unavailable = await bulkJobsUnavailable(admin);
+  if (unavailable) return json({ error: unavailable }, { status: 409 });
   const id = await confirmationFormId(admin.steward.db, form);
   if (!id.ok) return json<ActionData>({ error: id.error, jobId: id.jobId }, { status: id.status });
   // The list is worked out again from the filter in the page's address, never taken from the form.

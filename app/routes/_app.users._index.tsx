@@ -14,6 +14,7 @@ import { collectorFreshness } from "~/services/collectors/freshness.server";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { listStoredUsers } from "~/services/users/stored.server";
 import { allowPageCache } from "~/services/page-cache/cache.server";
+import { bulkJobsUnavailableKnown } from "~/services/users/bulk/availability.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
 
 export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
@@ -48,6 +49,8 @@ export async function loader(args: LoaderFunctionArgs) {
       : listStoredUsers(steward.db, { search: rawQ || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize }, now, steward.database.kind),
     collectorFreshness(steward.db, steward.config, "user-counts", now),
   ]);
+  // Under MAS bulk deactivation is refused (availability.server.ts): the page says so instead of linking to it.
+  const bulkUnavailable = bulkJobsUnavailableKnown(steward.config);
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
   allowPageCache(args.context);
   return json(
@@ -68,6 +71,7 @@ export async function loader(args: LoaderFunctionArgs) {
       })),
       query: { q: rawQ, filter: q.filter, days: rawDays, sort: q.sort, dir },
       qError,
+      bulkUnavailable,
       daysError: days.success ? null : `Enter a whole number of days from 1 to ${MAX_DAYS}.`,
       freshness,
     },
@@ -161,7 +165,11 @@ export default function UsersPage() {
           Apply
         </button>
       </Form>
-      {data.qError || data.stored === 0 || data.total === 0 || query.filter === "deactivated" || query.filter === "admins" ? null : (
+      {data.qError || data.stored === 0 || data.total === 0 || query.filter === "deactivated" || query.filter === "admins" ? null : data.bulkUnavailable ? (
+        <p className="small muted" data-testid="bulk-unavailable">
+          {data.bulkUnavailable}
+        </p>
+      ) : (
         <p className="small">
           {/* A preview lists every account first; admins and your own account are never included (decision 020). */}
           <a href={`/users/deactivate?${new URLSearchParams({ filter: query.filter, days: query.days, ...(query.q ? { q: query.q } : {}) })}`} data-testid="bulk-deactivate">

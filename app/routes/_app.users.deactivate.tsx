@@ -13,6 +13,7 @@ import { Pager } from "~/components/Pager";
 import { BulkItemsTable } from "~/components/users/BulkItemsTable";
 import { readForm, requireAdmin, requireCsrf, type AdminRequest } from "~/services/auth/guard.server";
 import { FILTER_LABELS, USER_FILTERS } from "~/services/users/filters";
+import { bulkJobsUnavailable } from "~/services/users/bulk/availability.server";
 import { bulkConsequence, bulkTitle } from "~/services/users/bulk/kinds";
 import { planDeactivate } from "~/services/users/bulk/deactivate-plan.server";
 import { confirmationFormId, MAX_BULK_USERS, startConfirmedJob } from "~/services/users/bulk/plan.server";
@@ -48,6 +49,8 @@ async function plan(admin: AdminRequest, params: URLSearchParams) {
 
 export async function loader(args: LoaderFunctionArgs) {
   const admin = await requireAdmin(args);
+  const unavailable = await bulkJobsUnavailable(admin);
+  if (unavailable) throw json({ error: unavailable }, { status: 409 });
   const params = new URL(args.request.url).searchParams;
   const c = await plan(admin, params);
   const page = Math.max(1, Math.min(100_000, Number(params.get("page")) || 1));
@@ -78,6 +81,8 @@ export async function action(args: ActionFunctionArgs) {
   const admin = await requireAdmin(args);
   const form = await readForm(args.request);
   requireCsrf(args.request, admin.session, form);
+  const unavailable = await bulkJobsUnavailable(admin);
+  if (unavailable) return json({ error: unavailable }, { status: 409 });
   const id = await confirmationFormId(admin.steward.db, form);
   if (!id.ok) return json<ActionData>({ error: id.error, jobId: id.jobId }, { status: id.status });
   const c = await plan(admin, new URL(args.request.url).searchParams);

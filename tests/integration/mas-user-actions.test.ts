@@ -281,4 +281,24 @@ describe("user actions under MAS", { timeout: 120_000 }, () => {
     expect(await res.text()).toContain("did not accept Steward");
     expect(w.mas.state.users.get(u.id)!.locked_at).toBeNull();
   });
+
+  it("refuses bulk jobs (they act through Synapse, behind MAS's back) and says so where their links were", async () => {
+    const sentence = "Bulk jobs are not available on this server";
+    const before = [...w.mas.state.users.values()].filter((u) => u.deactivated_at !== null).length;
+    for (const path of ["/users/deactivate?filter=all&days=30", "/security/sign-out?kind=stale&days=90"]) {
+      const res = await c.get(path);
+      expect(res.status, path).toBe(409);
+      expect((await res.text()).replaceAll("<!-- -->", ""), path).toContain(sentence);
+      const csrf = await c.csrfToken("/security");
+      const post = await c.postForm(path, { csrf, formId: "bulk-under-mas-0123456789", expected: "1" });
+      expect(post.status, `${path} POST`).toBe(409);
+    }
+    const report = (await (await c.get("/security")).text()).replaceAll("<!-- -->", "");
+    expect(report).toContain(sentence);
+    expect(report).not.toContain('data-testid="bulk-stale"');
+    // Nothing was started or changed.
+    expect([...w.mas.state.users.values()].filter((u) => u.deactivated_at !== null).length).toBe(before);
+    const jobs = (await (await c.get("/bulk")).text()).replaceAll("<!-- -->", "");
+    expect(jobs).toContain("No bulk job has been started yet.");
+  });
 });

@@ -34,6 +34,16 @@ async function metadataOf(hs: HomeserverClient, key: string, now: number, fresh:
   return metadata;
 }
 
+/**
+ * The mode as far as it is known without asking the homeserver: from the setting, else from the last answer seen
+ * (however old), else null. For pages that read only Steward's database and must not wait on the homeserver.
+ */
+export function knownAuthMode(setting: AuthSetting, cacheKey: string): AuthMode["mode"] | null {
+  if (setting !== "auto") return setting;
+  const hit = cache.get(cacheKey);
+  return hit ? (hit.metadata ? "mas" : "synapse") : null;
+}
+
 export async function detectAuthMode(hs: HomeserverClient, setting: AuthSetting, opts: { cacheKey: string; now?: number; fresh?: boolean }): Promise<AuthMode> {
   if (setting === "synapse") return { mode: "synapse", decidedBy: "configured", mas: null, problem: null };
   let metadata: AuthMetadata | null;
