@@ -52,6 +52,8 @@ describe.skipIf(!haveChromium)("the MAS flow in a browser (Synapse delegating to
     await admin.getByRole("button", { name: "Continue" }).click();
     await admin.waitForURL(`${w.steward.url}/`);
     await expect.poll(() => admin.getByTestId("admin-user").textContent()).toBe(`@admin:${w.sim.serverName}`);
+    // The tokens card says where MAS's tokens are, not "wait for the tokens collector" (which never reads them).
+    await expect.poll(() => admin.locator('[data-kpi="tokens.valid"]').textContent()).toContain("live in its authentication service (MAS)");
     await admin.screenshot({ path: artifactPath("mas-flow-signed-in.png") });
   });
 
@@ -124,6 +126,8 @@ describe.skipIf(!haveChromium)("the MAS flow in a browser (Synapse delegating to
 
   it("revokes the token, then restores it (MAS can undo a revoke)", async () => {
     const row = admin.locator(`tr[data-token="${token}"]`);
+    // Each row's button says "Revoke"; its accessible name carries the token.
+    expect(await row.getByRole("button", { name: `Revoke ${token}` }).textContent()).toBe("Revoke");
     await row.getByRole("button", { name: `Revoke ${token}` }).click();
     await admin.getByRole("status").filter({ hasText: `Revoked ${token}.` }).waitFor();
     await expect.poll(() => row.getByTestId("token-state").textContent()).toBe("revoked");
