@@ -67,7 +67,7 @@ async function masLocks(ctx: CollectorRunContext, version: string | null): Promi
   if (!mode.mas || !token) why = mode.problem ?? "the homeserver did not say where its authentication service is";
   else {
     try {
-      return { usernames: await masLockedUsernames({ baseUrl: mode.mas.issuer, accessToken: token, timeoutMs: ctx.config.homeserverTimeoutMs }) };
+      return { usernames: await masLockedUsernames({ baseUrl: mode.mas.adminApiBase, accessToken: token, timeoutMs: ctx.config.homeserverTimeoutMs }) };
     } catch (e) {
       if (!isMasAdminError(e)) throw e;
       why = e.message;
