@@ -80,14 +80,18 @@ describe.skipIf(!haveChromium)("the MAS flow in a browser (Synapse delegating to
     await admin.getByLabel("For whom").fill("Dana");
     await admin.getByLabel("Note").fill("from the climbing club");
     await admin.getByRole("button", { name: "Issue token" }).click();
-    await admin.waitForURL(/\/tokens\?issued=/);
-    token = new URL(admin.url()).searchParams.get("issued")!;
-    await admin.getByRole("status").filter({ hasText: `Issued ${token}.` }).waitFor();
+    // The issued token's own page, with the invitation to send (MAS tokens are addressed by MAS's id).
+    await admin.waitForURL(/\/tokens\/mas\/[0-9A-Z]{26}\?issued=1$/);
+    await admin.getByTestId("issued-token").waitFor();
+    token = await admin.getByTestId("issued-token").inputValue();
+    expect(token).toMatch(/^[A-Za-z0-9._~-]{16}$/);
+    await admin.screenshot({ path: artifactPath("mas-flow-token-issued.png"), fullPage: true });
+    await admin.goto(`${w.steward.url}/tokens`);
     const row = admin.locator(`tr[data-token="${token}"]`);
     await expect.poll(() => row.getByTestId("token-state").textContent()).toBe("valid");
     expect(await row.textContent()).toContain("Dana");
     expect([...w.mas.state.registrationTokens.values()].find((t) => t.token === token)).toMatchObject({ usage_limit: 1, times_used: 0, revoked_at: null });
-    await admin.screenshot({ path: artifactPath("mas-flow-token-issued.png"), fullPage: true });
+    await admin.screenshot({ path: artifactPath("mas-flow-tokens-list.png"), fullPage: true });
   });
 
   it("lets an invitee register on MAS's registration page with that token (pasted)", async () => {
