@@ -41,12 +41,14 @@ export async function seedDemoHistory(opts: {
   days: number;
   seed: number;
   collectors?: CollectorDefinition[];
+  /** The collectors' admin token: the simulator's own by default; under MAS a personal access token (Synapse's is no admin there). */
+  accessToken?: string;
 }): Promise<HistoryResult> {
   const started = performance.now();
   const { sim } = opts;
   const present = sim.clock.now();
   const history = worldHistory(sim.state, { now: present, days: opts.days, seed: opts.seed });
-  const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, maxRetries: 0 });
+  const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: opts.accessToken ?? sim.adminToken, maxRetries: 0 });
   const log = createLogger("error", { service: "steward-demo-history" });
   const deps = { database: opts.database, config: opts.config, log, now: () => new Date(sim.clock.now()) };
   let runs = 0;

@@ -2,18 +2,17 @@
  * `npm run demo`: Steward on the embedded database against the homeserver simulator (seeded with realistic
  * users and a few months of history), or against HOMESERVER_URL when one is configured. Builds the app first, so it
  * works right after `npm ci`; checks the port and the data directory before that, so a clash fails at once.
+ * `npm run demo -- --mas`: the simulated Synapse delegates accounts and sign-in to the MAS simulator (issue 16).
  */
 import { spawnSync } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
 import { databaseOptions, loadConfig, ConfigError, type Config } from "../app/config.server";
 import { openDatabase, type Database } from "../db/client";
 import { DataDirLockedError } from "../db/lockfile";
 import { startSteward, ROOT } from "../server/steward";
 import { attachCollectors } from "../server/collectors";
-import { portInUse, startProblems } from "../server/preflight";
-import { startSimulator, type Simulator } from "../tests/simulator/index";
+import { startProblems } from "../server/preflight";
 import { hasHistory, seedDemoHistory } from "./demo-history";
+import { DEMO_MAS_SYNAPSE_VERSION, startDemoHomeservers, type DemoHomeservers } from "./demo-homeservers";
 
 function configOrExit(env: NodeJS.ProcessEnv): Config {
   try {
@@ -27,24 +26,11 @@ function configOrExit(env: NodeJS.ProcessEnv): Config {
   }
 }
 
-/**
- * The simulator's port, kept in the data directory: HOMESERVER_URL includes it, and Steward treats a changed
- * HOMESERVER_URL as a new homeserver (decision 019), so a restarted demo must come back on the same address.
- */
-async function simulatorPort(dataDir: string, env: NodeJS.ProcessEnv): Promise<number> {
-  if (env.SIMULATOR_PORT) return Number(env.SIMULATOR_PORT);
-  const file = path.join(dataDir, "demo-simulator-port");
-  const remembered = Number(fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : NaN);
-  if (Number.isInteger(remembered) && remembered > 0) {
-    if (!(await portInUse(remembered, "127.0.0.1"))) return remembered;
-    console.log(`  The demo homeserver's usual port ${remembered} is taken; using another one (Steward will see a new homeserver).`);
-  }
-  return 0;
-}
-
 async function main() {
   const env = { ...process.env };
   const simulated = !env.HOMESERVER_URL;
+  const withMas = process.argv.slice(2).includes("--mas");
+  if (withMas && !simulated) console.log("  --mas applies to the demo homeserver only; HOMESERVER_URL is set, so Steward asks that server how it signs in.");
   // Settings, port and data directory first: each problem is reported before the build's seconds are spent.
   // (With the simulator the homeserver address is not known yet; a placeholder stands in for this check.)
   const early = configOrExit(simulated ? { ...env, HOMESERVER_URL: "http://127.0.0.1:1" } : env);
@@ -64,21 +50,17 @@ async function main() {
       process.exit(1);
     }
   }
-  let sim: Simulator | undefined;
+  let homeservers: DemoHomeservers | undefined;
   if (simulated) {
-    fs.mkdirSync(early.dataDir, { recursive: true });
-    const seed = Number(env.DEMO_SEED ?? 1);
-    sim = await startSimulator({ users: Number(env.DEMO_USERS ?? 40), seed, port: await simulatorPort(early.dataDir, env) });
-    fs.writeFileSync(path.join(early.dataDir, "demo-simulator-port"), new URL(sim.url).port);
-    env.HOMESERVER_URL = sim.url;
-    // The simulated server's name (sim.test) resolves nowhere, so the federation self-check would report four
-    // failures that say nothing about Steward. Point it at the simulator, as a healthy server delegating to it
-    // (server well-known → the simulator's address; plain http, so no TLS check): the demo then shows what a working
-    // setup looks like, and the self-check page still shows every check it makes.
-    sim.state.federation.serverWellKnown = { "m.server": new URL(sim.url).host };
-    env.STEWARD_SELF_CHECK_ORIGIN ??= sim.url;
+    homeservers = await startDemoHomeservers({ dataDir: early.dataDir, env, mas: withMas });
+    env.HOMESERVER_URL = homeservers.sim.url;
+    env.STEWARD_SELF_CHECK_ORIGIN ??= homeservers.sim.url;
     env.STEWARD_SELF_CHECK_FEDERATION_SCHEME ??= "http";
+    // Under MAS, background collection uses a personal access token with both admin scopes (decision 023), as the
+    // README tells an operator to set up; on classic Synapse collectors borrow the signed-in admin's token.
+    if (homeservers.mas && !env.HOMESERVER_ADMIN_TOKEN) env.HOMESERVER_ADMIN_TOKEN = homeservers.adminToken;
   }
+  const sim = homeservers?.sim;
   env.PUBLIC_REGISTRATION ??= "true";
   // The demo's terminal is for people: request logs only when asked for.
   env.LOG_LEVEL ??= "warn";
@@ -92,20 +74,26 @@ async function main() {
     const days = Number(env.DEMO_HISTORY_DAYS ?? 90);
     if (sim && days > 0 && !(await hasHistory(database))) {
       console.log(`Replaying ${days} days of the demo homeserver's life through Steward's collectors…`);
-      const h = await seedDemoHistory({ database, config, sim, days, seed: Number(env.DEMO_SEED ?? 1) });
+      const h = await seedDemoHistory({ database, config, sim, days, seed: Number(env.DEMO_SEED ?? 1), accessToken: homeservers!.adminToken });
       console.log(`  ${h.runs} collections in ${(h.ms / 1000).toFixed(1)} s${h.failed ? ` (${h.failed} failed)` : ""}.`);
     }
     steward = await startSteward({ config, database, attach: attachCollectors, logger: undefined });
   } catch (e) {
     console.error(e instanceof DataDirLockedError ? e.message : `Steward failed to start: ${(e as Error).message}`);
     await database?.close();
-    await sim?.close();
+    await homeservers?.close();
     process.exit(e instanceof DataDirLockedError ? 3 : 1);
   }
   const shown = steward.url.replace("127.0.0.1", "localhost");
   console.log("");
   console.log(`  Steward is running at ${shown}`);
-  if (sim) {
+  if (sim && homeservers?.mas) {
+    console.log(`  Demo homeserver (simulator, Synapse ${DEMO_MAS_SYNAPSE_VERSION} delegating to MAS): ${sim.url}  (server name ${sim.serverName})`);
+    console.log(`  Authentication service (MAS simulator): ${homeservers.mas.url}`);
+    console.log(`  Sign in with the authentication service: username "admin" and password "admin" on its page, then allow access.`);
+    console.log(`  Invitees register at ${homeservers.mas.url}/register and paste the registration token there.`);
+    console.log(`  This development MAS allows http://localhost clients (allow_insecure_uris; see README, "Running with MAS").`);
+  } else if (sim) {
     console.log(`  Demo homeserver (simulator): ${sim.url}  (server name ${sim.serverName})`);
     console.log(`  Sign in with username "admin" and password "admin".`);
   } else {
@@ -120,7 +108,7 @@ async function main() {
     await steward.close();
     // Steward was handed the database, so closing it is ours.
     await database?.close();
-    await sim?.close();
+    await homeservers?.close();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop());

@@ -171,6 +171,14 @@ export class HomeserverHttp {
     return this.#token !== undefined;
   }
 
+  /**
+   * The bearer token itself, for a call to the authentication service with the same grant (under MAS one token
+   * carries both `urn:synapse:admin:*` and `urn:mas:admin`). Server-side only; a method, so no serialisation sees it.
+   */
+  bearerToken(): string | undefined {
+    return this.#token;
+  }
+
   /** A copy talking to the same server with another token (e.g. a login-as-user token). */
   withToken(token: string | undefined): HomeserverHttp {
     return new HomeserverHttp({ ...this.#opts, accessToken: token });

@@ -133,7 +133,7 @@ function LocalUserPage({ data }: { data: Exclude<ReturnType<typeof useLoaderData
               <tr>
                 <td>Last seen</td>
                 <td>
-                  <Time value={shown.lastSeenTs} never="never" />
+                  <Time value={data.lastSeenTs} never="never" />
                 </td>
               </tr>
               {profile?.appserviceId ? (

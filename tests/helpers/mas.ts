@@ -53,7 +53,8 @@ export interface MasSignInTrip {
 }
 
 /** Starts at Steward, signs in and consents at MAS, and returns to Steward's callback. */
-export async function masSignIn(client: TestClient, w: MasWorld, username: string, password: string, opts: { stopBeforeCallback?: boolean } = {}): Promise<MasSignInTrip> {
+/** `w` needs only MAS's address: a test world, or the demo's MAS running in another process. */
+export async function masSignIn(client: TestClient, w: { mas: { url: string } }, username: string, password: string, opts: { stopBeforeCallback?: boolean } = {}): Promise<MasSignInTrip> {
   const start = await client.postForm("/auth/mas", { next: "/" });
   if (start.status !== 302) return { res: start, callbackUrl: null, masPage: null };
   const browser = new MiniBrowser();

@@ -58,6 +58,9 @@ export function describeDbError(e: unknown): string {
 
 export type LoginAsOutcome = { fact: BackupFact; unavailable?: boolean };
 
+/** What both Synapse behaviours mean when login-as meets an account that is no longer there. */
+export const ACCOUNT_GONE = "the account no longer exists on the homeserver (or was deactivated since the list was read)";
+
 /**
  * One user's backup via a short-lived login-as token. `unavailable` = login-as is not mounted here (MAS), so the
  * caller stops trying for the rest of the scan. The token is always logged out, even when the read fails.
@@ -70,6 +73,8 @@ export async function backupViaLoginAs(hs: HomeserverClient, userId: string, now
     if (isHomeserverError(e, "unrecognized")) {
       return { unavailable: true, fact: { status: "unknown", source: "login_as", note: "login-as is not available on this server" } };
     }
+    // Synapse 1.149+ answers 404 for an account that does not exist (synapse-versions.md §1.9).
+    if (isHomeserverError(e, "not_found")) return { fact: { status: "unknown", source: "login_as", note: ACCOUNT_GONE } };
     return { fact: { status: "unknown", source: "login_as", note: `login-as failed: ${describeHomeserverError(e)}` } };
   }
   const asUser = hs.withToken(token);
@@ -81,6 +86,9 @@ export async function backupViaLoginAs(hs: HomeserverClient, userId: string, now
         : { status: "missing", source: "login_as", note: "no key backup version" },
     };
   } catch (e) {
+    // Before 1.149 login-as issues a token even for an account that does not exist (or was deactivated since the
+    // list was read), and that token is refused: the same fact as 1.149's 404, not the admin's session ending.
+    if (isHomeserverError(e, "unknown_token")) return { fact: { status: "unknown", source: "login_as", note: ACCOUNT_GONE } };
     return { fact: { status: "unknown", source: "login_as", note: `room_keys/version failed: ${describeHomeserverError(e)}` } };
   } finally {
     await asUser.auth.logout().catch(() => {

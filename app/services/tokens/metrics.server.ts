@@ -1,7 +1,7 @@
 /** Prometheus gauges for registration tokens, from Steward's records (as of the last list or collector pass). */
 import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { registrationTokenRecords, registrationTokenSnapshots } from "../../../db/schema";
+import { masSessionGrants, registrationTokenRecords, registrationTokenSnapshots } from "../../../db/schema";
 import type { Kpi } from "../overview/kpis.server";
 import { utcDay } from "./snapshots.server";
 import { isZeroUsesHazard, tokenState, type TokenState } from "./rules.server";
@@ -55,7 +55,14 @@ export async function tokenKpis({ db, now }: { db: Db; now: Date }): Promise<Kpi
   // A token whose issue is still pending (written ahead of the homeserver call) is not known to exist yet.
   const synced = rows.filter((r) => r.syncedAt !== null && r.issuePendingSince === null);
   if (!synced.length) {
-    return [{ id: "tokens.valid", label: "Registration tokens valid", value: null, unavailable: "No token list read yet: open Tokens, or wait for the tokens collector.", href: "/tokens" }];
+    // Under MAS the tokens collector has nothing to read (Synapse's token API is not mounted) and MAS's tokens are
+    // not synced here, so "wait for the collector" would never come true: an admin signed in through MAS is told
+    // where the tokens are instead. (The overview reads Steward's database only, so the mode comes from there.)
+    const [viaMas] = await db.select({ idHash: masSessionGrants.idHash }).from(masSessionGrants).limit(1);
+    const unavailable = viaMas
+      ? "Not counted here: this homeserver's tokens live in its authentication service (MAS). Open Tokens to see them."
+      : "No token list read yet: open Tokens, or wait for the tokens collector.";
+    return [{ id: "tokens.valid", label: "Registration tokens valid", value: null, unavailable, href: "/tokens" }];
   }
   const live = synced.filter((r) => !r.revokedAt);
   const valid = live.filter((r) => tokenState(r, now.getTime()) === "valid").length;

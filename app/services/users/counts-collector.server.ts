@@ -6,7 +6,10 @@
 import type { CollectorDefinition, CollectorRunContext } from "../collectors/framework.server";
 import { isHomeserverError, pages, type ListUsersParams, type UserListPage } from "../../homeserver";
 import { bulkUserPages } from "../../homeserver/users-bulk";
-import { backfillDailyFromCreation, storeSnapshot, UserTally, unavailableCounts, type ServerFacts } from "./counts.server";
+import { backfillDailyFromCreation, parseVersion, storeSnapshot, UserTally, unavailableCounts, type ServerFacts } from "./counts.server";
+import { masLockedUsernames } from "../../homeserver/mas/locked-users";
+import { isMasAdminError } from "../../homeserver/mas/admin-http";
+import { detectAuthMode } from "../auth/mode.server";
 import { removeUsersNotSeenIn, upsertUsers } from "./stored.server";
 
 /**
@@ -45,10 +48,47 @@ async function guestsListable(ctx: CollectorRunContext): Promise<boolean> {
   }
 }
 
+type MasLocks = { usernames: Set<string> } | { unavailable: string } | null;
+
+/**
+ * Under MAS the lock is MAS's (mas-api.md §3.2, §5.2): Synapse stores it in its list's `locked` only from 1.150, and
+ * only once MAS's queued job ran, so before 1.150 every account locked in MAS would be listed, stored and counted as
+ * not locked. One pass over MAS's locked accounts (a page of 100 per request) fixes that on every version. Null on
+ * classic Synapse. When MAS cannot be read, Synapse ≥ 1.150's column is kept (it is MAS's lock, maybe a moment late);
+ * before 1.150 the count is marked unknown with the reason instead of showing a wrong 0.
+ */
+async function masLocks(ctx: CollectorRunContext, version: string | null): Promise<MasLocks> {
+  const mode = await detectAuthMode(ctx.hs, ctx.config.homeserverAuth, { cacheKey: ctx.config.homeserverUrl });
+  if (mode.mode !== "mas") return null;
+  const v = parseVersion(version);
+  const synapseStoresLocks = !v || v[0] > 1 || (v[0] === 1 && v[1] >= 150);
+  const token = ctx.hs.http.bearerToken();
+  let why: string;
+  if (!mode.mas || !token) why = mode.problem ?? "the homeserver did not say where its authentication service is";
+  else {
+    try {
+      return { usernames: await masLockedUsernames({ baseUrl: mode.mas.adminApiBase, accessToken: token, timeoutMs: ctx.config.homeserverTimeoutMs }) };
+    } catch (e) {
+      if (!isMasAdminError(e)) throw e;
+      why = e.message;
+    }
+  }
+  ctx.log.warn("user-counts: locked accounts could not be read from the authentication service", { error: why });
+  if (synapseStoresLocks) return null;
+  return { unavailable: `Not known: Synapse ${version} does not store locks made in the authentication service (1.150 and later do), and MAS's admin API could not be read. ${why}` };
+}
+
+const localpartOf = (userId: string) => userId.slice(1, userId.indexOf(":") > 0 ? userId.indexOf(":") : undefined);
+
 export async function collectUserCounts(ctx: CollectorRunContext) {
   const now = ctx.now();
   const facts: ServerFacts = { version: await serverVersion(ctx), guestsListable: await guestsListable(ctx) };
-  const tally = new UserTally(now.getTime(), unavailableCounts(facts));
+  // Only a delegating Synapse refuses guests=true, so a classic server costs no extra request here.
+  const locks = facts.guestsListable ? null : await masLocks(ctx, facts.version);
+  const unavailable = unavailableCounts(facts);
+  if (locks && "unavailable" in locks) unavailable.locked = locks.unavailable;
+  const lockedInMas = locks && "usernames" in locks ? locks.usernames : null;
+  const tally = new UserTally(now.getTime(), unavailable);
   const params = listParams(facts.guestsListable);
   let lastTotal = 0;
   // The bulk reader parses pages without zod (10–20 s saved over 100,000 users); same endpoint and semantics.
@@ -56,7 +96,9 @@ export async function collectUserCounts(ctx: CollectorRunContext) {
   const fetchPage = (from: string | number, limit: number): Promise<UserListPage> => bulk(params, from, limit);
   for await (const page of pages(fetchPage, (p) => p.users, { limit: USER_PAGE_SIZE })) {
     if (ctx.signal.aborted) throw new Error("Stopped because Steward is shutting down; the next run starts over.");
-    const fresh = page.users.filter((u) => tally.add(u));
+    // MAS's lock joins Synapse's column (an account locked either way is locked; appservice users exist only in Synapse).
+    const users = lockedInMas ? page.users.map((u) => (!u.locked && lockedInMas.has(localpartOf(u.userId)) ? { ...u, locked: true } : u)) : page.users;
+    const fresh = users.filter((u) => tally.add(u));
     await upsertUsers(ctx.db, fresh, ctx.runId);
     lastTotal = page.total;
     await ctx.progress(tally.size, page.total);

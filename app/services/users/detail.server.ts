@@ -53,6 +53,13 @@ export interface UserDetailView {
     externalIds: Array<{ authProvider: string; externalId: string }>;
   }>;
   devices: Live<Array<{ deviceId: string; displayName: string | null; lastSeenTs: string | null; lastSeenIp: string | null; lastSeenUserAgent: string | null; dehydrated: boolean }>>;
+  /**
+   * When the account was last seen, the latest of everything read: the single-user GET (`user_ips` only, pruned
+   * after 28 days), the stored list row (from 1.140 the list takes the devices' last use, synapse-versions.md §1.1)
+   * and the devices themselves. So the page agrees with the list on 1.157 and is not "never" on 1.132 for an account
+   * whose IP rows were pruned while its devices say when they were used.
+   */
+  lastSeenTs: string | null;
 }
 
 function profileView(u: UserDetails) {
@@ -100,8 +107,14 @@ export async function loadUserDetail(
     live(() => guard(() => hs.users.get(userId))),
     live(() => guard(() => hs.devices.list(userId))),
   ]);
+  const seen = [
+    profile.ok ? profile.value.lastSeenTs : null,
+    stored?.lastSeenTs?.getTime() ?? null,
+    ...(devices.ok ? devices.value.devices.map((d) => d.lastSeenTs) : []),
+  ].filter((t): t is number => t !== null);
   return {
     userId,
+    lastSeenTs: seen.length ? iso(Math.max(...seen)) : null,
     stored: stored
       ? {
           displayname: stored.displayname,

@@ -36,6 +36,8 @@ export interface MasSimulatorOptions {
   /** MAS version (default "1.22.0"). */
   version?: string;
   host?: string;
+  /** 0 (default) = a random free port; the demo passes the one it used last, so MAS's issuer stays the same. */
+  port?: number;
   /** Seed the three example registration tokens (default true). */
   seedTokens?: boolean;
 }
@@ -87,7 +89,7 @@ export async function startMasSimulator(opts: MasSimulatorOptions): Promise<MasS
   const srv = createMasServer(ctx, router);
   await new Promise<void>((resolve, reject) => {
     srv.server.once("error", reject);
-    srv.server.listen(0, opts.host ?? "127.0.0.1", () => resolve());
+    srv.server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
   });
   const { port } = srv.server.address() as AddressInfo;
   ctx.url = `http://${opts.host ?? "127.0.0.1"}:${port}`;
