@@ -2,7 +2,8 @@
  * Issue 16, "done when", in real Chromium against the simulators in delegated mode (Synapse 1.157.1 + MAS): the admin
  * signs in through MAS (login, consent, callback), a non-admin is refused with MAS's reason, the admin issues a token
  * on /tokens/new, an invitee registers on MAS's own registration page with it (pasted, as MAS v1.22 needs), /tokens
- * shows the use, revoke and restore work, the posture scan ("Scan now") completes and its report shows, and signing
+ * shows the use, revoke and restore work, the invitee is locked and unlocked and one of their sessions signed out (in
+ * MAS), the posture scan ("Scan now") completes and its report shows, and signing
  * out revokes the grant at MAS. Each step waits for the new page's content, not just its address (React draws after
  * the address changes). Screenshots go to test-artifacts/mas-flow-*.png.
  */
@@ -143,11 +144,46 @@ describe.skipIf(!haveChromium)("the MAS flow in a browser (Synapse delegating to
     expect([...w.mas.state.registrationTokens.values()].find((t) => t.token === token)!.revoked_at).toBeNull();
   });
 
-  describe("MAS user actions: lock, unlock and session sign-out (their steps come with the MAS user actions)", () => {
+  describe("MAS user actions: lock, unlock and session sign-out", () => {
+    const danaPage = () => `${w.steward.url}/users/${encodeURIComponent(`@dana:${w.sim.serverName}`)}`;
+    const dana = () => [...w.mas.state.users.values()].find((u) => u.username === "dana")!;
+
     it("opens the invitee's account page, where those actions act", async () => {
-      await admin.goto(`${w.steward.url}/users/${encodeURIComponent(`@dana:${w.sim.serverName}`)}`);
+      await admin.goto(danaPage());
       await admin.getByRole("heading", { name: `@dana:${w.sim.serverName}` }).waitFor();
       await expect.poll(() => admin.getByTestId("displayname").textContent()).toBe("Dana");
+    });
+
+    it("locks the invitee in MAS, then unlocks", async () => {
+      await admin.goto(danaPage());
+      await admin.getByRole("link", { name: "Lock the account…", exact: true }).click();
+      await admin.getByRole("button", { name: "Yes: lock the account" }).waitFor();
+      expect(await admin.getByTestId("consequence").textContent()).toContain("authentication service");
+      await admin.getByRole("button", { name: "Yes: lock the account" }).click();
+      await expect.poll(() => admin.getByTestId("action-done").textContent(), { timeout: 15_000 }).toBe("The account is locked.");
+      expect(dana().locked_at).not.toBeNull();
+      await admin.screenshot({ path: artifactPath("mas-flow-locked.png"), fullPage: true });
+      await admin.getByRole("link", { name: "Unlock the account…" }).click();
+      await admin.getByRole("button", { name: "Yes: unlock the account" }).click();
+      await expect.poll(() => admin.getByTestId("action-done").textContent(), { timeout: 15_000 }).toBe("The account is unlocked.");
+      expect(dana().locked_at).toBeNull();
+    });
+
+    it("signs one of the invitee's sessions out, which finishes it in MAS", async () => {
+      // Dana signs in with a Matrix client (a compatibility session in MAS, a device in Synapse).
+      w.mas.compatToken("dana");
+      const session = [...w.mas.state.compatSessions.values()].find((x) => x.user_id === dana().id && x.finished_at === null)!;
+      await admin.goto(danaPage());
+      const row = admin.locator(`[data-testid="mas-sessions"] tr[data-session="compat:${session.id}"]`);
+      await row.waitFor();
+      await row.getByRole("link", { name: /^Sign out .*…$/ }).click();
+      await admin.getByRole("button", { name: "Yes: sign out this session" }).waitFor();
+      expect(await admin.getByTestId("consequence").textContent()).toContain("will be finished in the authentication service");
+      await admin.getByRole("button", { name: "Yes: sign out this session" }).click();
+      await expect.poll(() => admin.getByTestId("action-done").textContent(), { timeout: 15_000 }).toBe("The session was signed out in the authentication service.");
+      expect(w.mas.state.compatSessions.get(session.id)!.finished_at).not.toBeNull();
+      expect(await admin.locator(`[data-testid="mas-sessions"] tr[data-session="compat:${session.id}"]`).count()).toBe(0);
+      await admin.screenshot({ path: artifactPath("mas-flow-session-signed-out.png"), fullPage: true });
     });
   });
 
