@@ -123,6 +123,11 @@ export function lockKey(name: string): number {
   return h | 0;
 }
 
+/** Is this the embedded database (PGlite, on this process's own thread) rather than a PostgreSQL server? */
+export function isEmbedded(db: Db): boolean {
+  return (db as unknown as { $client?: unknown }).$client instanceof PGlite;
+}
+
 export interface OpenDatabaseOptions {
   /** PostgreSQL connection string; when absent the embedded database is used. */
   url?: string;

@@ -6,6 +6,7 @@ import type { PostureVerdict } from "../../app/services/posture/classify.server"
 import { startOrResumeScan, writePage, WRITE_CHUNK_ROWS } from "../../app/services/posture/store.server";
 import { postureScans, postureUsers } from "../../db/schema";
 import { createTestDb, type TestDatabase } from "../helpers/db";
+import { isEmbedded } from "../../db/client";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -46,14 +47,16 @@ describe("writePage", () => {
   it("writes a page larger than one statement's chunk whole, in one transaction", async () => {
     const now = new Date(Date.UTC(2026, 10, 27, 9, 0, 0));
     const { scan } = await startOrResumeScan(database.db, { now, backupSource: "database", staleDays: 90, resumeWithinMs: 60_000 });
-    const n = WRITE_CHUNK_ROWS * 2 + 7;
+    expect(isEmbedded(database.db)).toBe(!process.env.TEST_DATABASE_URL); // PGlite unless the suite runs on PostgreSQL
+    const chunk = isEmbedded(database.db) ? WRITE_CHUNK_ROWS.embedded : WRITE_CHUNK_ROWS.server;
+    const n = chunk * 2 + 7;
     expect(n).toBeGreaterThan(100);
     const verdicts = Array.from({ length: n }, (_, i) => verdict(1000 + i));
     await writePage(database.db, scan.id, verdicts, opts(now, "x"));
     const rows = await database.db.select({ userId: postureUsers.userId }).from(postureUsers).where(eq(postureUsers.scanId, scan.id));
     expect(rows.map((r) => r.userId).sort()).toEqual(verdicts.map((v) => v.userId).sort());
     // A chunk that fails takes the whole page (and the cursor) with it: nothing half-written.
-    const bad = verdicts.map((v, i) => (i === WRITE_CHUNK_ROWS + 3 ? { ...v, category: null as unknown as PostureVerdict["category"] } : { ...v, userId: v.userId.replace("@", "@again") }));
+    const bad = verdicts.map((v, i) => (i === chunk + 3 ? { ...v, category: null as unknown as PostureVerdict["category"] } : { ...v, userId: v.userId.replace("@", "@again") }));
     await expect(writePage(database.db, scan.id, bad, opts(now, "y"))).rejects.toThrow();
     const after = await database.db.select({ userId: postureUsers.userId }).from(postureUsers).where(eq(postureUsers.scanId, scan.id));
     expect(after).toHaveLength(n);

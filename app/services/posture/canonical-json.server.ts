@@ -2,11 +2,10 @@
  * Matrix canonical JSON and ed25519 signature checks (spec: Appendices › Signing JSON).
  *
  * Canonical JSON: object keys sorted by code point, no insignificant whitespace, UTF-8, no floats. Signed objects
- * are checked over their canonical form with `signatures` and `unsigned` removed. Verification uses Node's own
- * crypto: ed25519 public keys arrive as unpadded standard base64 of the 32 raw bytes, which Node imports as a JWK
- * (the fastest import path, which matters when a scan checks tens of thousands of devices).
+ * are checked over their canonical form with `signatures` and `unsigned` removed. ed25519 public keys
+ * arrive as unpadded standard base64 of the 32 raw bytes; ed25519.server.ts verifies (libsodium, else OpenSSL).
  */
-import crypto from "node:crypto";
+import { verifyEd25519 } from "./ed25519.server";
 
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
@@ -35,26 +34,6 @@ export function signedBytes(obj: Record<string, unknown>): Buffer {
 export function decodeBase64(s: string): Buffer | null {
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(s)) return null;
   return Buffer.from(s.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-}
-
-const keyCache = new Map<string, crypto.KeyObject | null>();
-
-/** An ed25519 public key object from its unpadded base64, or null when it is not a 32-byte key. Small LRU-ish cache. */
-export function ed25519PublicKey(base64: string): crypto.KeyObject | null {
-  const hit = keyCache.get(base64);
-  if (hit !== undefined) return hit;
-  const raw = decodeBase64(base64);
-  let key: crypto.KeyObject | null = null;
-  if (raw && raw.length === 32) {
-    try {
-      key = crypto.createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
-    } catch {
-      key = null;
-    }
-  }
-  if (keyCache.size > 5_000) keyCache.clear(); // bounded: a scan touches each user's keys once
-  keyCache.set(base64, key);
-  return key;
 }
 
 /**
@@ -87,11 +66,5 @@ export function signatureInputs(
  */
 export function verifySignature(obj: Record<string, unknown>, signer: string, keyId: string, publicKeyBase64: string): boolean {
   const inputs = signatureInputs(obj, signer, keyId, publicKeyBase64);
-  const key = inputs && ed25519PublicKey(publicKeyBase64);
-  if (!inputs || !key) return false;
-  try {
-    return crypto.verify(null, inputs.data, key, inputs.sig);
-  } catch {
-    return false;
-  }
+  return inputs ? verifyEd25519(inputs.data, inputs.sig, inputs.rawKey) : false;
 }

@@ -13,6 +13,7 @@
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { signatureInputs, verifySignature } from "./canonical-json.server";
+import { sodiumModulePath } from "./ed25519.server";
 
 /** One check: does `obj.signatures[signer][keyId]` verify with `publicKeyBase64`? */
 export interface SignatureCheck {
@@ -22,13 +23,18 @@ export interface SignatureCheck {
   publicKeyBase64: string;
 }
 
-type Job = { data: Uint8Array; sig: Uint8Array; x: string };
+type Job = { data: Uint8Array; sig: Uint8Array; key: Uint8Array };
 
+// libsodium when the main thread loaded it (its resolved path comes as workerData), else OpenSSL: the same choice as
+// ed25519.server.ts, so a check gives the same answer on either thread.
 const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
 const crypto = require("node:crypto");
+let sodium = null;
+if (workerData.sodiumPath) { try { sodium = require(workerData.sodiumPath); } catch {} }
 const keys = new Map();
-function key(x) {
+function opensslKey(raw) {
+  const x = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64url");
   let k = keys.get(x);
   if (k === undefined) {
     try { k = crypto.createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x }, format: "jwk" }); } catch { k = null; }
@@ -37,13 +43,15 @@ function key(x) {
   }
   return k;
 }
+function verify(j) {
+  try {
+    if (sodium) return sodium.crypto_sign_verify_detached(j.sig, j.data, j.key);
+    const k = opensslKey(j.key);
+    return k ? crypto.verify(null, j.data, k, j.sig) : false;
+  } catch { return false; }
+}
 parentPort.on("message", ({ id, jobs }) => {
-  const out = jobs.map((j) => {
-    const k = key(j.x);
-    if (!k) return false;
-    try { return crypto.verify(null, j.data, k, j.sig); } catch { return false; }
-  });
-  parentPort.postMessage({ id, out });
+  parentPort.postMessage({ id, out: jobs.map(verify) });
 });
 `;
 
@@ -125,7 +133,7 @@ export class SignatureVerifier {
     if (this.#closed) return null;
     if (this.#workers[slot] !== undefined) return this.#workers[slot];
     try {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodiumPath: sodiumModulePath() } });
       worker.unref(); // an idle verifier must not keep the process alive
       const entry = { worker, owed: new Set<number>() };
       worker.on("message", ({ id, out }: { id: number; out: boolean[] }) => {
@@ -154,5 +162,5 @@ export class SignatureVerifier {
 /** The bytes the worker needs, or null when the check cannot pass. */
 function prepare(c: SignatureCheck): Job | null {
   const inputs = signatureInputs(c.obj, c.signer, c.keyId, c.publicKeyBase64);
-  return inputs && { data: inputs.data, sig: inputs.sig, x: inputs.rawKey.toString("base64url") };
+  return inputs && { data: inputs.data, sig: inputs.sig, key: inputs.rawKey };
 }

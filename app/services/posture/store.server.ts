@@ -4,7 +4,7 @@
  * reverse), and finish it with the summary the chart and /metrics read.
  */
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { isEmbedded, type Db } from "../../../db/client";
 import { postureScans, postureUsers, type PostureSummary } from "../../../db/schema";
 import type { BackupSource, CheckStatus, PostureVerdict } from "./classify.server";
 import { CHECKS } from "./classify.server";
@@ -68,15 +68,20 @@ const PAGE_COLUMNS = [
   ["notes", "jsonb", "notes"], ["search_text", "text", "searchText"],
 ] as const;
 
+/**
+ * The page's rows travel as ONE jsonb parameter, an array of positional arrays (no key names: a third of the bytes of
+ * an array of objects, which PostgreSQL would also have to look every column up in), unpacked with `->`/`->>`.
+ * JSON null in a jsonb column is stored as SQL NULL, as before.
+ */
 const PAGE_UPSERT = (() => {
   const names = PAGE_COLUMNS.map(([c]) => c).join(", ");
-  const types = PAGE_COLUMNS.map(([c, t]) => `${c} ${t}`).join(", ");
+  const values = PAGE_COLUMNS.map(([, t], i) => (t === "jsonb" ? `nullif(e->${i}, 'null'::jsonb)` : t === "text" ? `e->>${i}` : `(e->>${i})::${t}`)).join(", ");
   const set = [...UPDATABLE, "scanned_at"].map((c) => `${c} = excluded.${c}`).join(", ");
   return {
     head: `insert into posture_users (scan_id, ${names}, scanned_at) select `,
-    body: `, ${names}, `,
-    from: ` from jsonb_to_recordset(`,
-    tail: `::jsonb) as r(${types}) on conflict (scan_id, user_id) do update set ${set}`,
+    body: `, ${values}, `,
+    from: ` from jsonb_array_elements(`,
+    tail: `::jsonb) as e on conflict (scan_id, user_id) do update set ${set}`,
   };
 })();
 
@@ -86,13 +91,18 @@ const PAGE_UPSERT = (() => {
  */
 const withoutNul = (json: string) => (json.includes("\\u0000") ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1") : json);
 
-/** Rows per statement of a page write (one transaction for the page either way). */
-export const WRITE_CHUNK_ROWS = 50;
+/**
+ * Rows per statement of a page write (one transaction for the page either way). On PGlite the write runs on the
+ * scanner's own thread and the event loop runs between statements (one statement for a whole page held every
+ * in-flight homeserver answer back for its whole length); a PostgreSQL server gets the page in one statement, which
+ * saved a third of the write's CPU on both sides at 100,000 users.
+ */
+export const WRITE_CHUNK_ROWS = { embedded: 50, server: 1000 } as const;
 
 /**
  * Writes a page of verdicts (upsert: a resumed scan may redo the page it died in) and moves the cursor.
- * The rows travel as ONE jsonb parameter unpacked by jsonb_to_recordset: building a 200-row, 20-column insert
- * with one bound parameter per value cost more CPU in the query builder than the rest of the write.
+ * Building a 200-row, 20-column insert with one bound parameter per value cost more CPU in the query builder than
+ * the rest of the write, hence the single jsonb parameter (PAGE_UPSERT).
  */
 export async function writePage(
   db: Db,
@@ -100,16 +110,13 @@ export async function writePage(
   verdicts: PostureVerdict[],
   o: { cursor: string | null; usersScanned: number; totalUsers: number | null; requests: number; keyQueryLimited: boolean; now: Date },
 ): Promise<void> {
+  const chunk = isEmbedded(db) ? WRITE_CHUNK_ROWS.embedded : WRITE_CHUNK_ROWS.server;
   await db.transaction(async (tx) => {
-    for (let from = 0; from < verdicts.length; from += WRITE_CHUNK_ROWS) {
-      // Between chunks, the event loop runs: on PGlite the write runs on the scanner's own thread, and one statement
-      // for a whole page held every in-flight homeserver answer back for its whole length.
+    for (let from = 0; from < verdicts.length; from += chunk) {
       if (from > 0) await new Promise((resolve) => setImmediate(resolve));
-      const rows = verdicts.slice(from, from + WRITE_CHUNK_ROWS).map((v) => {
-        const row: Record<string, unknown> = {};
-        for (const [column, , field] of PAGE_COLUMNS) row[column] = field === "searchText" ? `${v.userId}\n${v.displayname ?? ""}`.toLowerCase() : v[field];
-        return row;
-      });
+      const rows = verdicts
+        .slice(from, from + chunk)
+        .map((v) => PAGE_COLUMNS.map(([, , field]) => (field === "searchText" ? `${v.userId}\n${v.displayname ?? ""}`.toLowerCase() : v[field])));
       const u = PAGE_UPSERT;
       await tx.execute(
         sql`${sql.raw(u.head)}${scanId}::bigint${sql.raw(u.body)}${o.now.toISOString()}::timestamptz${sql.raw(u.from)}${withoutNul(JSON.stringify(rows))}${sql.raw(u.tail)}`,

@@ -116,8 +116,10 @@ const SECRET_TYPES = ["m.cross_signing.master", "m.cross_signing.self_signing", 
 const FLAG_TYPES = ["m.key_backup", "m.org.matrix.custom.backup_disabled"];
 
 const Q = {
+  // Not coalesce(is_guest, 0) = 0: the planner cannot estimate it (0.5%), so it read every later user and sorted
+  // them (15 ms a page, 1.5 s of Synapse's CPU at 100,000 users); this form it estimates and walks the name index.
   users: `select name, admin, user_type, deactivated from users
-           where name > $1 and coalesce(is_guest, 0) = 0 order by name limit $2`,
+           where name > $1 and (is_guest = 0 or is_guest is null) order by name limit $2`,
   profiles: `select full_user_id, displayname from profiles where full_user_id > $1 and full_user_id <= $2`,
   devices: `select user_id, device_id, display_name, last_seen, ip from devices
              where user_id > $1 and user_id <= $2 and hidden is not true`,
