@@ -12,6 +12,7 @@ import { ExpiryFields } from "~/components/tokens/ExpiryFields";
 import { InviteShare } from "~/components/tokens/InviteShare";
 import { HazardBadge, IssuingBadge, OriginBadge, TokenStateBadge } from "~/components/tokens/TokenBadges";
 import { TokenHistoryChart } from "~/components/tokens/TokenHistoryChart";
+import { TokenRecordRows } from "~/components/tokens/TokenRecordRows";
 import { describeHomeserverError, isHomeserverError } from "~/homeserver/errors";
 import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/auth/guard.server";
 import { buildInvite } from "~/services/tokens/invite.server";
@@ -176,14 +177,7 @@ export default function TokenPage() {
       </div>
       <table className="panel" style={{ maxWidth: 760 }}>
         <tbody>
-          <tr>
-            <th>For whom</th>
-            <td>{t.issuedFor ? <bdi>{t.issuedFor}</bdi> : <span className="muted">—</span>}</td>
-          </tr>
-          <tr>
-            <th>Note</th>
-            <td>{t.note ? <bdi>{t.note}</bdi> : <span className="muted">—</span>}</td>
-          </tr>
+          <TokenRecordRows issuedFor={t.issuedFor} note={t.note} />
           <tr>
             <th>Expires</th>
             <td>

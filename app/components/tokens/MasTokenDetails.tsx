@@ -10,6 +10,7 @@ import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { CopyButton } from "~/components/tokens/CopyButton";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
 import { MasStateBadge } from "~/components/tokens/MasTokens";
+import { TokenRecordRows } from "~/components/tokens/TokenRecordRows";
 import type { MasTokenView } from "~/services/tokens/mas-types";
 import type { FieldErrors } from "~/services/tokens/types";
 
@@ -60,14 +61,7 @@ export function MasTokenFacts({ t }: { t: MasTokenView }) {
             <ExpiryText ms={t.expiresAt} state={t.state === "expired" ? "expired" : undefined} />
           </td>
         </tr>
-        <tr>
-          <th>For whom</th>
-          <td>{t.issuedFor ? <bdi>{t.issuedFor}</bdi> : <span className="muted">—</span>}</td>
-        </tr>
-        <tr>
-          <th>Note</th>
-          <td>{t.note ? <bdi>{t.note}</bdi> : <span className="muted">—</span>}</td>
-        </tr>
+        <TokenRecordRows issuedFor={t.issuedFor} note={t.note} />
         <tr>
           <th>Issued</th>
           <td>

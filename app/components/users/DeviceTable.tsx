@@ -1,5 +1,5 @@
 /** A user's devices as the homeserver reports them (names and user agents are untrusted text). */
-import { Time } from "../Time";
+import { LastSeenCells } from "./LastSeenCells";
 import { isStewardDevice } from "~/services/auth/steward-device";
 
 export interface DeviceRow {
@@ -42,13 +42,7 @@ export function DeviceTable({ devices, signOutHref }: { devices: DeviceRow[]; si
                 </div>
               ) : null}
             </td>
-            <td>
-              <Time value={d.lastSeenTs} never="never" />
-            </td>
-            <td className="mono small">{d.lastSeenIp ?? <span className="muted">unknown</span>}</td>
-            <td className="small" style={{ overflowWrap: "anywhere", maxWidth: "40ch" }}>
-              {d.lastSeenUserAgent ? <bdi>{d.lastSeenUserAgent}</bdi> : <span className="muted">unknown</span>}
-            </td>
+            <LastSeenCells at={d.lastSeenTs} never="never" ip={d.lastSeenIp} userAgent={d.lastSeenUserAgent} />
             {signOutHref ? (
               <td>
                 {signOutHref(d.deviceId) ? (

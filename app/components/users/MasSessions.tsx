@@ -3,6 +3,7 @@
  * sessions on its own pages and personal access tokens (names and user agents are untrusted text).
  */
 import { Time } from "../Time";
+import { LastSeenCells } from "./LastSeenCells";
 
 export interface MasSessionRow {
   key: string;
@@ -52,13 +53,7 @@ export function MasSessionTable({ rows, truncated, signOutHref }: { rows: MasSes
                 ) : null}
               </td>
               <td className="small">{KIND_TEXT[s.kind] ?? s.kind}</td>
-              <td>
-                <Time value={s.lastActiveTs} never="not yet" />
-              </td>
-              <td className="mono small">{s.ip ?? <span className="muted">unknown</span>}</td>
-              <td className="small" style={{ overflowWrap: "anywhere", maxWidth: "40ch" }}>
-                {s.userAgent ? <bdi>{s.userAgent}</bdi> : <span className="muted">unknown</span>}
-              </td>
+              <LastSeenCells at={s.lastActiveTs} never="not yet" ip={s.ip} userAgent={s.userAgent} />
               {signOutHref ? (
                 <td>
                   {s.own ? (
