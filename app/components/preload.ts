@@ -1,32 +1,75 @@
 /**
- * Loads a page's JavaScript ahead of a click: its route module and the chunks it imports (the overview's chart code
- * among them), as <link rel="modulepreload">, so the navigation waits only for its data. Called when the pointer
- * rests on (or the keyboard focuses) a navigation link, and by the sign-in page for the page it leads to. Only
- * modules: Remix's `prefetch="intent"` would also fetch the page's data ahead, which the `no-store` loaders cannot
- * reuse, so the server would be asked twice per click (issue 18).
+ * Loads a page's JavaScript ahead of a click: the route modules its URL matches and the chunks they import (the
+ * overview's chart code among them), as <link rel="modulepreload">, so the navigation waits only for its data.
+ * Called when the pointer rests on (or the keyboard focuses) any in-app link (`usePreloadOnIntent`, one listener
+ * for the whole page: the main menu, a user's row, a token, a destination), and by the sign-in page for the page it
+ * leads to. Only modules: Remix's `prefetch="intent"` would also fetch the page's data ahead, which the `no-store`
+ * loaders cannot reuse, so the server would be asked twice per click (issue 18).
+ *
+ * Routes are matched against Remix's client manifest, which holds the routes of the links on the page once Remix
+ * has discovered them (lazy route discovery asks the server for them shortly after each page is shown); a link
+ * whose route is not known yet is simply not preloaded, and its click loads the module as before.
  */
-const PAGE_ROUTE: Record<string, string> = {
-  "/": "routes/_app._index",
-  "/tokens": "routes/_app.tokens._index",
-  "/users": "routes/_app.users._index",
-  "/federation": "routes/_app.federation._index",
-  "/security": "routes/_app.security._index",
-  "/audit": "routes/_app.audit",
-};
+import { matchRoutes } from "@remix-run/react";
+import { useEffect } from "react";
+
+type ManifestRoute = { id: string; parentId?: string; path?: string; index?: boolean; module: string; imports?: string[] };
+type Manifest = { routes: Record<string, ManifestRoute> };
+// What matchRoutes takes (react-router's route object type, which @remix-run/react does not re-export).
+type RouteObject = Parameters<typeof matchRoutes>[0][number];
 
 const preloaded = new Set<string>();
+let tree: { size: number; routes: RouteObject[] } | null = null;
+
+/** The manifest's routes as a route tree for matchRoutes, rebuilt when discovery has added routes. */
+function routeTree(manifest: Manifest): RouteObject[] {
+  const all = Object.values(manifest.routes);
+  if (tree?.size === all.length) return tree.routes;
+  const byParent = new Map<string | undefined, ManifestRoute[]>();
+  for (const r of all) byParent.set(r.parentId, [...(byParent.get(r.parentId) ?? []), r]);
+  const build = (parentId: string | undefined): RouteObject[] =>
+    (byParent.get(parentId) ?? []).map((r) => (r.index ? { id: r.id, index: true, path: r.path } : { id: r.id, path: r.path, children: build(r.id) }));
+  tree = { size: all.length, routes: build(undefined) };
+  return tree.routes;
+}
 
 export function preloadPage(path: string): void {
   if (typeof window === "undefined") return;
-  const manifest = (window as unknown as { __remixManifest?: { routes: Record<string, { module: string; imports?: string[] }> } }).__remixManifest;
-  const route = manifest?.routes[PAGE_ROUTE[path.split("?")[0]]];
-  if (!route) return;
-  for (const href of [route.module, ...(route.imports ?? [])]) {
-    if (preloaded.has(href) || document.querySelector(`link[href="${href}"], script[src="${href}"]`)) continue;
-    preloaded.add(href);
-    const link = document.createElement("link");
-    link.rel = "modulepreload";
-    link.href = href;
-    document.head.appendChild(link);
+  const manifest = (window as unknown as { __remixManifest?: Manifest }).__remixManifest;
+  if (!manifest) return;
+  const matches = matchRoutes(routeTree(manifest), path.split(/[?#]/)[0]) ?? [];
+  for (const m of matches) {
+    const route = manifest.routes[m.route.id!];
+    for (const href of route ? [route.module, ...(route.imports ?? [])] : []) {
+      if (preloaded.has(href) || document.querySelector(`link[href="${href}"], script[src="${href}"]`)) continue;
+      preloaded.add(href);
+      const link = document.createElement("link");
+      link.rel = "modulepreload";
+      link.href = href;
+      document.head.appendChild(link);
+    }
   }
+}
+
+/** The in-app link an event happened on, if any (same origin, not a download or a new tab). */
+function appLink(target: EventTarget | null): HTMLAnchorElement | null {
+  const a = target instanceof Element ? target.closest("a[href]") : null;
+  if (!(a instanceof HTMLAnchorElement) || a.origin !== location.origin || a.hasAttribute("download") || a.target === "_blank") return null;
+  return a;
+}
+
+/** Preloads the modules of whatever in-app link the pointer rests on or the keyboard focuses. */
+export function usePreloadOnIntent(): void {
+  useEffect(() => {
+    const onIntent = (e: Event) => {
+      const a = appLink(e.target);
+      if (a) preloadPage(a.pathname);
+    };
+    document.addEventListener("pointerover", onIntent, { passive: true });
+    document.addEventListener("focusin", onIntent);
+    return () => {
+      document.removeEventListener("pointerover", onIntent);
+      document.removeEventListener("focusin", onIntent);
+    };
+  }, []);
 }

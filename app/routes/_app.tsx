@@ -6,7 +6,7 @@ import { Form, NavLink, Outlet, useLoaderData } from "@remix-run/react";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { maskToken } from "~/services/auth/crypto.server";
 import type { AppShellData } from "~/components/CsrfInput";
-import { preloadPage } from "~/components/preload";
+import { usePreloadOnIntent } from "~/components/preload";
 import { dateTimeUtc } from "~/services/format/time";
 import { StewardDevicesLink } from "~/components/auth/StewardDevices";
 
@@ -44,6 +44,7 @@ const NAV: [string, string][] = [
 ];
 export default function AppShell() {
   const shell = useLoaderData<typeof loader>();
+  usePreloadOnIntent();
   return (
     <>
       <header className="app-header">
@@ -52,7 +53,7 @@ export default function AppShell() {
         </a>
         <nav className="app-nav" aria-label="Main">
           {NAV.map(([to, label]) => (
-            <NavLink key={to} to={to} end={to === "/"} onMouseEnter={() => preloadPage(to)} onFocus={() => preloadPage(to)} className={({ isActive }) => (isActive ? "active" : undefined)}>
+            <NavLink key={to} to={to} end={to === "/"} className={({ isActive }) => (isActive ? "active" : undefined)}>
               {label}
             </NavLink>
           ))}

@@ -176,7 +176,7 @@ async function refreshOnce(browser: Browser, baseUrl: string, ex: Expected): Pro
 }
 
 /** Seeds the database (see the header) with the simulator as the homeserver; returns a line describing it. */
-async function seed(database: Database, sim: Simulator, users: number): Promise<string> {
+export async function seed(database: Database, sim: Simulator, users: number): Promise<string> {
   await database.migrate();
   addAccounts(sim, users - sim.state.users.size);
   const config = loadConfig({ HOMESERVER_URL: sim.url, SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123", COLLECTORS_ENABLED: "false", LOG_LEVEL: "error" });

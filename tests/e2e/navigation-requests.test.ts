@@ -2,7 +2,8 @@
  * What a click costs (issue 18), in real Chromium: paging a list asks the server for its data once (the shell's
  * loader does not run again on a GET navigation); resting the pointer on a navigation link preloads that page's
  * JavaScript; the sign-in page preloads the page it leads to (the overview's chart code); moving between two pages
- * with the same collector's "Refresh now" does not ask for its status again.
+ * with the same collector's "Refresh now" does not ask for its status again; any in-app link (a user's row, a menu
+ * entry reached by keyboard) preloads its page's modules, never its data.
  */
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -86,5 +87,21 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     await expect.poll(() => page.getByTestId("users-table").locator("tbody tr").first().textContent()).toContain("person");
     await page.waitForLoadState("networkidle");
     expect(requests.filter((r) => r.includes("_data="))).toEqual(["/users?page=2&_data=routes%2F_app.users._index"]);
+  }, 60_000);
+
+  it("any in-app link preloads its page's modules on hover or keyboard focus, without asking for its data", async () => {
+    await page.goto(steward.url + "/users");
+    await hydrated();
+    const userPage = await moduleOf("routes/_app.users.$userId");
+    expect(await preloads()).not.toContain(userPage);
+    requests.length = 0;
+    await page.getByTestId("users-table").locator("tbody tr").first().getByRole("link").first().hover();
+    await expect.poll(preloads).toContain(userPage);
+    const federation = await moduleOf("routes/_app.federation._index");
+    expect(await preloads()).not.toContain(federation);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Federation" }).focus();
+    await expect.poll(preloads).toContain(federation);
+    await page.waitForLoadState("networkidle");
+    expect(requests.filter((r) => r.includes("_data="))).toEqual([]);
   }, 60_000);
 });

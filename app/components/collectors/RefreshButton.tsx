@@ -42,7 +42,9 @@ export function RefreshButton({ collector, label = "Refresh now" }: { collector:
       if (!res.ok) throw new Error(`Status unavailable (${res.status})`);
       return res.json();
     },
-    refetchInterval: (q) => (q.state.data?.run?.status === "running" ? 1000 : false),
+    // A quarter of a second while a run is going: the list reloads that much sooner after it ends (a 1 s poll left
+    // half a second on average between the run's end and the reload; issue 18's "Refresh now" within 5 s).
+    refetchInterval: (q) => (q.state.data?.run?.status === "running" ? 250 : false),
     // Moving to another page with the same collector's button does not ask again within 15 s (one request per
     // navigation; issue 18). A run started here is polled every second regardless.
     staleTime: 15_000,
