@@ -102,6 +102,27 @@ describe.skipIf(!haveChromium)("security report in a browser", () => {
     await page.screenshot({ path: artifactPath("security-drilldown.png"), fullPage: true });
   });
 
+  it("a row's sessions are in the server's HTML, and drawn only when opened after a client-side navigation", async () => {
+    const url = steward.url + "/security?check=no_unverified_sessions&status=missing";
+    // Server-rendered: every closed row carries its body (no JavaScript needed; find-in-page searches it).
+    const html = await (await page.context().request.get(url)).text();
+    expect(html).toContain('data-state="unverified"');
+    await page.goto(url);
+    const row = page.locator("[data-testid=posture-table] tbody tr").first();
+    expect(await row.locator('details [data-state]').count()).toBeGreaterThan(0);
+    // Reached by a client-side navigation: closed rows hold no body until opened.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit" }).click();
+    await page.waitForURL(steward.url + "/audit");
+    await page.goBack();
+    await page.waitForURL(url);
+    const again = page.locator("[data-testid=posture-table] tbody tr").first();
+    await again.waitFor();
+    expect(await page.locator("[data-testid=posture-table] details [data-state]").count()).toBe(0);
+    await again.locator("summary").click();
+    await expect.poll(() => again.locator('[data-state="unverified"]').count()).toBeGreaterThan(0);
+    expect(await page.locator("[data-testid=posture-table] details[open]").count()).toBe(1);
+  });
+
   it("nudges a selected user: preview, send, and the notice arrives once", async () => {
     await page.goto(steward.url + "/security?check=fully_secured&status=missing");
     const first = page.locator("[data-testid=posture-table] tbody tr").first();

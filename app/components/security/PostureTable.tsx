@@ -6,6 +6,7 @@
  */
 import { memo } from "react";
 import { Time } from "../Time";
+import { LazyDetails } from "../LazyDetails";
 import { CHECK_NAMES, CHECK_TEXT, DEVICE_STATE_TEXT, SOURCE_TEXT, type CheckKey, type Status } from "./checks";
 
 export interface PostureRowView {
@@ -128,51 +129,52 @@ export const PostureTable = memo(function PostureTable({ rows, formId, staleDays
               <CheckCell key={c} check={c} status={String(r[COLUMN_OF[c]])} note={NOTE_OF[c] ? r.notes?.[NOTE_OF[c]!] : undefined} />
             ))}
             <td>
-              <details>
-                <summary>{sessionsSummary(r)}</summary>
-                <div className="small">
-                  {r.deviceList?.length ? (
-                    <ul>
-                      {r.deviceList.map((d) => (
-                        <li key={d.id} data-device={d.id} data-state={d.state}>
-                          <code>{d.id}</code> {d.name ? <bdi>“{d.name}”</bdi> : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
-                          {d.stale ? " (stale)" : ""}, last seen <Time value={d.lastSeenTs} />
-                          {staleDays !== undefined && d.state === "unverified" ? (
-                            <>
-                              {" "}
-                              <a href={sessionActionHref(r.userId, `action=sign-out-device&device=${encodeURIComponent(d.id)}`)} aria-label={`Sign out unverified session ${d.id} of ${r.userId}…`}>
-                                Sign out…
-                              </a>
-                            </>
-                          ) : null}
-                        </li>
-                      ))}
-                    </ul>
-                  ) : (
-                    <p className="muted">No sessions.</p>
-                  )}
-                  {staleDays !== undefined && r.staleDevices ? (
-                    <p>
-                      <a href={sessionActionHref(r.userId, `action=sign-out-stale&days=${staleDays}`)}>
-                        Sign out the {r.staleDevices === 1 ? "stale session" : `${r.staleDevices} stale sessions`}…
-                      </a>
+              <LazyDetails summary={sessionsSummary(r)}>
+                {() => (
+                  <div className="small">
+                    {r.deviceList?.length ? (
+                      <ul>
+                        {r.deviceList.map((d) => (
+                          <li key={d.id} data-device={d.id} data-state={d.state}>
+                            <code>{d.id}</code> {d.name ? <bdi>“{d.name}”</bdi> : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
+                            {d.stale ? " (stale)" : ""}, last seen <Time value={d.lastSeenTs} />
+                            {staleDays !== undefined && d.state === "unverified" ? (
+                              <>
+                                {" "}
+                                <a href={sessionActionHref(r.userId, `action=sign-out-device&device=${encodeURIComponent(d.id)}`)} aria-label={`Sign out unverified session ${d.id} of ${r.userId}…`}>
+                                  Sign out…
+                                </a>
+                              </>
+                            ) : null}
+                          </li>
+                        ))}
+                      </ul>
+                    ) : (
+                      <p className="muted">No sessions.</p>
+                    )}
+                    {staleDays !== undefined && r.staleDevices ? (
+                      <p>
+                        <a href={sessionActionHref(r.userId, `action=sign-out-stale&days=${staleDays}`)}>
+                          Sign out the {r.staleDevices === 1 ? "stale session" : `${r.staleDevices} stale sessions`}…
+                        </a>
+                      </p>
+                    ) : null}
+                    <p className="muted">
+                      Key backup: {SOURCE_TEXT[r.backupSource] ?? r.backupSource}
+                      {r.backupVersion ? `, version ${r.backupVersion}${r.backupKeyCount !== null ? `, ${r.backupKeyCount} keys` : ""}` : ""}
                     </p>
-                  ) : null}
-                  <p className="muted">
-                    Key backup: {SOURCE_TEXT[r.backupSource] ?? r.backupSource}
-                    {r.backupVersion ? `, version ${r.backupVersion}${r.backupKeyCount !== null ? `, ${r.backupKeyCount} keys` : ""}` : ""}
-                  </p>
-                  {r.notes && Object.keys(r.notes).length ? (
-                    <ul className="muted">
-                      {Object.entries(r.notes).map(([k, v]) => (
-                        <li key={k}>
-                          {NOTE_LABEL[k] ?? k.replace(/_/g, " ")}: {v}
-                        </li>
-                      ))}
-                    </ul>
-                  ) : null}
-                </div>
-              </details>
+                    {r.notes && Object.keys(r.notes).length ? (
+                      <ul className="muted">
+                        {Object.entries(r.notes).map(([k, v]) => (
+                          <li key={k}>
+                            {NOTE_LABEL[k] ?? k.replace(/_/g, " ")}: {v}
+                          </li>
+                        ))}
+                      </ul>
+                    ) : null}
+                  </div>
+                )}
+              </LazyDetails>
             </td>
           </tr>
         ))}
