@@ -63,6 +63,26 @@ describe.skipIf(!haveChromium)("federation in a browser", () => {
     await page.screenshot({ path: artifactPath("federation-overview.png"), fullPage: true });
   });
 
+  it("after a client-side navigation, the list is painted first and the chart drawn in a later frame", async () => {
+    await page.goto(steward.url + "/audit");
+    await page.locator("html[data-hydrated=true]").waitFor();
+    // At the first animation frame that has the list's rows, is the chart already drawn?
+    await page.evaluate(`(() => {
+      window.__firstFrame = null;
+      const tick = () => {
+        if (location.pathname === "/federation" && document.querySelector("[data-testid=destinations] tbody tr")) {
+          window.__firstFrame = { chart: !!document.querySelector("[data-testid=state-chart] .recharts-responsive-container, [data-testid=state-chart] .recharts-wrapper") };
+          return;
+        }
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    })()`);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Federation" }).click();
+    await expect.poll(() => page.evaluate("window.__firstFrame")).toEqual({ chart: false });
+    await page.getByTestId("state-chart").locator("svg.recharts-surface").first().waitFor();
+  });
+
   it("filters the table by state and by search", async () => {
     await page.getByTestId("count-dead").click();
     await page.waitForURL(/state=dead/);

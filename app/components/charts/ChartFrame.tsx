@@ -1,7 +1,7 @@
 /**
  * A titled, fixed-height frame for a recharts chart. Recharts measures the DOM, so charts render only after
- * hydration; until then (and without JavaScript) the frame keeps its size and shows a short text summary,
- * so the page does not jump.
+ * hydration, and then only after the page's first paint (useAfterFirstPaint); until then (and without JavaScript)
+ * the frame keeps its size and shows a short text summary, so the page does not jump.
  */
 import { useEffect, useState, type ReactNode } from "react";
 
@@ -13,8 +13,28 @@ export function useHydrated(): boolean {
   return hydrated;
 }
 
+/**
+ * True from the frame after the component was first painted. A chart waits for it: drawing one (recharts measures,
+ * then renders in several passes) took tens of milliseconds, and started right after the page's commit it held back
+ * the frame that shows the rest of the page — the list a person came for (issue 18: the federation and security
+ * lists' navigations). The chart's frame keeps its size meanwhile, so nothing moves.
+ */
+export function useAfterFirstPaint(): boolean {
+  const [painted, setPainted] = useState(false);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // requestAnimationFrame runs just before the next paint; a task queued from it runs after that paint.
+    const frame = requestAnimationFrame(() => (timer = setTimeout(() => setPainted(true), 0)));
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, []);
+  return painted;
+}
+
 export function ChartFrame({ title, summary, empty, children, testId }: { title: string; summary: string; empty?: string | null; children: () => ReactNode; testId: string }) {
-  const hydrated = useHydrated();
+  const hydrated = useAfterFirstPaint();
   return (
     <section className="panel" aria-label={title} data-testid={testId}>
       <h2 style={{ fontSize: "1rem", margin: "0 0 .5rem" }}>{title}</h2>

@@ -2,9 +2,10 @@
  * Destinations per state over time (stacked areas), as wide as its card. Drawn only after hydration: recharts
  * measures the DOM, so the server renders a placeholder of the same size (no layout shift, no mismatch).
  */
-import { memo, useEffect, useState } from "react";
+import { memo } from "react";
 import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { STATE_ORDER, STATE_TEXT } from "./states";
+import { useAfterFirstPaint } from "../charts/ChartFrame";
 
 export interface HistoryPoint {
   at: number;
@@ -21,8 +22,7 @@ const tick = (ms: number) => new Date(ms).toLocaleString("en-GB", { month: "shor
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
 // and this part's props, straight from the loader data, have not changed then.
 export const StateHistoryChart = memo(function StateHistoryChart({ points }: { points: HistoryPoint[] }) {
-  const [mounted, setMounted] = useState(false);
-  useEffect(() => setMounted(true), []);
+  const mounted = useAfterFirstPaint();
   if (points.length === 0) {
     return <p className="muted">No snapshots yet: the chart starts with the first collection.</p>;
   }
