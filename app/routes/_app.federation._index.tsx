@@ -1,6 +1,7 @@
 /** Federation: which remote servers we cannot reach, since when, and when Synapse tries again. */
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { LoaderFunctionArgs, MetaFunction, SerializeFrom } from "@remix-run/node";
 import { json } from "@remix-run/node";
+import { memo } from "react";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Pager } from "~/components/Pager";
@@ -78,8 +79,13 @@ const SORT_LABELS: Record<(typeof SORTS)[number], string> = {
   last_attempt: "Last failed attempt",
 };
 
-export default function FederationPage() {
-  const d = useLoaderData<typeof loader>();
+export default function FederationPageRoute() {
+  return <FederationPage d={useLoaderData<typeof loader>()} />;
+}
+
+// Memoised on the loader data: when a navigation away starts, the router re-renders the page being left; with the
+// same data nothing of it has to be drawn again while the next page's data is on its way (issue 18).
+const FederationPage = memo(function FederationPage({ d }: { d: SerializeFrom<typeof loader> }) {
   const failing = d.counts.backing_off + d.counts.retry_due + d.counts.dead;
   return (
     <>
@@ -182,4 +188,4 @@ export default function FederationPage() {
       <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
     </>
   );
-}
+});

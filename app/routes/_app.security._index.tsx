@@ -1,6 +1,7 @@
 /** Security posture: who lacks cross-signing, recovery, key backup, or has unverified sessions — and nudging them. */
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { LoaderFunctionArgs, MetaFunction, SerializeFrom } from "@remix-run/node";
 import { json } from "@remix-run/node";
+import { memo } from "react";
 import { Link, useLoaderData } from "@remix-run/react";
 import { Pager } from "~/components/Pager";
 import { PageSize } from "~/components/PageSize";
@@ -71,8 +72,13 @@ export async function loader(args: LoaderFunctionArgs) {
   );
 }
 
-export default function SecurityPage() {
-  const d = useLoaderData<typeof loader>();
+export default function SecurityPageRoute() {
+  return <SecurityPage d={useLoaderData<typeof loader>()} />;
+}
+
+// Memoised on the loader data: when a navigation away starts, the router re-renders the page being left; with the
+// same data nothing of it has to be drawn again while the next page's data is on its way (issue 18).
+const SecurityPage = memo(function SecurityPage({ d }: { d: SerializeFrom<typeof loader> }) {
   const exportQs = d.filter ? `?${d.filter}` : "";
   return (
     <>
@@ -163,4 +169,4 @@ export default function SecurityPage() {
       <Pager page={d.page} pageSize={d.pageSize} total={d.total} />
     </>
   );
-}
+});

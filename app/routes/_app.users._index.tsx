@@ -1,6 +1,7 @@
 /** Users: Steward's copy of the homeserver's user list, searched, filtered, sorted and paged in its database. */
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { LoaderFunctionArgs, MetaFunction, SerializeFrom } from "@remix-run/node";
 import { json } from "@remix-run/node";
+import { memo } from "react";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { z } from "zod";
 import { Pager } from "~/components/Pager";
@@ -96,8 +97,13 @@ function SortHeader({ sort, label, current, dir }: { sort: UserSort; label: stri
   );
 }
 
-export default function UsersPage() {
-  const data = useLoaderData<typeof loader>();
+export default function UsersPageRoute() {
+  return <UsersPage data={useLoaderData<typeof loader>()} />;
+}
+
+// Memoised on the loader data: when a navigation away starts, the router re-renders the page being left; with the
+// same data nothing of it has to be drawn again while the next page's data is on its way (issue 18).
+const UsersPage = memo(function UsersPage({ data }: { data: SerializeFrom<typeof loader> }) {
   const { query } = data;
   const usesDays = query.filter === "active" || query.filter === "inactive";
   return (
@@ -203,4 +209,4 @@ export default function UsersPage() {
       {data.qError ? null : <Pager page={data.page} pageSize={data.pageSize} total={data.total} />}
     </>
   );
-}
+});
