@@ -3,7 +3,7 @@ import { Link } from "@remix-run/react";
 import { Time } from "../Time";
 import { CheckBadge } from "./CheckBadge";
 import { DEVICE_STATE_TEXT, SOURCE_TEXT } from "./checks";
-import { sessionActionHref, type PostureRowView } from "./PostureTable";
+import { SignOutUnverifiedLink, sessionActionHref, type PostureRowView } from "./PostureTable";
 
 export interface PosturePanelData {
   scanAt: string;
@@ -51,14 +51,7 @@ export function PosturePanel({ data, userId, deactivated = false, guest = false 
             <li key={d.id} data-device={d.id} data-state={d.state}>
               <code>{d.id}</code> {d.name ? <>“<bdi>{d.name}</bdi>”</> : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
               {d.stale ? " (stale)" : ""}
-              {data.staleDays !== undefined && d.state === "unverified" ? (
-                <>
-                  {" "}
-                  <a href={sessionActionHref(userId, `action=sign-out-device&device=${encodeURIComponent(d.id)}`)} aria-label={`Sign out unverified session ${d.id}…`}>
-                    Sign out…
-                  </a>
-                </>
-              ) : null}
+              {data.staleDays !== undefined && d.state === "unverified" ? <SignOutUnverifiedLink userId={userId} deviceId={d.id} /> : null}
             </li>
           ))}
         </ul>

@@ -81,6 +81,18 @@ export function sessionActionHref(userId: string, q: string): string {
   return `/users/${encodeURIComponent(userId)}/act?${q}`;
 }
 
+/** "Sign out…" beside an unverified session (the report's rows and a user's panel); `named`: say whose, in a list of many. */
+export function SignOutUnverifiedLink({ userId, deviceId, named = false }: { userId: string; deviceId: string; named?: boolean }) {
+  return (
+    <>
+      {" "}
+      <a href={sessionActionHref(userId, `action=sign-out-device&device=${encodeURIComponent(deviceId)}`)} aria-label={`Sign out unverified session ${deviceId}${named ? ` of ${userId}` : ""}…`}>
+        Sign out…
+      </a>
+    </>
+  );
+}
+
 /** `staleDays` (the scan's) adds "Sign out…" beside each unverified session and "Sign out stale sessions…" per user. */
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
 // and this part's props, straight from the loader data, have not changed then.
@@ -138,14 +150,7 @@ export const PostureTable = memo(function PostureTable({ rows, formId, staleDays
                           <li key={d.id} data-device={d.id} data-state={d.state}>
                             <code>{d.id}</code> {d.name ? <bdi>“{d.name}”</bdi> : null} — {DEVICE_STATE_TEXT[d.state] ?? d.state}
                             {d.stale ? " (stale)" : ""}, last seen <Time value={d.lastSeenTs} />
-                            {staleDays !== undefined && d.state === "unverified" ? (
-                              <>
-                                {" "}
-                                <a href={sessionActionHref(r.userId, `action=sign-out-device&device=${encodeURIComponent(d.id)}`)} aria-label={`Sign out unverified session ${d.id} of ${r.userId}…`}>
-                                  Sign out…
-                                </a>
-                              </>
-                            ) : null}
+                            {staleDays !== undefined && d.state === "unverified" ? <SignOutUnverifiedLink userId={r.userId} deviceId={d.id} named /> : null}
                           </li>
                         ))}
                       </ul>
