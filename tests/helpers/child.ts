@@ -14,6 +14,8 @@ export interface Child {
   lines: () => Record<string, unknown>[];
   /** Resolves with the first JSON line matching `pred` (rejects on exit or after `timeoutMs`). */
   waitForLine(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the first match of `pattern` in the plain output (rejects on exit or after `timeoutMs`). */
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -54,6 +56,16 @@ export function startChild(entry: string, args: string[], env: Record<string, st
     stderr: () => err,
     lines,
     exited,
+    async waitForOutput(pattern, timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const m = pattern.exec(out);
+        if (m) return m;
+        if (proc.exitCode !== null) throw new Error(`the child exited (${proc.exitCode}): ${out}\n${err}`);
+        if (Date.now() > until) throw new Error(`no ${pattern} within ${timeoutMs} ms: ${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     waitForLine(pred, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => done(new Error(`no matching line within ${timeoutMs} ms; stdout: ${out.slice(-2000)} stderr: ${err.slice(-2000)}`)), timeoutMs);

@@ -70,3 +70,16 @@ export async function masSignIn(client: TestClient, w: { mas: { url: string } },
   const res = await client.get(`${u.pathname}${u.search}`);
   return { res, callbackUrl, masPage: null };
 }
+
+/** A MAS world with the admin signed in to Steward through MAS: the starting point of most MAS tests. */
+export async function startSignedInMasWorld(opts: Parameters<typeof startMasWorld>[0] = {}): Promise<{ w: MasWorld; c: TestClient }> {
+  const w = await startMasWorld(opts);
+  const c = new TestClient(w.steward.url);
+  const trip = await masSignIn(c, w, "admin", "admin");
+  if (trip.res.status !== 302) {
+    await w.close();
+    throw new Error(`signing in through MAS answered ${trip.res.status}, not 302`);
+  }
+  return { w, c };
+}
+

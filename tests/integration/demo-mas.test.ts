@@ -18,25 +18,15 @@ let stewardUrl: string;
 let masUrl: string;
 let simUrl: string;
 
-async function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const m = pattern.exec(demo.stdout());
-    if (m) return m;
-    if (demo.proc.exitCode !== null) throw new Error(`the demo exited (${demo.proc.exitCode}): ${demo.stdout()}\n${demo.stderr()}`);
-    if (Date.now() > until) throw new Error(`no ${pattern} within ${timeoutMs} ms: ${demo.stdout()}\n${demo.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-demo-mas-"));
   const port = await freePort();
   // The suite has built the app already (STEWARD_DEMO_NO_BUILD); three replayed days keep this quick.
   demo = startChild("scripts/demo.ts", ["--mas"], { PORT: String(port), STEWARD_DATA_DIR: dataDir, STEWARD_DEMO_NO_BUILD: "1", DEMO_USERS: "12", DEMO_HISTORY_DAYS: "3", HOMESERVER_URL: "", HOMESERVER_ADMIN_TOKEN: "" });
-  stewardUrl = (await waitForOutput(/Steward is running at (http:\/\/\S+)/, 90_000))[1].replace("localhost", "127.0.0.1");
-  simUrl = (await waitForOutput(/Demo homeserver \(simulator, Synapse 1\.157\.1 delegating to MAS\): (http:\/\/\S+)/, 5_000))[1];
-  masUrl = (await waitForOutput(/Authentication service \(MAS simulator\): (http:\/\/\S+)/, 5_000))[1];
+  stewardUrl = (await demo.waitForOutput(/Steward is running at (http:\/\/\S+)/, 90_000))[1].replace("localhost", "127.0.0.1");
+  simUrl = (await demo.waitForOutput(/Demo homeserver \(simulator, Synapse 1\.157\.1 delegating to MAS\): (http:\/\/\S+)/, 5_000))[1];
+  masUrl = (await demo.waitForOutput(/Authentication service \(MAS simulator\): (http:\/\/\S+)/, 5_000))[1];
 }, 120_000);
 
 afterAll(async () => {

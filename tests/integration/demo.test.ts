@@ -4,12 +4,12 @@
  * simulator). Runs scripts/demo.ts itself in a child process, as npm does, on a fresh data directory.
  */
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startChild, type Child } from "../helpers/child";
 import { TestClient } from "../helpers/http";
+import { freePort } from "../helpers/mas";
 
 let demo: Child;
 let dataDir: string;
@@ -18,24 +18,7 @@ let simUrl: string;
 let port: number;
 const demoEnv = () => ({ PORT: String(port), STEWARD_DATA_DIR: dataDir, STEWARD_DEMO_NO_BUILD: "1", DEMO_USERS: "12", DEMO_HISTORY_DAYS: "3", HOMESERVER_URL: "" });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
-async function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const m = pattern.exec(demo.stdout());
-    if (m) return m;
-    if (demo.proc.exitCode !== null) throw new Error(`the demo exited (${demo.proc.exitCode}): ${demo.stdout()}\n${demo.stderr()}`);
-    if (Date.now() > until) throw new Error(`no ${pattern} within ${timeoutMs} ms: ${demo.stdout()}\n${demo.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-demo-"));
@@ -43,8 +26,8 @@ beforeAll(async () => {
   // The suite has built the app already; the demo's own build would rewrite files other test files are loading.
   // Three days of replayed history keep this test quick (the default is 90: demo-history.test.ts).
   demo = startChild("scripts/demo.ts", [], demoEnv());
-  stewardUrl = (await waitForOutput(/Steward is running at (http:\/\/\S+)/, 60_000))[1].replace("localhost", "127.0.0.1");
-  simUrl = (await waitForOutput(/Demo homeserver \(simulator\): (http:\/\/\S+)/, 5_000))[1];
+  stewardUrl = (await demo.waitForOutput(/Steward is running at (http:\/\/\S+)/, 60_000))[1].replace("localhost", "127.0.0.1");
+  simUrl = (await demo.waitForOutput(/Demo homeserver \(simulator\): (http:\/\/\S+)/, 5_000))[1];
 }, 90_000);
 
 afterAll(async () => {
@@ -89,8 +72,8 @@ it("comes back after a restart on the same simulator address, so Steward sees th
   expect(demo.stdout()).toContain("Replaying 3 days");
   demo = startChild("scripts/demo.ts", [], demoEnv());
   try {
-    await waitForOutput(/Steward is running at (http:\/\/\S+)/, 60_000);
-    const again = (await waitForOutput(/Demo homeserver \(simulator\): (http:\/\/\S+)/, 5_000))[1];
+    await demo.waitForOutput(/Steward is running at (http:\/\/\S+)/, 60_000);
+    const again = (await demo.waitForOutput(/Demo homeserver \(simulator\): (http:\/\/\S+)/, 5_000))[1];
     expect(again).toBe(simUrl);
     // A changed HOMESERVER_URL would end the sessions and log a warning (decision 019); the history is not replayed twice.
     expect(demo.stdout() + demo.stderr()).not.toContain("HOMESERVER_URL changed");

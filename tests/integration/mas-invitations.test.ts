@@ -9,16 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
 import { auditEvents, registrationTokenRecords } from "../../db/schema";
 import { TestClient } from "../helpers/http";
-import { masSignIn, startMasWorld, type MasWorld } from "../helpers/mas";
+import { startSignedInMasWorld, type MasWorld } from "../helpers/mas";
 import { hiddenFields, MiniBrowser } from "../helpers/mas-browser";
 import { masRegistrationTokens } from "../../app/homeserver/mas/registration-tokens";
 
 let w: MasWorld;
 let c: TestClient;
 beforeAll(async () => {
-  w = await startMasWorld({ env: { PUBLIC_REGISTRATION: "true" } });
-  c = new TestClient(w.steward.url);
-  expect((await masSignIn(c, w, "admin", "admin")).res.status).toBe(302);
+  ({ w, c } = await startSignedInMasWorld({ env: { PUBLIC_REGISTRATION: "true" } }));
 }, 120_000);
 afterAll(async () => {
   await w?.close();

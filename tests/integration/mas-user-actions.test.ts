@@ -9,16 +9,13 @@ import { and, desc, eq } from "drizzle-orm";
 import { auditEvents } from "../../db/schema";
 import { createHomeserverClient } from "../../app/homeserver/index";
 import { TestClient } from "../helpers/http";
-import { masSignIn, startMasWorld, type MasWorld } from "../helpers/mas";
+import { startSignedInMasWorld, type MasWorld } from "../helpers/mas";
 import type { MasUser } from "../simulator/mas/index";
 
 let w: MasWorld;
 let c: TestClient;
 beforeAll(async () => {
-  w = await startMasWorld({ users: 60 });
-  c = new TestClient(w.steward.url);
-  const trip = await masSignIn(c, w, "admin", "admin");
-  expect(trip.res.status).toBe(302);
+  ({ w, c } = await startSignedInMasWorld({ users: 60 }));
 }, 120_000);
 afterAll(async () => {
   await w?.close();

@@ -21,3 +21,21 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
     </button>
   );
 }
+
+/**
+ * A labelled read-only field with its copy button: a token, a link or a message to send (the classic and the MAS
+ * invite panels). `rows` makes it a text area.
+ */
+export function CopyField({ id, label, value, copyLabel, testId, rows }: { id: string; label: string; value: string; copyLabel: string; testId: string; rows?: number }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {rows ? (
+        <textarea id={id} readOnly rows={rows} value={value} data-testid={testId} />
+      ) : (
+        <input id={id} type="text" readOnly value={value} className="mono" data-testid={testId} />
+      )}
+      <CopyButton text={value} label={copyLabel} />
+    </div>
+  );
+}

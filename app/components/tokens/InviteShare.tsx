@@ -1,5 +1,5 @@
 /** The invite: token, link, QR code of the link, copy buttons and a ready-to-send message. */
-import { CopyButton } from "./CopyButton";
+import { CopyField } from "./CopyButton";
 
 export interface InviteShareProps {
   token: string;
@@ -15,21 +15,9 @@ export function InviteShare({ token, link, qrDataUrl, message }: InviteShareProp
       <h2 id="invite-heading">Invite</h2>
       <div style={{ display: "flex", gap: "1.5rem", flexWrap: "wrap", alignItems: "flex-start" }}>
         <div style={{ flex: "1 1 420px", minWidth: 0 }}>
-          <div className="field">
-            <label htmlFor="invite-token">Token</label>
-            <input id="invite-token" type="text" readOnly value={token} className="mono" data-testid="issued-token" />
-            <CopyButton text={token} label="Copy token" />
-          </div>
-          <div className="field">
-            <label htmlFor="invite-link">Invite link</label>
-            <input id="invite-link" type="text" readOnly value={link} className="mono" data-testid="invite-link" />
-            <CopyButton text={link} label="Copy link" />
-          </div>
-          <div className="field">
-            <label htmlFor="invite-message">Message to send</label>
-            <textarea id="invite-message" readOnly rows={6} value={message} data-testid="invite-message" />
-            <CopyButton text={message} label="Copy message" />
-          </div>
+          <CopyField id="invite-token" label="Token" value={token} copyLabel="Copy token" testId="issued-token" />
+          <CopyField id="invite-link" label="Invite link" value={link} copyLabel="Copy link" testId="invite-link" />
+          <CopyField id="invite-message" label="Message to send" value={message} copyLabel="Copy message" testId="invite-message" rows={6} />
         </div>
         <figure style={{ margin: 0, textAlign: "center" }}>
           <img src={qrDataUrl} alt={`QR code of the invite link ${link}`} width={200} height={200} data-testid="invite-qr" />

@@ -7,7 +7,7 @@ import { CsrfInput } from "~/components/CsrfInput";
 import { Field } from "~/components/Field";
 import { Time } from "~/components/Time";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
-import { CopyButton } from "~/components/tokens/CopyButton";
+import { CopyField } from "~/components/tokens/CopyButton";
 import { ExpiryFields } from "~/components/tokens/ExpiryFields";
 import { MasStateBadge } from "~/components/tokens/MasTokens";
 import { TokenRecordRows } from "~/components/tokens/TokenRecordRows";
@@ -110,21 +110,9 @@ export function MasInviteShare({ style, code, link, qrDataUrl, steps, message }:
               <li key={s}>{s}</li>
             ))}
           </ol>
-          <div className="field">
-            <label htmlFor="invite-code">Invitation code</label>
-            <input id="invite-code" type="text" readOnly value={code} className="mono" data-testid="issued-token" />
-            <CopyButton text={code} label="Copy code" />
-          </div>
-          <div className="field">
-            <label htmlFor="invite-link">{style === "paste" ? "Registration page" : "Invite link"}</label>
-            <input id="invite-link" type="text" readOnly value={link} className="mono" data-testid="invite-link" />
-            <CopyButton text={link} label="Copy link" />
-          </div>
-          <div className="field">
-            <label htmlFor="invite-message">Message to send</label>
-            <textarea id="invite-message" readOnly rows={10} value={message} data-testid="invite-message" />
-            <CopyButton text={message} label="Copy message" />
-          </div>
+          <CopyField id="invite-code" label="Invitation code" value={code} copyLabel="Copy code" testId="issued-token" />
+          <CopyField id="invite-link" label={style === "paste" ? "Registration page" : "Invite link"} value={link} copyLabel="Copy link" testId="invite-link" />
+          <CopyField id="invite-message" label="Message to send" value={message} copyLabel="Copy message" testId="invite-message" rows={10} />
         </div>
         <figure style={{ margin: 0, textAlign: "center" }}>
           <img src={qrDataUrl} alt={`QR code of ${link}`} width={200} height={200} data-testid="invite-qr" />
