@@ -1,5 +1,5 @@
 /**
- * Destinations per state over time (stacked areas), as wide as its card. Drawn only after hydration: recharts
+ * Destinations per state over time (stacked areas), as wide as its card. Drawn after hydration, a frame after the page (useAfterFirstPaint): recharts
  * measures the DOM, so the server renders a placeholder of the same size (no layout shift, no mismatch).
  */
 import { memo } from "react";

@@ -1,5 +1,5 @@
 /**
- * Share of users passing each check, per scan, as wide as its card. Drawn only after hydration (recharts measures the DOM);
+ * Share of users passing each check, per scan, as wide as its card. Drawn after hydration, a frame after the page (ChartFrame; recharts measures the DOM);
  * the server renders a same-sized box with a text summary.
  */
 import { memo } from "react";
