@@ -11,6 +11,7 @@ import type { MetricsRegistry } from "./services/observability/metrics.server";
 import { createHomeserverClient, type HomeserverClient } from "./homeserver/index";
 import type { HomeserverBinding } from "./services/auth/homeserver-binding.server";
 import type { PageCache, PageCacheSlot } from "./services/page-cache/cache.server";
+import type { CountMemo } from "./services/lists/count-memo.server";
 
 /** Background work (collectors) the web layer can start and observe; set by server.ts when collectors exist. */
 export interface CollectorControl {
@@ -41,6 +42,8 @@ export interface StewardContext {
   bulkJobs?: { kick(): void };
   /** Rendered pages kept until page data changes (decision 010); absent when the server runs without it. */
   pageCache?: PageCache;
+  /** Counts of stored lists kept until page data changes (decision 027); absent without the change feed. */
+  countMemo?: CountMemo;
   /** The homeserver the stored data belongs to, and the previous one if HOMESERVER_URL changed (set at start). */
   homeserverBinding?: HomeserverBinding;
   /** Set when the process is shutting down (readiness goes false). */

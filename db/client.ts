@@ -18,6 +18,8 @@ import * as schema from "./schema/index";
 import { acquireDataDirLock, type DataDirLock } from "./lockfile";
 import { DEFAULT_PGLITE_SHARED_BUFFERS_MB } from "./pglite-memory";
 import { openPgliteDataDir } from "./pglite-template";
+import { PGLITE_EXTENSIONS } from "./pglite-extensions";
+import { ensureSearchIndex, type SearchIndexState } from "./search-index";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -40,7 +42,8 @@ export interface Database {
   kind: "pglite" | "postgres";
   /** Checks the database answers (readiness). */
   ping(): Promise<void>;
-  migrate(): Promise<void>;
+  /** Applies the migrations, then makes the optional search index (db/search-index.ts) and says whether it exists. */
+  migrate(): Promise<{ searchIndex: SearchIndexState }>;
   /**
    * Runs fn while holding a named lock shared by every replica (a PostgreSQL session advisory lock; an
    * in-process mutex on PGlite, where there is one process anyway). Returns undefined when the lock is held elsewhere.
@@ -179,6 +182,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     },
     async migrate() {
       await migratePg(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+      return { searchIndex: await ensureSearchIndex(db) };
     },
     async tryWithLock(name, fn) {
       const client = await lockPool.connect();
@@ -216,7 +220,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
         client = opened.client;
         created = opened.created;
       } else {
-        client = new PGlite({ startParams });
+        client = new PGlite({ startParams, extensions: PGLITE_EXTENSIONS });
         await client.waitReady;
       }
     } catch (e) {
@@ -251,6 +255,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     },
     async migrate() {
       await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+      return { searchIndex: await ensureSearchIndex(db) };
     },
     async tryWithLock(name, fn) {
       if (held.has(name)) return { acquired: false };

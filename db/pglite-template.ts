@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { PGLITE_EXTENSIONS } from "./pglite-extensions";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -61,7 +62,7 @@ export async function writeTemplate(outDir: string): Promise<string> {
  */
 export async function openPgliteDataDir(pgDir: string, startParams: string[], template: string | false | undefined): Promise<{ client: PGlite; created?: "template" | "initdb" }> {
   if (fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
-    const client = new PGlite(pgDir, { startParams });
+    const client = new PGlite(pgDir, { startParams, extensions: PGLITE_EXTENSIONS });
     await client.waitReady;
     return { client };
   }
@@ -69,7 +70,7 @@ export async function openPgliteDataDir(pgDir: string, startParams: string[], te
   if (archive) {
     let client: PGlite | undefined;
     try {
-      client = new PGlite(pgDir, { startParams, loadDataDir: new Blob([fs.readFileSync(archive)]) });
+      client = new PGlite(pgDir, { startParams, extensions: PGLITE_EXTENSIONS, loadDataDir: new Blob([fs.readFileSync(archive)]) });
       await client.waitReady;
       return { client, created: "template" };
     } catch (e) {
@@ -79,7 +80,7 @@ export async function openPgliteDataDir(pgDir: string, startParams: string[], te
       fs.rmSync(pgDir, { recursive: true, force: true });
     }
   }
-  const client = new PGlite(pgDir, { startParams });
+  const client = new PGlite(pgDir, { startParams, extensions: PGLITE_EXTENSIONS });
   await client.waitReady;
   return { client, created: "initdb" };
 }

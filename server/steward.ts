@@ -19,6 +19,7 @@ import { MetricsRegistry } from "../app/services/observability/metrics.server";
 import { originAllowed } from "../app/services/auth/origin.server";
 import { PageCache } from "../app/services/page-cache/cache.server";
 import { cspNonceMiddleware, pageCacheMiddleware } from "./page-cache";
+import { CountMemo } from "../app/services/lists/count-memo.server";
 import { bodyLimit, routeLabeler } from "./request-guards";
 import { purgeRateLimits } from "../app/services/auth/rate-limit.server";
 import { purgeExpiredSessions } from "../app/services/auth/session-end.server";
@@ -71,12 +72,15 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   if (databaseResult.status === "rejected") throw databaseResult.reason;
   const build = buildResult.value;
   const database = databaseResult.value;
+  let migrated: Awaited<ReturnType<Database["migrate"]>>;
   try {
-    await database.migrate();
+    migrated = await database.migrate();
   } catch (e) {
     if (ownsDatabase) await database.close();
     throw e;
   }
+  if (!migrated.searchIndex.ready)
+    log.warn("the users list's search scans every stored user: the pg_trgm extension or its index could not be created", { reason: migrated.searchIndex.reason });
   const metrics = new MetricsRegistry();
   const context = createStewardContext(config, database, log, metrics);
   try {
@@ -220,6 +224,8 @@ async function startPageCache(context: StewardContext): Promise<{ cache: PageCac
   }
   context.metrics.gauge("steward_page_cache_entries", "Rendered pages held by the page cache.", async () => [{ labels: {}, value: cache.size }]);
   context.pageCache = cache;
+  // Counts outlive pages (which show times computed at render): they change only with the data.
+  context.countMemo = new CountMemo(feed, { maxAgeMs: 5 * 60_000 });
   return { cache, feed };
 }
 

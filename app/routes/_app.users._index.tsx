@@ -47,7 +47,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const [list, freshness] = await Promise.all([
     qError
       ? Promise.resolve({ rows: [] as Awaited<ReturnType<typeof listStoredUsers>>["rows"], total: 0, page: 1, pageSize, stored: -1 })
-      : listStoredUsers(steward.db, { search: rawQ || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize }, now, steward.database.kind),
+      : listStoredUsers(steward.db, { search: rawQ || undefined, filter: q.filter, days: days.success ? days.data : 30, sort: q.sort, dir, page: q.page, pageSize }, now, steward.database.kind, steward.countMemo),
     collectorFreshness(steward.db, steward.config, "user-counts", now),
   ]);
   // Under MAS bulk deactivation is refused (availability.server.ts): the page says so instead of linking to it.

@@ -42,6 +42,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const SIZES = (process.env.SCREENS_BENCH_USERS ?? "1000,100000").split(",").map(Number);
 const RUNS = Number(process.env.SCREENS_BENCH_RUNS ?? 5);
 const HOVER_MS = Number(process.env.SCREENS_BENCH_HOVER_MS ?? 150);
+/** A directory: each click-started step also writes a Chromium performance trace there (the last run's wins), for
+ * finding where a screen's time goes (bench/trace-summary.ts reads them). Tracing slows the page: not for figures. */
+const TRACE_DIR = process.env.SCREENS_BENCH_TRACE;
 const DESTINATIONS = 1000;
 const SEARCH = "priya.okafor";
 const LARGEST = 1000;
@@ -81,8 +84,15 @@ async function clickAndMeasure(page: Page, meter: NetworkMeter, selector: string
   const target = page.locator(selector).first();
   await target.hover();
   if (HOVER_MS) await page.waitForTimeout(HOVER_MS);
+  const browser = TRACE_DIR ? page.context().browser() : null;
+  if (browser) await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "blink.user_timing", "loading", "netlog"] });
   await target.click();
-  return result(page, meter, what);
+  const timing = await result(page, meter, what);
+  if (browser) {
+    fs.mkdirSync(TRACE_DIR!, { recursive: true });
+    fs.writeFileSync(path.join(TRACE_DIR!, `${what.replace(/[^a-z0-9]+/gi, "-")}.json`), await browser.stopTracing());
+  }
+  return timing;
 }
 
 async function hydrated(page: Page): Promise<void> {

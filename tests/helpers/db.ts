@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
+import { PGLITE_EXTENSIONS } from "../../db/pglite-extensions";
 import { inject } from "vitest";
 import { openDatabase, type Database } from "../../db/client";
 
@@ -46,7 +47,7 @@ export async function createTestDb(): Promise<TestDatabase> {
     };
   }
   const dump = fs.readFileSync(inject("pgliteTemplatePath"));
-  const pglite = new PGlite({ loadDataDir: new Blob([dump]) });
+  const pglite = new PGlite({ loadDataDir: new Blob([dump]), extensions: PGLITE_EXTENSIONS });
   await pglite.waitReady;
   return openDatabase({ pglite });
 }

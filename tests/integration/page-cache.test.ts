@@ -116,6 +116,32 @@ describe("serving a stored page", () => {
     }
   });
 
+  it("keeps the users list's count until the stored users change, whichever connection changes them", async () => {
+    const memo = steward.context.countMemo!;
+    // Page 2 of 30 users is empty: PGlite counts only when the page itself does not tell the total.
+    const path = "/users?page=2&_data=routes%2F_app.users._index";
+    const total = async () => ((await (await client.get(path)).json()) as { total: number }).total;
+    const before = await total();
+    const hits = memo.stats.hits;
+    expect(await total()).toBe(before);
+    expect(memo.stats.hits).toBe(hits + 1);
+    const row = { admin: false, isGuest: false, deactivated: false, locked: false, shadowBanned: false, erased: false, approved: true, runId: 1 };
+    await steward.database.db.insert(homeserverUsers).values({ ...row, userId: "@memo-one:t.test", searchText: "@memo-one:t.test" });
+    expect(await total()).toBe(before + 1);
+    if (usingPostgres) {
+      const other = new pg.Client({ connectionString: steward.database.url });
+      await other.connect();
+      try {
+        await other.query("delete from homeserver_users where user_id = '@memo-one:t.test'");
+      } finally {
+        await other.end();
+      }
+    } else {
+      await steward.database.db.delete(homeserverUsers).where(eq(homeserverUsers.userId, "@memo-one:t.test"));
+    }
+    expect(await total()).toBe(before);
+  });
+
   it("does not empty the store for a statement that changed nothing", async () => {
     const path = "/users?q=zzz-nobody";
     await load(client, path);

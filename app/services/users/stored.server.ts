@@ -6,6 +6,7 @@
  * whatever its size, instead of 15 parameters per user.
  */
 import { and, asc, count as count_, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import type { CountMemo } from "../lists/count-memo.server";
 import type { Database, Db } from "../../../db/client";
 import { homeserverUsers, type StoredUser } from "../../../db/schema";
 import type { UserSummary } from "../../homeserver";
@@ -112,7 +113,7 @@ export function filterCondition(q: Pick<UserListQuery, "filter" | "days">, now: 
 }
 
 /** `kind` decides how the page and its count are run, not what they answer (lists/page-total.server.ts). */
-export async function listStoredUsers(db: Db, q: UserListQuery, now: Date, kind: Database["kind"]): Promise<UserListResult> {
+export async function listStoredUsers(db: Db, q: UserListQuery, now: Date, kind: Database["kind"], counts?: CountMemo): Promise<UserListResult> {
   const u = homeserverUsers;
   const conditions: SQL[] = [];
   const term = q.search?.trim().toLowerCase();
@@ -133,7 +134,10 @@ export async function listStoredUsers(db: Db, q: UserListQuery, now: Date, kind:
             [sql`(${u.userId} || '') collate "C" ${sql.raw(q.dir)}`]
           : [direction(u.userId)];
   const offset = (q.page - 1) * q.pageSize;
-  const count = () => db.select({ total: count_() }).from(u).where(where).then(([r]) => Number(r.total));
+  const countQuery = db.select({ total: count_() }).from(u).where(where);
+  const runCount = () => countQuery.then(([r]) => Number(r.total));
+  // Kept until the stored users change (lists/count-memo.server.ts): counting 100,000 rows is most of the page's time.
+  const count = counts ? () => counts.get(`users\n${JSON.stringify(countQuery.toSQL())}`, runCount) : runCount;
   const page = () => db.select().from(u).where(where).orderBy(...order).limit(q.pageSize).offset(offset);
   // A separate count, not a window count in the page's query: that would cost less for a few thousand matches,
   // but spills to disk for broad terms.
