@@ -18,6 +18,7 @@ import { isMasAdminError } from "~/homeserver/mas/admin-http";
 import { filterTokens, TOKENS_UNAVAILABLE } from "~/services/tokens/tokens.server";
 import { listTokensOrStored } from "~/services/tokens/stored.server";
 import { usedByCounts } from "~/services/tokens/used-by.server";
+import { RowLink } from "~/components/client-nav";
 
 export const meta: MetaFunction = () => [{ title: "Tokens · Steward" }];
 
@@ -193,9 +194,9 @@ export default function TokensPage() {
                 {data.rows.map((t) => (
                   <tr key={t.token} data-token={t.token}>
                     <td>
-                      <Link to={`/tokens/${encodeURIComponent(t.token)}`} className="mono">
+                      <RowLink to={`/tokens/${encodeURIComponent(t.token)}`} className="mono">
                         {t.token}
-                      </Link>{" "}
+                      </RowLink>{" "}
                       <OriginBadge origin={t.origin} onHomeserver={t.onHomeserver} /> {t.hazard ? <HazardBadge /> : null}
                     </td>
                     <td>

@@ -7,6 +7,7 @@ import { requireAdmin } from "~/services/auth/guard.server";
 import { maskToken } from "~/services/auth/crypto.server";
 import type { AppShellData } from "~/components/CsrfInput";
 import { usePreloadOnIntent } from "~/components/preload";
+import { useClientNavigation } from "~/components/client-nav";
 import { dateTimeUtc } from "~/services/format/time";
 import { StewardDevicesLink } from "~/components/auth/StewardDevices";
 
@@ -45,6 +46,7 @@ const NAV: [string, string][] = [
 export default function AppShell() {
   const shell = useLoaderData<typeof loader>();
   usePreloadOnIntent();
+  useClientNavigation();
   return (
     <>
       <header className="app-header">

@@ -3,7 +3,8 @@
  * loader does not run again on a GET navigation); resting the pointer on a navigation link preloads that page's
  * JavaScript; the sign-in page preloads the page it leads to (the overview's chart code); moving between two pages
  * with the same collector's "Refresh now" does not ask for its status again; any in-app link (a user's row, a menu
- * entry reached by keyboard) preloads its page's modules, never its data.
+ * entry reached by keyboard) preloads its page's modules, never its data; a list row's link (a plain anchor, not
+ * <Link>) opens its page client-side on a plain click and leaves a modified click (new tab) to the browser.
  */
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,5 +104,34 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     await expect.poll(preloads).toContain(federation);
     await page.waitForLoadState("networkidle");
     expect(requests.filter((r) => r.includes("_data="))).toEqual([]);
+  }, 60_000);
+
+  it("a row's link opens its page with one request for data; a modified click is left to the browser", async () => {
+    await page.goto(steward.url + "/users");
+    await hydrated();
+    const link = page.getByTestId("users-table").locator("tbody tr").first().getByRole("link").first();
+    const href = await link.getAttribute("href");
+    expect(href).toMatch(/^\/users\/%40/);
+    // Ctrl-click (a new tab, a download): not turned into an in-page navigation.
+    const prevented = await link.evaluate((a) => {
+      // Runs after the page's own listener (on document): records whether it took the click, then keeps the test
+      // page where it is.
+      let taken: boolean | null = null;
+      window.addEventListener("click", (ev) => ((taken = ev.defaultPrevented), ev.preventDefault()), { once: true });
+      a.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, ctrlKey: true, button: 0 }));
+      return { taken, url: location.pathname };
+    });
+    expect(prevented).toEqual({ taken: false, url: "/users" });
+    requests.length = 0;
+    const documents: string[] = [];
+    page.on("framenavigated", (f) => documents.push(f.url()));
+    await link.click();
+    await page.waitForURL((u) => u.pathname === decodeURIComponent(href!).replace(/%40/g, "@") || u.pathname === href);
+    await expect.poll(() => page.locator("main h1").textContent()).toContain("@");
+    await page.waitForLoadState("networkidle");
+    // One data request, no new document (a same-document navigation still reports the frame's new URL).
+    expect(requests.filter((r) => !r.includes("_data=") && !r.startsWith("/build/") && !r.startsWith("/__manifest") && !r.startsWith("/favicon"))).toEqual([]);
+    expect(requests.filter((r) => r.includes("_data="))).toHaveLength(1);
+    expect(await page.evaluate(() => document.documentElement.dataset.hydrated)).toBe("true");
   }, 60_000);
 });

@@ -3,10 +3,10 @@
  * every router state change, and up to 1,000 unchanged rows need not.
  */
 import { memo } from "react";
-import { Link } from "@remix-run/react";
 import { Ago } from "./Ago";
 import { StateBadge } from "./StateBadge";
 import { formatDuration } from "./states";
+import { RowLink } from "~/components/client-nav";
 
 export interface DestinationRow {
   destination: string;
@@ -22,7 +22,7 @@ export const DestinationRows = memo(function DestinationRows({ rows, now }: { ro
       {rows.map((r) => (
         <tr key={r.destination}>
           <td className="mono">
-            <Link to={`/federation/${encodeURIComponent(r.destination)}`}>{r.destination}</Link>
+            <RowLink to={`/federation/${encodeURIComponent(r.destination)}`}>{r.destination}</RowLink>
           </td>
           <td>
             <StateBadge state={r.state} />

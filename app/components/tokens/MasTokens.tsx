@@ -2,11 +2,12 @@
  * The tokens page on a homeserver that delegates to MAS: MAS's tokens with Steward's records, what differs from
  * Synapse's tokens, and revoke / restore (MAS can undo a revoke; it cannot delete).
  */
-import { Form, Link } from "@remix-run/react";
+import { Form } from "@remix-run/react";
 import { CsrfInput } from "~/components/CsrfInput";
 import { ExpiryText } from "~/components/tokens/AbsoluteTime";
 import { Time } from "~/components/Time";
 import { MAS_STATE_LABELS, type MasTokenState, type MasTokenView } from "~/services/tokens/mas-types";
+import { RowLink } from "~/components/client-nav";
 
 const STATE_CLASS: Record<MasTokenState, string> = { valid: "ok", never_valid: "info", used_up: "info", expired: "warn", revoked: "bad" };
 
@@ -54,9 +55,9 @@ export function MasTokenTable({ rows }: { rows: MasTokenView[] }) {
           <tr key={t.id} data-token={t.token}>
             <td>
               {/* Addressed by MAS's id: MAS has no lookup by text, and the id lets nobody register (decision 025). */}
-              <Link to={`/tokens/mas/${encodeURIComponent(t.id)}`} className="mono">
+              <RowLink to={`/tokens/mas/${encodeURIComponent(t.id)}`} className="mono">
                 {t.token}
-              </Link>
+              </RowLink>
             </td>
             <td>
               <MasStateBadge state={t.state} />

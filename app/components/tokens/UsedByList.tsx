@@ -2,8 +2,8 @@
  * Who used a token: the accounts created through Steward's /register (with when), and how many registered elsewhere
  * (Synapse counts those but does not record who they are).
  */
-import { Link } from "@remix-run/react";
 import { Time } from "~/components/Time";
+import { RowLink } from "~/components/client-nav";
 
 export function UsedByList({ named, outside }: { named: { userId: string; at: number }[]; outside: number }) {
   if (!named.length && !outside) return <span className="muted">nobody yet</span>;
@@ -13,9 +13,9 @@ export function UsedByList({ named, outside }: { named: { userId: string; at: nu
         <ul className="plain" style={{ margin: 0, paddingLeft: 0, listStyle: "none" }}>
           {named.map((u) => (
             <li key={u.userId} data-testid="used-by-user">
-              <Link to={`/users/${encodeURIComponent(u.userId)}`} className="mono">
+              <RowLink to={`/users/${encodeURIComponent(u.userId)}`} className="mono">
                 <bdi>{u.userId}</bdi>
-              </Link>{" "}
+              </RowLink>{" "}
               <span className="muted small">
                 registered <Time value={u.at} />
               </span>

@@ -3,9 +3,9 @@
  * starting, its data arriving), and up to 1,000 unchanged rows re-rendered each time cost more than the new page.
  */
 import { memo } from "react";
-import { Link } from "@remix-run/react";
 import { Time } from "../Time";
 import { UserFlags, type FlagFields } from "./UserFlags";
+import { RowLink } from "~/components/client-nav";
 
 export interface UserRow extends FlagFields {
   userId: string;
@@ -20,9 +20,9 @@ export const UserRows = memo(function UserRows({ rows }: { rows: UserRow[] }) {
       {rows.map((u) => (
         <tr key={u.userId}>
           <td>
-            <Link to={`/users/${encodeURIComponent(u.userId)}`} className="mono">
+            <RowLink to={`/users/${encodeURIComponent(u.userId)}`} className="mono">
               {u.userId}
-            </Link>
+            </RowLink>
             {u.displayname ? (
               <div className="small muted" style={{ overflowWrap: "anywhere", maxWidth: "48ch" }}>
                 {/* Untrusted text: <bdi> keeps right-to-left overrides from reordering the row. */}
