@@ -1,7 +1,8 @@
 /**
  * The overview in real Chromium: ten days of user-count history (collected against the simulator with its clock
  * driven day by day) render as KPI cards and recharts charts after hydration; the range selector works; the
- * stale banner explains old data. Screenshot: test-artifacts/overview.png.
+ * stale banner explains old data; leaving for another page, the charts give way to a picture of themselves while the
+ * next page's data is on its way (a range tab keeps them live). Screenshot: test-artifacts/overview.png.
  */
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,5 +105,41 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     await page.getByRole("navigation", { name: "Range" }).getByRole("link", { name: "1 year" }).click();
     await page.waitForURL(/range=1y/);
     await expect.poll(() => page.getByRole("heading", { name: "Registrations per week" }).count()).toBe(1);
+  });
+
+  it("while the next page's data is on its way, each chart is a picture of itself; a range tab keeps the live charts", async () => {
+    await page.goto(steward.url + "/");
+    await page.waitForSelector("html[data-hydrated=true]");
+    const ids = ["chart-accounts", "chart-active", "chart-registrations"];
+    for (const id of ids) await expect.poll(() => page.getByTestId(id).locator(".recharts-wrapper > svg.recharts-surface").count(), { timeout: 10_000 }).toBe(1);
+    // A range tab stays on the page: the charts stay live while its data loads.
+    let release: () => void = () => {};
+    await page.route(/_data=routes%2F_app\._index/, async (route) => {
+      await new Promise<void>((r) => (release = r));
+      await route.continue();
+    });
+    await page.getByRole("navigation", { name: "Range" }).getByRole("link", { name: "30 days" }).click();
+    await page.waitForTimeout(300);
+    expect(await page.locator("[data-chart-picture]").count()).toBe(0);
+    release();
+    await page.waitForURL(/range=30d/);
+    await page.unroute(/_data=routes%2F_app\._index/);
+    await expect.poll(() => page.getByTestId("chart-accounts").locator(".recharts-line-curve").count()).toBe(2);
+    const now = await Promise.all(ids.map((id) => page.getByTestId(id).locator(".recharts-wrapper > svg.recharts-surface").evaluate((svg) => svg.outerHTML)));
+    // Leaving for the users list, held at the server: the same pictures stand in for the charts.
+    await page.route(/_data=routes%2F_app\.users\._index/, async (route) => {
+      await new Promise<void>((r) => (release = r));
+      await route.continue();
+    });
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
+    await expect.poll(() => page.locator("[data-chart-picture]").count()).toBe(3);
+    for (const [i, id] of ids.entries()) {
+      const picture = page.getByTestId(id).locator("[data-chart-picture] .recharts-wrapper > svg.recharts-surface");
+      expect(await picture.evaluate((svg) => svg.outerHTML)).toBe(now[i]);
+    }
+    release();
+    await page.waitForURL(/\/users$/);
+    await expect.poll(() => page.getByTestId("users-table").count()).toBe(1);
+    await page.unroute(/_data=routes%2F_app\.users\._index/);
   });
 });

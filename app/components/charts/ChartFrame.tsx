@@ -3,7 +3,8 @@
  * hydration, and then only after the page's first paint (useAfterFirstPaint); until then (and without JavaScript)
  * the frame keeps its size and shows a short text summary, so the page does not jump.
  */
-import { useEffect, useState, type ReactNode } from "react";
+import { useLocation, useNavigation } from "@remix-run/react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 
 export const CHART_HEIGHT = 260;
 
@@ -33,6 +34,34 @@ export function useAfterFirstPaint(): boolean {
   return painted;
 }
 
+/**
+ * A drawn chart, let go of while a navigation to another page waits for its data.
+ *
+ * Unmounting a recharts chart dispatches to its store once per axis, series and tooltip (immer copies each state):
+ * ~10 ms for the overview's three charts on the 2-core host, paid in the same commit that draws the next page
+ * (issue 18: leaving the overview for the users list). Once the router is loading another path, the chart's
+ * current picture (its SVG, read from the page as it stands) takes its place, so the chart unmounts while the
+ * browser waits for the server; the picture looks the same and goes with the page. A navigation that stays on the
+ * page (a range tab: same path) or is abandoned keeps or brings back the live chart.
+ */
+export function ReleaseOnLeave({ children }: { children: ReactNode }) {
+  const navigation = useNavigation();
+  const { pathname } = useLocation();
+  const leaving = navigation.state === "loading" && navigation.location.pathname !== pathname;
+  const box = useRef<HTMLDivElement>(null);
+  const picture = useRef<string | null>(null);
+  if (!leaving) picture.current = null;
+  // Read during the render that replaces the chart, i.e. before React removes it from the page.
+  else if (picture.current === null) picture.current = box.current?.innerHTML ?? "";
+  return leaving ? (
+    <div key="picture" ref={box} data-chart-picture="" style={{ width: "100%", height: "100%" }} dangerouslySetInnerHTML={{ __html: picture.current ?? "" }} />
+  ) : (
+    <div key="live" ref={box} style={{ width: "100%", height: "100%" }}>
+      {children}
+    </div>
+  );
+}
+
 export function ChartFrame({ title, summary, empty, children, testId }: { title: string; summary: string; empty?: string | null; children: () => ReactNode; testId: string }) {
   const hydrated = useAfterFirstPaint();
   return (
@@ -42,7 +71,7 @@ export function ChartFrame({ title, summary, empty, children, testId }: { title:
         {empty ? (
           <p className="muted">{empty}</p>
         ) : hydrated ? (
-          children()
+          <ReleaseOnLeave>{children()}</ReleaseOnLeave>
         ) : (
           <p className="muted small">{summary}</p>
         )}

@@ -11,6 +11,8 @@ import { masLockedUsernames } from "../../homeserver/mas/locked-users";
 import { isMasAdminError } from "../../homeserver/mas/admin-http";
 import { detectAuthMode } from "../auth/mode.server";
 import { removeUsersNotSeenIn, upsertUsers } from "./stored.server";
+import { tidyAfterUsersRewrite } from "../../../db/search-index";
+import { isEmbedded } from "../../../db/client";
 
 /**
  * Users per request: 20 round trips for 100,000 users, ~2 MB each (Synapse sets no upper limit on this list; it
@@ -105,6 +107,8 @@ export async function collectUserCounts(ctx: CollectorRunContext) {
   }
   // The pass saw every page, so anyone it did not see is gone from the server.
   const removed = await removeUsersNotSeenIn(ctx.db, ctx.runId);
+  const untidy = await tidyAfterUsersRewrite(ctx.db, isEmbedded(ctx.db));
+  if (untidy) ctx.log.warn("user-counts: the search index could not be tidied after the rewrite; searches may be slower", { error: untidy });
   const counts = tally.result();
   // First count ever: rebuild "Accounts over time" for the days before it, so a new installation shows growth.
   // Needs creation times (Synapse 1.40+); the function itself refuses once any daily row exists.
