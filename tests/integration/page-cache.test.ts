@@ -12,6 +12,7 @@ import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { TestClient } from "../helpers/http";
 import { usingPostgres } from "../helpers/db";
+import { storedUserRow } from "../helpers/stored-users";
 import { loadConfig } from "../../app/config.server";
 import { createLogger } from "../../app/services/observability/log.server";
 import { runCollector } from "../../app/services/collectors/framework.server";
@@ -125,8 +126,7 @@ describe("serving a stored page", () => {
     const hits = memo.stats.hits;
     expect(await total()).toBe(before);
     expect(memo.stats.hits).toBe(hits + 1);
-    const row = { admin: false, isGuest: false, deactivated: false, locked: false, shadowBanned: false, erased: false, approved: true, runId: 1 };
-    await steward.database.db.insert(homeserverUsers).values({ ...row, userId: "@memo-one:t.test", searchText: "@memo-one:t.test" });
+    await steward.database.db.insert(homeserverUsers).values(storedUserRow({ userId: "@memo-one:t.test" }));
     expect(await total()).toBe(before + 1);
     if (usingPostgres) {
       const other = new pg.Client({ connectionString: steward.database.url });

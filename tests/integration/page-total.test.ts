@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDatabase } from "../helpers/db";
+import { storedUserRow } from "../helpers/stored-users";
 import { homeserverUsers, postureScans, postureUsers } from "../../db/schema";
 import type { Database } from "../../db/client";
 import { listStoredUsers, type UserListQuery } from "../../app/services/users/stored.server";
@@ -27,21 +28,7 @@ const people = Array.from({ length: N }, (_, i) => ({
 
 beforeAll(async () => {
   db = await createTestDb();
-  await db.db.insert(homeserverUsers).values(
-    people.map((p) => ({
-      userId: p.userId,
-      displayname: p.displayname,
-      admin: false,
-      isGuest: false,
-      deactivated: p.deactivated,
-      locked: false,
-      shadowBanned: false,
-      erased: false,
-      approved: true,
-      searchText: `${p.userId}\n${p.displayname}`.toLowerCase(),
-      runId: 1,
-    })),
-  );
+  await db.db.insert(homeserverUsers).values(people.map(storedUserRow));
   const [scan] = await db.db.insert(postureScans).values({ startedAt: NOW, updatedAt: NOW, finishedAt: NOW, status: "complete", backupSource: "account_data", staleDays: 90 }).returning();
   scanId = scan.id;
   await db.db.insert(postureUsers).values(

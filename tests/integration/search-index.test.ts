@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { PGlite } from "@electric-sql/pglite";
 import { createTestDb, type TestDatabase } from "../helpers/db";
+import { storedUserRow } from "../helpers/stored-users";
 import { homeserverUsers } from "../../db/schema";
 import { openDatabase } from "../../db/client";
 import { USERS_SEARCH_INDEX, tidyAfterUsersRewrite } from "../../db/search-index";
@@ -36,21 +37,7 @@ async function searchAll(): Promise<Array<{ term: string; total: number; ids: st
 
 beforeAll(async () => {
   db = await createTestDb();
-  await db.db.insert(homeserverUsers).values(
-    people.map((p) => ({
-      userId: p.userId,
-      displayname: p.displayname,
-      admin: false,
-      isGuest: false,
-      deactivated: false,
-      locked: false,
-      shadowBanned: false,
-      erased: false,
-      approved: true,
-      searchText: searchTextOf(p.userId, p.displayname),
-      runId: 1,
-    })),
-  );
+  await db.db.insert(homeserverUsers).values(people.map(storedUserRow));
 });
 afterAll(async () => {
   await db?.close();
@@ -102,7 +89,7 @@ describe("without pg_trgm", () => {
       const { searchIndex } = await bare.migrate();
       expect(searchIndex.ready).toBe(false);
       expect(searchIndex.ready ? "" : searchIndex.reason).toMatch(/pg_trgm/);
-      await bare.db.insert(homeserverUsers).values({ userId: "@priya:t.test", displayname: "Priya", admin: false, isGuest: false, deactivated: false, locked: false, shadowBanned: false, erased: false, approved: true, searchText: searchTextOf("@priya:t.test", "Priya"), runId: 1 });
+      await bare.db.insert(homeserverUsers).values(storedUserRow({ userId: "@priya:t.test", displayname: "Priya" }));
       const r = await listStoredUsers(bare.db, { search: "riy", filter: "all", days: 30, sort: "name", dir: "asc", page: 1, pageSize: 50 }, NOW, bare.kind);
       expect(r.rows.map((u) => u.userId)).toEqual(["@priya:t.test"]);
       expect(await tidyAfterUsersRewrite(bare.db, true)).toBeNull(); // no index to tidy: nothing to report
