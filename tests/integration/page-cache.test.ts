@@ -142,6 +142,19 @@ describe("serving a stored page", () => {
     expect(await total()).toBe(before);
   });
 
+  it("does not empty the store when the tokens list and a token's page find nothing new", async () => {
+    const anyToken = [...sim.state.registrationTokens.keys()][0];
+    // The first visits record the tokens and stamp them; visits within a minute change nothing.
+    await client.get("/tokens", HTML);
+    await client.get(`/tokens/${encodeURIComponent(anyToken)}`, HTML);
+    const path = "/users?sort=created&dir=asc";
+    await load(client, path);
+    expect((await load(client, path)).cache).toBe("hit");
+    expect((await client.get("/tokens", HTML)).status).toBe(200);
+    expect((await client.get(`/tokens/${encodeURIComponent(anyToken)}`, HTML)).status).toBe(200);
+    expect((await load(client, path)).cache).toBe("hit");
+  });
+
   it("does not empty the store for a statement that changed nothing", async () => {
     const path = "/users?q=zzz-nobody";
     await load(client, path);

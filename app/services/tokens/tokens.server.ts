@@ -138,6 +138,9 @@ const isPending = (r: TokenRecord | undefined) => Boolean(r?.issuePendingSince);
 const sameCounters = (r: TokenRecord, t: RegistrationToken) =>
   r.usesAllowed === t.usesAllowed && r.pending === t.pending && r.completed === t.completed && r.expiryTime === t.expiryTime;
 
+/** How old an unchanged token's `synced_at` may grow before a reconciliation stamps it again. */
+export const SYNC_STAMP_MS = 60_000;
+
 /**
  * Makes Steward's records agree with the homeserver's tokens: a token without a record gets one ("created
  * outside Steward"); a record whose token is gone is marked deleted; a token that reappeared after being
@@ -165,13 +168,20 @@ export async function reconcileTokenRecords(db: Db, live: RegistrationToken[], n
     } else unchanged.push(t.token);
   }
   // `synced_at` says when the stored counters were last confirmed, which is what the pages show while the
-  // homeserver is unavailable ("as of …"): one statement for every token whose counters did not change.
-  if (unchanged.length) {
+  // homeserver is unavailable ("as of …"): one statement for every token whose counters did not change. A stamp
+  // younger than SYNC_STAMP_MS is left as it is: every write is a change of page data, which empties the page cache
+  // and the kept counts for every admin (decision 027), and each visit to the tokens list used to write one. The
+  // stored "last synced" may then read up to that much older than the last confirmation, never newer.
+  const due = unchanged.filter((name) => {
+    const at = records.get(name)!.syncedAt;
+    return at === null || now.getTime() - at.getTime() >= SYNC_STAMP_MS;
+  });
+  if (due.length) {
     await db
       .update(registrationTokenRecords)
       .set({ syncedAt: now })
-      .where(and(inArray(registrationTokenRecords.token, unchanged), isNull(registrationTokenRecords.revokedAt)));
-    for (const name of unchanged) records.set(name, { ...records.get(name)!, syncedAt: now });
+      .where(and(inArray(registrationTokenRecords.token, due), isNull(registrationTokenRecords.revokedAt)));
+    for (const name of due) records.set(name, { ...records.get(name)!, syncedAt: now });
   }
   for (const rec of records.values()) {
     if (rec.revokedAt || liveNames.has(rec.token) || isPending(rec)) continue;
@@ -219,7 +229,7 @@ export async function getToken(deps: TokenDeps, token: string): Promise<TokenVie
     if (!isHomeserverError(e, "not_found")) throw e;
   }
   let [rec] = await deps.db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, token));
-  // Always written when live: it also confirms `synced_at` (what the page shows while the homeserver is away).
+  // Reconciled when live: it also confirms `synced_at` (what the page shows while the homeserver is away).
   if (live && !isPending(rec)) rec = (await reconcileTokenRecordsFor(deps.db, live, now)) ?? rec;
   if (!live && rec && !rec.revokedAt && !isPending(rec)) {
     await deps.db.update(registrationTokenRecords).set({ revokedAt: now, revokedBy: DELETED_OUTSIDE }).where(eq(registrationTokenRecords.token, token));
@@ -234,6 +244,8 @@ async function reconcileTokenRecordsFor(db: Db, t: RegistrationToken, now: Date)
   const [rec] = await db.select().from(registrationTokenRecords).where(eq(registrationTokenRecords.token, t.token));
   const counters = { ...countersOf(t), syncedAt: now };
   if (rec && !rec.revokedAt) {
+    // Nothing to confirm that a recent stamp does not already say (see SYNC_STAMP_MS): no write, no page data change.
+    if (sameCounters(rec, t) && rec.syncedAt && now.getTime() - rec.syncedAt.getTime() < SYNC_STAMP_MS) return rec;
     const [row] = await db.update(registrationTokenRecords).set(counters).where(eq(registrationTokenRecords.token, t.token)).returning();
     return row;
   }
