@@ -10,6 +10,7 @@
  */
 import { useNavigate } from "@remix-run/react";
 import { useEffect, type AnchorHTMLAttributes } from "react";
+import { appLink } from "./preload";
 
 export function RowLink({ to, ...rest }: { to: string } & Omit<AnchorHTMLAttributes<HTMLAnchorElement>, "href">) {
   return <a href={to} data-discover="true" data-client-nav="" {...rest} />;
@@ -18,9 +19,8 @@ export function RowLink({ to, ...rest }: { to: string } & Omit<AnchorHTMLAttribu
 /** The row link a click should open client-side, or null when the click is the browser's to handle. */
 function clientNavTarget(e: MouseEvent): HTMLAnchorElement | null {
   if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return null;
-  const a = e.target instanceof Element ? e.target.closest("a[data-client-nav]") : null;
-  if (!(a instanceof HTMLAnchorElement) || a.origin !== location.origin || (a.target && a.target !== "_self") || a.hasAttribute("download")) return null;
-  return a;
+  const a = appLink(e.target);
+  return a?.hasAttribute("data-client-nav") ? a : null;
 }
 
 export function useClientNavigation(): void {

@@ -52,7 +52,7 @@ export function preloadPage(path: string): void {
 }
 
 /** The in-app link an event happened on, if any (same origin, not a download or a new tab). */
-function appLink(target: EventTarget | null): HTMLAnchorElement | null {
+export function appLink(target: EventTarget | null): HTMLAnchorElement | null {
   const a = target instanceof Element ? target.closest("a[href]") : null;
   if (!(a instanceof HTMLAnchorElement) || a.origin !== location.origin || a.hasAttribute("download") || a.target === "_blank") return null;
   return a;

@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { createHomeserverClient } from "../../app/homeserver";
 import { POSTURE_DEFAULTS } from "../../app/config.server";
 import { runPostureScan } from "../../app/services/posture/scan.server";
-import { artifactPath, haveChromium, launchBrowser } from "../helpers/browser";
+import { artifactPath, haveChromium, launchBrowser, openSignedInPage } from "../helpers/browser";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { addDevice, addUser } from "../simulator/state";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
@@ -34,12 +34,7 @@ describe.skipIf(!haveChromium)("bulk sign-out in a browser", () => {
     const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
     await runPostureScan({ db: steward.database.db, hs, now: () => new Date(), settings: { ...POSTURE_DEFAULTS, staleDays: 90 } });
     ({ browser, close: closeBrowser } = await launchBrowser());
-    page = await (await browser.newContext({ viewport: { width: 1200, height: 1000 } })).newPage();
-    await page.goto(steward.url + "/login");
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill("admin");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(steward.url + "/");
+    page = await openSignedInPage(browser, steward.url);
   }, 180_000); // starting Steward and Chromium on a machine shared with other test runs
   afterAll(async () => {
     await closeBrowser?.();

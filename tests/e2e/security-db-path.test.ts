@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { artifactPath, haveChromium, launchBrowser } from "../helpers/browser";
+import { artifactPath, haveChromium, launchBrowser, openSignedInPage } from "../helpers/browser";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
 import { createSynapseTestDb, writeSimulatorState, type SynapseTestDb } from "../helpers/synapse-db";
@@ -24,12 +24,7 @@ describe.skipIf(!haveChromium)("security scan from Synapse's database", () => {
     await writeSimulatorState(synapse.query, sim.state);
     steward = await startTestSteward({ homeserverUrl: sim.url, env: { SYNAPSE_DATABASE_URL: synapse.url } });
     ({ browser, close: closeBrowser } = await launchBrowser());
-    page = await (await browser.newContext({ viewport: { width: 1200, height: 1000 } })).newPage();
-    await page.goto(steward.url + "/login");
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill("admin");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(steward.url + "/");
+    page = await openSignedInPage(browser, steward.url);
   }, 120_000);
   afterAll(async () => {
     await closeBrowser?.();

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { desc } from "drizzle-orm";
-import { artifactPath, haveChromium, launchBrowser } from "../helpers/browser";
+import { artifactPath, haveChromium, launchBrowser, openSignedInPage } from "../helpers/browser";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { addDevice, addUser } from "../simulator/state";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
@@ -31,12 +31,7 @@ describe.skipIf(!haveChromium)("user actions in a browser", () => {
     addDevice(sim.state, BOB, { device_id: "LAPTOP", display_name: "Bob's laptop" });
     steward = await startTestSteward({ homeserverUrl: sim.url });
     ({ browser, close: closeBrowser } = await launchBrowser());
-    page = await (await browser.newContext({ viewport: { width: 1200, height: 1000 } })).newPage();
-    await page.goto(steward.url + "/login");
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill("admin");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(steward.url + "/");
+    page = await openSignedInPage(browser, steward.url);
   }, 180_000); // starting Steward and Chromium on a machine shared with other test runs
   afterAll(async () => {
     await closeBrowser?.();

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 export const chromePath = process.env.CHROME_PATH || "/usr/bin/chromium";
 export const haveChromium = fs.existsSync(chromePath);
@@ -44,4 +44,18 @@ export const artifactsDir = path.resolve("test-artifacts");
 export function artifactPath(name: string): string {
   fs.mkdirSync(artifactsDir, { recursive: true });
   return path.join(artifactsDir, name);
+}
+
+/**
+ * A page of a new context (1200×1000) signed in to Steward as the simulator's admin through the sign-in form, as a
+ * person does, and left on the overview.
+ */
+export async function openSignedInPage(browser: Browser, stewardUrl: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1200, height: 1000 } })).newPage();
+  await page.goto(stewardUrl + "/login");
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill("admin");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(stewardUrl + "/");
+  return page;
 }
