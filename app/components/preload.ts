@@ -13,7 +13,7 @@
 import { matchRoutes } from "@remix-run/react";
 import { useEffect } from "react";
 
-type ManifestRoute = { id: string; parentId?: string; path?: string; index?: boolean; module: string; imports?: string[] };
+export type ManifestRoute = { id: string; parentId?: string; path?: string; index?: boolean; module: string; imports?: string[]; hasLoader?: boolean; hasClientLoader?: boolean };
 type Manifest = { routes: Record<string, ManifestRoute> };
 // What matchRoutes takes (react-router's route object type, which @remix-run/react does not re-export).
 type RouteObject = Parameters<typeof matchRoutes>[0][number];
@@ -33,14 +33,18 @@ function routeTree(manifest: Manifest): RouteObject[] {
   return tree.routes;
 }
 
-export function preloadPage(path: string): void {
-  if (typeof window === "undefined") return;
+/** The client manifest's routes a path matches, outermost first (none when the manifest does not know it yet). */
+export function manifestMatches(path: string): ManifestRoute[] {
+  if (typeof window === "undefined") return [];
   const manifest = (window as unknown as { __remixManifest?: Manifest }).__remixManifest;
-  if (!manifest) return;
+  if (!manifest) return [];
   const matches = matchRoutes(routeTree(manifest), path.split(/[?#]/)[0]) ?? [];
-  for (const m of matches) {
-    const route = manifest.routes[m.route.id!];
-    for (const href of route ? [route.module, ...(route.imports ?? [])] : []) {
+  return matches.flatMap((m) => manifest.routes[m.route.id!] ?? []);
+}
+
+export function preloadPage(path: string): void {
+  for (const route of manifestMatches(path)) {
+    for (const href of [route.module, ...(route.imports ?? [])]) {
       if (preloaded.has(href) || document.querySelector(`link[href="${href}"], script[src="${href}"]`)) continue;
       preloaded.add(href);
       const link = document.createElement("link");

@@ -14,6 +14,7 @@ import { requireAdmin } from "~/services/auth/guard.server";
 import { loadOverview } from "~/services/overview/kpis.server";
 import { RANGE_LABELS, RANGES } from "~/services/users/ranges";
 import { allowPageCache } from "~/services/page-cache/cache.server";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Overview · Steward" }];
 
@@ -27,6 +28,9 @@ export async function loader(args: LoaderFunctionArgs) {
   allowPageCache(args.context);
   return json(data, { headers: { "Cache-Control": "no-store" } });
 }
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function Overview() {
   const data = useLoaderData<typeof loader>();

@@ -8,6 +8,7 @@ import { AuditTable } from "~/components/audit/AuditTable";
 import { auditActions, listAudit } from "~/services/audit/events.server";
 import { AUDIT_ACTION_LABELS, describeAuditPage } from "~/services/audit/describe.server";
 import { requireAdmin } from "~/services/auth/guard.server";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Audit · Steward" }];
 
@@ -32,6 +33,9 @@ export async function loader(args: LoaderFunctionArgs) {
   }));
   return json({ lines, total: result.total, page: result.page, pageSize: result.pageSize, actions, filter: { action: q.action ?? "", actor: q.actor ?? "" } });
 }
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function AuditPage() {
   const data = useLoaderData<typeof loader>();

@@ -15,6 +15,7 @@ import { recordAudit } from "~/services/audit/events.server";
 import { checkedParam, isJobId } from "~/services/routing/params";
 import { bulkJobHeading, JOB_STATUS_TEXT, type BulkKind } from "~/services/users/bulk/kinds";
 import { bulkJobView, resumeBulkJob } from "~/services/users/bulk/view.server";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 const PAGE = 200;
 const SHOW = ["all", "failed", "skipped", "done", "waiting"] as const;
@@ -79,6 +80,9 @@ export async function action(args: ActionFunctionArgs) {
   admin.steward.bulkJobs?.kick();
   return redirect(`/bulk/${id}`);
 }
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function BulkJobPage() {
   const d = useLoaderData<typeof loader>();

@@ -13,6 +13,7 @@ import { describeHomeserverError } from "~/homeserver/errors";
 import { destinationTimeline, getDestination, resetConnection, resetUnavailableReason, RESET_RETRY_TEXT } from "~/services/federation/destinations.server";
 import { sharedRooms, type SharedRoomsPage } from "~/services/federation/rooms.server";
 import { readForm, requireAdmin, requireCsrf, withHomeserver } from "~/services/auth/guard.server";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.destination ?? "Destination"} · Federation · Steward` }];
 
@@ -56,6 +57,9 @@ export async function action(args: ActionFunctionArgs) {
     ? json({ ok: true as const, message: `The connection to ${destination} was reset. ${RESET_RETRY_TEXT}` })
     : json({ ok: false as const, message: outcome.message }, { status: 400 });
 }
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function DestinationPage() {
   const d = useLoaderData<typeof loader>();

@@ -18,6 +18,7 @@ import { requireAdmin } from "~/services/auth/guard.server";
 import { selfCheckHistory } from "~/services/federation/self-check/run.server";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Federation · Steward" }];
 
@@ -78,6 +79,9 @@ const SORT_LABELS: Record<(typeof SORTS)[number], string> = {
   next_retry: "Next retry",
   last_attempt: "Last failed attempt",
 };
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function FederationPageRoute() {
   return <FederationPage d={useLoaderData<typeof loader>()} />;

@@ -20,6 +20,7 @@ import { backupSourceText, scanPathOf } from "~/services/posture/scan-path";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 import { bulkJobsUnavailableKnown } from "~/services/users/bulk/availability.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Security · Steward" }];
 
@@ -71,6 +72,9 @@ export async function loader(args: LoaderFunctionArgs) {
     { headers: { "Cache-Control": "no-store" } },
   );
 }
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function SecurityPageRoute() {
   return <SecurityPage d={useLoaderData<typeof loader>()} />;

@@ -23,6 +23,7 @@ import { getTokenOrStored } from "~/services/tokens/stored.server";
 import { checkedParam, isTokenName } from "~/services/routing/params";
 import { tokenUsedBy } from "~/services/tokens/used-by.server";
 import { UsedByList } from "~/components/tokens/UsedByList";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [{ title: `Token ${params.token ?? ""} · Steward` }];
 
@@ -86,6 +87,9 @@ const NOTICES: Record<string, string> = {
   adopted: "Token adopted: Steward now records who it is for.",
   revoked: "Token revoked: it was deleted on the homeserver and can no longer be used to register.",
 };
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function TokenPage() {
   const data = useLoaderData<typeof loader>();

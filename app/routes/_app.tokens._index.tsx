@@ -19,6 +19,7 @@ import { filterTokens, TOKENS_UNAVAILABLE } from "~/services/tokens/tokens.serve
 import { listTokensOrStored } from "~/services/tokens/stored.server";
 import { usedByCounts } from "~/services/tokens/used-by.server";
 import { RowLink } from "~/components/client-nav";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Tokens · Steward" }];
 
@@ -95,6 +96,9 @@ const FILTERS: [string, string][] = [
   ["outside", "Created outside Steward"],
   ["hazard", "Hazards"],
 ];
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function TokensPage() {
   const data = useLoaderData<typeof loader>();

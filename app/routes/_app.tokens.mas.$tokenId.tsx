@@ -14,6 +14,7 @@ import { checkedParam, isMasTokenId, serverOfUserId } from "~/services/routing/p
 import { loadMasTokenPage, parseMasEditForm, updateMasToken } from "~/services/tokens/mas-token-page.server";
 import { masTokenApis, setMasTokenRevoked } from "~/services/tokens/mas-tokens.server";
 import type { FieldErrors } from "~/services/tokens/types";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Token ${data && data.ok ? data.page.token.token : ""} · Steward` }];
 
@@ -83,6 +84,9 @@ const NOTICES: Record<string, string> = {
   revoked: "Token revoked: nobody can register with it now. You can restore it below.",
   restored: "Token restored: it works again.",
 };
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function MasTokenPage() {
   const data = useLoaderData<typeof loader>();

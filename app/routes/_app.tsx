@@ -8,6 +8,7 @@ import { maskToken } from "~/services/auth/crypto.server";
 import type { AppShellData } from "~/components/CsrfInput";
 import { usePreloadOnIntent } from "~/components/preload";
 import { useClientNavigation } from "~/components/client-nav";
+import { usePrefetchDataOnRest } from "~/components/prefetch-data";
 import { dateTimeUtc } from "~/services/format/time";
 import { StewardDevicesLink } from "~/components/auth/StewardDevices";
 
@@ -46,6 +47,7 @@ const NAV: [string, string][] = [
 export default function AppShell() {
   const shell = useLoaderData<typeof loader>();
   usePreloadOnIntent();
+  usePrefetchDataOnRest();
   useClientNavigation();
   return (
     <>

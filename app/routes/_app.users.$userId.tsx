@@ -19,6 +19,7 @@ import { MAS_ADMIN_MEANING } from "~/services/users/actions/mas-words";
 import { MasSessionTable } from "~/components/users/MasSessions";
 import { ownStewardDevices } from "~/services/auth/steward-devices.server";
 import { StewardDevicesNote } from "~/components/auth/StewardDevices";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data && "notHere" in data ? (data.notHere.kind === "invalid" ? "Not a Matrix user ID" : "Not a user of this server") : (data?.userId ?? "User")} · Steward` },
@@ -52,6 +53,9 @@ export async function loader(args: LoaderFunctionArgs) {
   const masView = mas ? masPageView(mas, actor) : null;
   return json({ ...view, posture, actions, stewardDevices, mas: masView, adminMeaning: mas ? MAS_ADMIN_MEANING : null }, { headers: { "Cache-Control": "no-store" } });
 }
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function UserPage() {
   const loaded = useLoaderData<typeof loader>();

@@ -17,6 +17,7 @@ import { listStoredUsers } from "~/services/users/stored.server";
 import { allowPageCache } from "~/services/page-cache/cache.server";
 import { bulkJobsUnavailableKnown } from "~/services/users/bulk/availability.server";
 import { pageSizeFor } from "~/services/lists/page-size.server";
+import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
 
@@ -96,6 +97,9 @@ function SortHeader({ sort, label, current, dir }: { sort: UserSort; label: stri
     </th>
   );
 }
+
+/** Takes the answer asked for while the pointer rested on a link here (decision 028). */
+export const clientLoader = prefetchedLoader;
 
 export default function UsersPageRoute() {
   return <UsersPage data={useLoaderData<typeof loader>()} />;

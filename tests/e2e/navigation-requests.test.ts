@@ -3,7 +3,8 @@
  * loader does not run again on a GET navigation); resting the pointer on a navigation link preloads that page's
  * JavaScript; the sign-in page preloads the page it leads to (the overview's chart code); moving between two pages
  * with the same collector's "Refresh now" does not ask for its status again; any in-app link (a user's row, a menu
- * entry reached by keyboard) preloads its page's modules, never its data; a list row's link (a plain anchor, not
+ * entry reached by keyboard) preloads its page's modules; a pointer resting on a link or a search's Apply button asks
+ * for that page's data once, and the click uses it (never after a post: decision 028); a list row's link (a plain anchor, not
  * <Link>) opens its page client-side on a plain click and leaves a modified click (new tab) to the browser.
  */
 import os from "node:os";
@@ -63,20 +64,70 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     await page.getByTestId("chart-accounts").locator('svg.recharts-surface[role="application"]').waitFor();
   }, 60_000);
 
-  it("a navigation link preloads its page's modules on hover; Refresh now's status is not asked again", async () => {
+  it("a navigation link preloads its page's modules and, once the pointer rests, its data; the click asks nothing more", async () => {
     const users = await moduleOf("routes/_app.users._index");
     expect(await preloads()).not.toContain(users);
     const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" });
     await link.hover();
     await expect.poll(preloads).toContain(users);
     await expect.poll(() => requests.filter((r) => r.startsWith("/api/collectors/user-counts")).length).toBe(1);
+    // The pointer rests: the page's data is asked for once, ahead of the click.
+    await expect.poll(() => requests.filter((r) => r.startsWith("/users?"))).toEqual(["/users?_data=routes%2F_app.users._index"]);
     requests.length = 0;
     await link.click();
     await page.waitForURL(steward.url + "/users");
     await page.getByTestId("users-table").waitFor();
     await page.waitForLoadState("networkidle");
     expect(requests.filter((r) => r.startsWith("/api/collectors/"))).toEqual([]);
+    expect(requests.filter((r) => r.includes("_data="))).toEqual([]);
+    // What the click showed is the page's own data, not another's: the list and its count.
+    await expect.poll(() => page.getByTestId("users-table").locator("tbody tr").count()).toBe(50);
+  }, 60_000);
+
+  it("a search's Apply button, rested on, asks for the search's data; the submit uses it", async () => {
+    await page.goto(steward.url + "/users");
+    await hydrated();
+    await page.fill("#users-q", "person07");
+    requests.length = 0;
+    await page.getByRole("button", { name: "Apply" }).hover();
+    await expect.poll(() => requests.filter((r) => r.includes("_data="))).toHaveLength(1);
+    expect(requests.filter((r) => r.includes("_data="))[0]).toMatch(/^\/users\?q=person07&.*_data=routes%2F_app.users._index$/);
+    requests.length = 0;
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(/q=person07/);
+    await expect.poll(() => page.getByTestId("users-table").locator("tbody tr").allTextContents()).toEqual([expect.stringContaining("@person07:")]);
+    await page.waitForLoadState("networkidle");
+    expect(requests.filter((r) => r.includes("_data="))).toEqual([]);
+  }, 60_000);
+
+  it("a click without a resting pointer asks for the data itself, once", async () => {
+    await page.goto(steward.url + "/audit");
+    await hydrated();
+    requests.length = 0;
+    // Playwright's click moves the pointer and presses at once: no rest, so no prefetch.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
+    await page.getByTestId("users-table").waitFor();
+    await page.waitForLoadState("networkidle");
     expect(requests.filter((r) => r.includes("_data="))).toEqual(["/users?_data=routes%2F_app.users._index"]);
+  }, 60_000);
+
+  it("data asked for before a post is not shown after it: the click asks again", async () => {
+    await page.goto(steward.url + "/users");
+    await hydrated();
+    await page.fill("#users-q", "person");
+    requests.length = 0;
+    const apply = page.getByRole("button", { name: "Apply" });
+    await apply.hover();
+    await expect.poll(() => requests.filter((r) => r.includes("_data="))).toHaveLength(1);
+    // "Refresh now" posts (a collection may change the list): what was fetched before it is forgotten.
+    const posted = page.waitForRequest((r) => r.method() === "POST" && r.url().includes("/api/collectors/user-counts"));
+    await page.getByRole("button", { name: /Refresh now/ }).click();
+    await posted;
+    requests.length = 0;
+    await apply.click();
+    await page.waitForURL(/q=person/);
+    // The search's data came from a request made after the post, not from the one made before it.
+    expect(requests.filter((r) => r.startsWith("/users?") && r.includes("q=person&") && r.includes("_data="))).toHaveLength(1);
   }, 60_000);
 
   it("the next page of a list is one request for data", async () => {
@@ -90,14 +141,16 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     expect(requests.filter((r) => r.includes("_data="))).toEqual(["/users?page=2&_data=routes%2F_app.users._index"]);
   }, 60_000);
 
-  it("any in-app link preloads its page's modules on hover or keyboard focus, without asking for its data", async () => {
+  it("any in-app link preloads its page's modules on hover or keyboard focus; keyboard focus asks for no data", async () => {
     await page.goto(steward.url + "/users");
     await hydrated();
     const userPage = await moduleOf("routes/_app.users.$userId");
     expect(await preloads()).not.toContain(userPage);
-    requests.length = 0;
     await page.getByTestId("users-table").locator("tbody tr").first().getByRole("link").first().hover();
     await expect.poll(preloads).toContain(userPage);
+    await page.mouse.move(0, 0);
+    await page.waitForLoadState("networkidle");
+    requests.length = 0;
     const federation = await moduleOf("routes/_app.federation._index");
     expect(await preloads()).not.toContain(federation);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Federation" }).focus();
