@@ -7,9 +7,7 @@
  * JavaScript, and the browser's find-in-page searches the closed rows.
  */
 import { useState, type ReactNode } from "react";
-
-/** True once the app has hydrated (root sets the attribute in its first effect), i.e. during client-side navigations. */
-const appHydrated = () => typeof document !== "undefined" && document.documentElement.dataset.hydrated === "true";
+import { appHydrated } from "./first-rows";
 
 export function LazyDetails({ summary, children }: { summary: ReactNode; children: () => ReactNode }) {
   const [lazy] = useState(appHydrated);

@@ -109,4 +109,37 @@ describe.skipIf(!haveChromium)("rows per page in a browser", () => {
     expect(await rows(page).count()).toBe(50);
     await context.close();
   }, 120_000);
+
+  it("after a click, draws a list's first screenful with the page and the rest a frame later; a loaded page has every row", async () => {
+    const { context, page } = await signedIn(true);
+    await page.goto(steward.url + "/users?size=100"); // remembered for this admin
+    await page.goto(steward.url + "/audit");
+    await page.waitForSelector("html[data-hydrated=true]");
+    // Row counts of the first frames that show the users list, from a frame loop started before the click.
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { rowsSeen: number[] }).rowsSeen = seen;
+      const tick = () => {
+        const n = document.querySelectorAll('[data-testid="users-table"] tbody tr').length;
+        if (n) seen.push(n);
+        if (seen.length < 6) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
+    await expect.poll(() => rows(page).count()).toBe(100);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { rowsSeen: number[] }).rowsSeen.length)).toBe(6);
+    const seen = await page.evaluate(() => (window as unknown as { rowsSeen: number[] }).rowsSeen);
+    expect(seen[0]).toBe(30);
+    expect(seen.at(-1)).toBe(100);
+    // The rows drawn later are the page's own, in order, after the first ones.
+    const names = await rows(page).locator("td:first-child a").allTextContents();
+    expect(new Set(names).size).toBe(100);
+    // Loaded by URL, the server's HTML already holds every row (and hydration keeps them): the same rows.
+    const html = await (await page.request.get(steward.url + "/users")).text();
+    expect(html.match(/<a href="\/users\/%40[^"]*" data-discover="true" data-client-nav=""/g)?.length).toBe(100);
+    await page.goto(steward.url + "/users");
+    expect(await rows(page).locator("td:first-child a").allTextContents()).toEqual(names);
+    await context.close();
+  }, 60_000);
 });

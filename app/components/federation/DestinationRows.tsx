@@ -7,6 +7,7 @@ import { Ago } from "./Ago";
 import { StateBadge } from "./StateBadge";
 import { formatDuration } from "./states";
 import { RowLink } from "~/components/client-nav";
+import { useFirstRowsFirst } from "~/components/first-rows";
 
 export interface DestinationRow {
   destination: string;
@@ -17,9 +18,10 @@ export interface DestinationRow {
 }
 
 export const DestinationRows = memo(function DestinationRows({ rows, now }: { rows: DestinationRow[]; now: number }) {
+  const shown = useFirstRowsFirst(rows);
   return (
     <>
-      {rows.map((r) => (
+      {shown.map((r) => (
         <tr key={r.destination}>
           <td className="mono">
             <RowLink to={`/federation/${encodeURIComponent(r.destination)}`}>{r.destination}</RowLink>

@@ -7,6 +7,7 @@
 import { memo } from "react";
 import { Time } from "../Time";
 import { LazyDetails } from "../LazyDetails";
+import { useFirstRowsFirst } from "../first-rows";
 import { CHECK_NAMES, CHECK_TEXT, DEVICE_STATE_TEXT, SOURCE_TEXT, type CheckKey, type Status } from "./checks";
 
 export interface PostureRowView {
@@ -97,6 +98,7 @@ export function SignOutUnverifiedLink({ userId, deviceId, named = false }: { use
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
 // and this part's props, straight from the loader data, have not changed then.
 export const PostureTable = memo(function PostureTable({ rows, formId, staleDays }: { rows: PostureRowView[]; formId: string; staleDays?: number }) {
+  const shown = useFirstRowsFirst(rows);
   if (!rows.length) return <p className="muted">No users match these filters.</p>;
   return (
     <table data-testid="posture-table" className="compact posture-table">
@@ -115,7 +117,7 @@ export const PostureTable = memo(function PostureTable({ rows, formId, staleDays
         </tr>
       </thead>
       <tbody>
-        {rows.map((r) => (
+        {shown.map((r) => (
           <tr key={r.userId} data-user={r.userId}>
             <td>
               <input type="checkbox" name="user" value={r.userId} form={formId} aria-label={`Select ${r.userId}`} />

@@ -6,6 +6,7 @@ import { memo } from "react";
 import { Time } from "../Time";
 import { UserFlags, type FlagFields } from "./UserFlags";
 import { RowLink } from "~/components/client-nav";
+import { useFirstRowsFirst } from "~/components/first-rows";
 
 export interface UserRow extends FlagFields {
   userId: string;
@@ -15,9 +16,10 @@ export interface UserRow extends FlagFields {
 }
 
 export const UserRows = memo(function UserRows({ rows }: { rows: UserRow[] }) {
+  const shown = useFirstRowsFirst(rows);
   return (
     <>
-      {rows.map((u) => (
+      {shown.map((u) => (
         <tr key={u.userId}>
           <td>
             <RowLink to={`/users/${encodeURIComponent(u.userId)}`} className="mono">

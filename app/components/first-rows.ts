@@ -1,0 +1,42 @@
+/**
+ * A list's rows drawn in two passes on a client-side navigation: the rows a screen shows first, in the commit that
+ * shows the page, and the rest once that frame is painted (issue 18, decision 029).
+ *
+ * Why: after a click, drawing a page costs React's render of every row and Chromium's style and layout of them, and
+ * a 50-row list (900 elements on the security page) is most of a navigation's time on a slow host; 1,000 rows are
+ * most of a second. Only the first screenful is seen at once. The rest follows in a transition (interruptible: a
+ * click meanwhile is not kept waiting), a frame later.
+ *
+ * A page the server rendered (the first load, or no JavaScript) has every row in its HTML and hydrates it as is;
+ * find-in-page, printing and "select all" see the whole list a frame after a navigation.
+ */
+import { startTransition, useEffect, useMemo, useState } from "react";
+
+/** More rows than a tall screen shows below a list's header and filters (a 1080-pixel window shows about 20). */
+export const FIRST_ROWS = 30;
+
+/** True once the app has hydrated (root sets the attribute in its first effect), i.e. during client-side navigations. */
+export const appHydrated = () => typeof document !== "undefined" && document.documentElement.dataset.hydrated === "true";
+
+export function useFirstRowsFirst<T>(rows: T[], first = FIRST_ROWS): T[] {
+  const [drawn, setDrawn] = useState(() => ({ rows, count: appHydrated() ? first : rows.length }));
+  let count = drawn.count;
+  if (drawn.rows !== rows) {
+    // New rows (the next page, a search, a refresh): their first rows first, again.
+    count = appHydrated() ? first : rows.length;
+    setDrawn({ rows, count });
+  }
+  useEffect(() => {
+    if (count >= rows.length) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // After the next frame is painted, not before it: the first rows are on screen first.
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => startTransition(() => setDrawn((d) => (d.rows === rows ? { rows, count: rows.length } : d))));
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, [rows, count]);
+  return useMemo(() => (count >= rows.length ? rows : rows.slice(0, count)), [rows, count]);
+}
