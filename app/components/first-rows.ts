@@ -1,5 +1,5 @@
 /**
- * A list's rows drawn in two passes on a client-side navigation: the rows a screen shows first, in the commit that
+ * A list's rows drawn in two passes on a client-side navigation: the rows the window shows first, in the commit that
  * shows the page, and the rest once that frame is painted (issue 18, decision 029).
  *
  * Why: after a click, drawing a page costs React's render of every row and Chromium's style and layout of them, and
@@ -12,13 +12,27 @@
  */
 import { startTransition, useEffect, useMemo, useState } from "react";
 
-/** More rows than a tall screen shows below a list's header and filters (a 1080-pixel window shows about 20). */
-export const FIRST_ROWS = 30;
+/** Where a list sits: its least row height, and the least height of the page above its first row, in pixels. */
+export interface ListGeometry {
+  rowPx: number;
+  abovePx: number;
+}
+
+/**
+ * The rows drawn first: as many as the window shows of the list when the page is at its top, counted at the list's
+ * least row height (one line of text) below the least height of what the page puts above it (header, cards, chart,
+ * filters: more on a narrower window, never less), and at least 10. The first screenful is whole on any window.
+ */
+export function firstRowsFor({ rowPx, abovePx }: ListGeometry): number {
+  const height = typeof window === "undefined" ? 1080 : window.innerHeight;
+  return Math.max(10, Math.ceil((height - abovePx) / rowPx));
+}
 
 /** True once the app has hydrated (root sets the attribute in its first effect), i.e. during client-side navigations. */
 export const appHydrated = () => typeof document !== "undefined" && document.documentElement.dataset.hydrated === "true";
 
-export function useFirstRowsFirst<T>(rows: T[], first = FIRST_ROWS): T[] {
+export function useFirstRowsFirst<T>(rows: T[], geometry: ListGeometry): T[] {
+  const first = firstRowsFor(geometry);
   const [drawn, setDrawn] = useState(() => ({ rows, count: appHydrated() ? first : rows.length }));
   let count = drawn.count;
   if (drawn.rows !== rows) {

@@ -22,10 +22,17 @@ export const REST_MS = 100;
 /** How long an answer may wait for its click: the time between a resting pointer and a click is well under this. */
 export const MAX_AGE_MS = 5_000;
 
+/** An answer read in full as it arrives: an unread body would hold its connection open (and a test's "network idle"). */
+interface Answer {
+  status: number;
+  redirected: boolean;
+  headers: Headers;
+  body: string;
+}
 interface Prefetched {
   key: string;
   at: number;
-  response: Promise<Response | null>;
+  answer: Promise<Answer | null>;
 }
 let kept: Prefetched | null = null;
 
@@ -60,7 +67,10 @@ export function prefetchData(href: string): void {
   url.hash = "";
   url.searchParams.delete("index");
   url.searchParams.set("_data", leaf.id);
-  kept = { key, at: Date.now(), response: fetch(url.href, { credentials: "same-origin" }).catch(() => null) };
+  const answer = fetch(url.href, { credentials: "same-origin" })
+    .then(async (res) => ({ status: res.status, redirected: res.redirected, headers: res.headers, body: await res.text() }))
+    .catch(() => null);
+  kept = { key, at: Date.now(), answer };
 }
 
 /** Forgets the kept answer: called when anything is posted, since the answer may predate what the post changed. */
@@ -78,11 +88,11 @@ async function takePrefetched(request: Request): Promise<unknown> {
   // Only a GET navigation to the prefetched URL: not a revalidation (after a post, or "Refresh now").
   if (!nav || nav.state !== "loading" || !nav.location || isPost(nav.formMethod)) return undefined;
   if (pageKey(nav.location.pathname, nav.location.search) !== entry.key || pageKey(url.pathname, url.search) !== entry.key) return undefined;
-  const res = await entry.response;
+  const res = await entry.answer;
   if (!res || res.status !== 200 || res.redirected || !/\bapplication\/json\b/.test(res.headers.get("Content-Type") ?? "")) return undefined;
   for (const h of ["X-Remix-Redirect", "X-Remix-Error", "X-Remix-Catch", "X-Remix-Reload-Document"]) if (res.headers.has(h)) return undefined;
   try {
-    return await res.json();
+    return JSON.parse(res.body) as unknown;
   } catch {
     return undefined;
   }

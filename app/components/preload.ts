@@ -11,7 +11,7 @@
  * whose route is not known yet is simply not preloaded, and its click loads the module as before.
  */
 import { matchRoutes } from "@remix-run/react";
-import { useEffect } from "react";
+import { createElement, useEffect } from "react";
 
 export type ManifestRoute = { id: string; parentId?: string; path?: string; index?: boolean; module: string; imports?: string[]; hasLoader?: boolean; hasClientLoader?: boolean };
 type Manifest = { routes: Record<string, ManifestRoute> };
@@ -53,6 +53,38 @@ export function preloadPage(path: string): void {
       document.head.appendChild(link);
     }
   }
+}
+
+/**
+ * The sign-in page's preload of the page it leads to. That page has no link on the sign-in page, so Remix's lazy
+ * route discovery learns its route only from a `RouteHint`; until the manifest knows it, try again. The modules are
+ * also run (imported), not only fetched: after signing in, the navigation finds them ready (issue 18: sign-in → a
+ * page waited ~85 ms for them, then for its data).
+ */
+export function usePreloadAfterSignIn(path: string): void {
+  useEffect(() => {
+    let tries = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = () => {
+      const routes = manifestMatches(path);
+      if (!routes.length) {
+        if (++tries < 50) timer = setTimeout(attempt, 100);
+        return;
+      }
+      preloadPage(path);
+      for (const route of routes) void import(/* webpackIgnore: true */ route.module).catch(() => undefined);
+    };
+    attempt();
+    return () => clearTimeout(timer);
+  }, [path]);
+}
+
+/**
+ * Lets Remix's route discovery learn the route of a page this page leads to without a link to it: discovery reads
+ * the `action` of any form marked `data-discover`. The form is hidden and empty: nothing to see or submit.
+ */
+export function RouteHint({ path }: { path: string }) {
+  return createElement("form", { hidden: true, "aria-hidden": true, "data-discover": "true", action: path, method: "get" });
 }
 
 /** The in-app link an event happened on, if any (same origin, not a download or a new tab). */

@@ -4,8 +4,7 @@ import { json, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { Field } from "~/components/Field";
-import { preloadPage } from "~/components/preload";
-import { useEffect } from "react";
+import { RouteHint, usePreloadAfterSignIn } from "~/components/preload";
 import { recordAudit } from "~/services/audit/events.server";
 import { databaseUnavailable, getAdminSession, sessionEndDeps, sessionSettings } from "~/services/auth/guard.server";
 import { hitRateLimit, peekRateLimit } from "~/services/auth/rate-limit.server";
@@ -212,11 +211,13 @@ export default function Login() {
   const errors: Errors = actionData?.errors ?? {};
   const mode = actionData?.values?.mode === "token" || params.get("mode") === "token" ? "token" : "password";
   const reason = params.get("reason");
-  const next = params.get("next") ?? "/";
+  // Only an in-app path (the action checks it again): anything else leads to the overview.
+  const next = /^\/(?![/\\])/.test(params.get("next") ?? "") ? params.get("next")!.split(/[?#]/)[0] : "/";
   // The page signing in leads to (the overview and its chart code, by default) loads while the admin types.
-  useEffect(() => preloadPage(next), [next]);
+  usePreloadAfterSignIn(next);
   return (
     <main className="login-page">
+      <RouteHint path={next} />
       <div className="panel">
         <h1>Sign in to Steward</h1>
         <p className="muted small">Use your Matrix server-admin account. Steward keeps your homeserver token on the server, never in your browser.</p>

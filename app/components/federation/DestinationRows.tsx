@@ -17,8 +17,11 @@ export interface DestinationRow {
   nextRetryAt: number | null;
 }
 
+/** Rows are one line (38 px); the state cards, the history chart and the filters above them take 600 px or more (864 at 1280 px wide). */
+const GEOMETRY = { rowPx: 38, abovePx: 600 };
+
 export const DestinationRows = memo(function DestinationRows({ rows, now }: { rows: DestinationRow[]; now: number }) {
-  const shown = useFirstRowsFirst(rows);
+  const shown = useFirstRowsFirst(rows, GEOMETRY);
   return (
     <>
       {shown.map((r) => (

@@ -94,11 +94,14 @@ export function SignOutUnverifiedLink({ userId, deviceId, named = false }: { use
   );
 }
 
+/** Rows are one line (30 px); the cards, the history chart and the filters above them take 700 px or more (1,072 at 1280 px wide). */
+const GEOMETRY = { rowPx: 30, abovePx: 700 };
+
 /** `staleDays` (the scan's) adds "Sign out…" beside each unverified session and "Sign out stale sessions…" per user. */
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
 // and this part's props, straight from the loader data, have not changed then.
 export const PostureTable = memo(function PostureTable({ rows, formId, staleDays }: { rows: PostureRowView[]; formId: string; staleDays?: number }) {
-  const shown = useFirstRowsFirst(rows);
+  const shown = useFirstRowsFirst(rows, GEOMETRY);
   if (!rows.length) return <p className="muted">No users match these filters.</p>;
   return (
     <table data-testid="posture-table" className="compact posture-table">

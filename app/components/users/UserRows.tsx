@@ -15,8 +15,11 @@ export interface UserRow extends FlagFields {
   lastSeenTs: string | null;
 }
 
+/** A row without a display name is one line (33 px); the title, search and page sizes above take 250 px or more (302 at 1280 px wide). */
+const GEOMETRY = { rowPx: 33, abovePx: 250 };
+
 export const UserRows = memo(function UserRows({ rows }: { rows: UserRow[] }) {
-  const shown = useFirstRowsFirst(rows);
+  const shown = useFirstRowsFirst(rows, GEOMETRY);
   return (
     <>
       {shown.map((u) => (
