@@ -142,4 +142,26 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     await expect.poll(() => page.getByTestId("users-table").count()).toBe(1);
     await page.unroute(/_data=routes%2F_app\.users\._index/);
   });
+
+  it("when the next page's data is already here (the pointer rested on its link), the charts are not swapped for pictures", async () => {
+    await page.goto(steward.url + "/");
+    await page.waitForSelector("html[data-hydrated=true]");
+    for (const id of ["chart-accounts", "chart-active", "chart-registrations"]) {
+      await expect.poll(() => page.getByTestId(id).locator(".recharts-wrapper > svg.recharts-surface").count(), { timeout: 10_000 }).toBe(1);
+    }
+    await page.evaluate(() => {
+      const w = window as unknown as { pictures: number };
+      w.pictures = 0;
+      new MutationObserver(() => (w.pictures += document.querySelectorAll("[data-chart-picture]").length)).observe(document.body, { childList: true, subtree: true });
+    });
+    const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" });
+    const answered = page.waitForResponse((r) => r.url().includes("_data=routes%2F_app.users._index"));
+    await link.hover();
+    await answered;
+    await page.waitForTimeout(100);
+    await link.click();
+    await page.waitForURL(/\/users$/);
+    await expect.poll(() => page.getByTestId("users-table").count()).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { pictures: number }).pictures)).toBe(0);
+  });
 });

@@ -5,6 +5,7 @@
  */
 import { useLocation, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState, type ReactNode } from "react";
+import { answeredAhead } from "../prefetch-data";
 
 export const CHART_HEIGHT = 260;
 
@@ -47,7 +48,9 @@ export function useAfterFirstPaint(): boolean {
 export function ReleaseOnLeave({ children }: { children: ReactNode }) {
   const navigation = useNavigation();
   const { pathname } = useLocation();
-  const leaving = navigation.state === "loading" && navigation.location.pathname !== pathname;
+  // Not when the next page's data is already here (asked for while the pointer rested, decision 028): the page
+  // changes at once, and drawing the picture would only delay it.
+  const leaving = navigation.state === "loading" && navigation.location.pathname !== pathname && !answeredAhead(navigation.location);
   const box = useRef<HTMLDivElement>(null);
   const picture = useRef<string | null>(null);
   if (!leaving) picture.current = null;
