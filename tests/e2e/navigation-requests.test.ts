@@ -32,6 +32,17 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     await page.waitForFunction((r) => Boolean((window as unknown as { __remixManifest: { routes: Record<string, unknown> } }).__remixManifest.routes[r]), id);
     return page.evaluate((r) => (window as unknown as { __remixManifest: { routes: Record<string, { module: string }> } }).__remixManifest.routes[r].module, id);
   };
+  /** On the users list, types a search and rests the pointer on Apply until the search's data has been asked for. */
+  const restOnApply = async (q: string) => {
+    await page.goto(steward.url + "/users");
+    await hydrated();
+    await page.fill("#users-q", q);
+    requests.length = 0;
+    const apply = page.getByRole("button", { name: "Apply" });
+    await apply.hover();
+    await expect.poll(() => requests.filter((r) => r.includes("_data="))).toHaveLength(1);
+    return apply;
+  };
   const preloads = () => page.evaluate(() => [...document.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.getAttribute("href") ?? ""));
 
   beforeAll(async () => {
@@ -105,15 +116,10 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
   }, 60_000);
 
   it("a search's Apply button, rested on, asks for the search's data; the submit uses it", async () => {
-    await page.goto(steward.url + "/users");
-    await hydrated();
-    await page.fill("#users-q", "person07");
-    requests.length = 0;
-    await page.getByRole("button", { name: "Apply" }).hover();
-    await expect.poll(() => requests.filter((r) => r.includes("_data="))).toHaveLength(1);
+    const apply = await restOnApply("person07");
     expect(requests.filter((r) => r.includes("_data="))[0]).toMatch(/^\/users\?q=person07&.*_data=routes%2F_app.users._index$/);
     requests.length = 0;
-    await page.getByRole("button", { name: "Apply" }).click();
+    await apply.click();
     await page.waitForURL(/q=person07/);
     await expect.poll(() => page.getByTestId("users-table").locator("tbody tr").allTextContents()).toEqual([expect.stringContaining("@person07:")]);
     await page.waitForLoadState("networkidle");
@@ -132,13 +138,7 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
   }, 60_000);
 
   it("data asked for before a post is not shown after it: the click asks again", async () => {
-    await page.goto(steward.url + "/users");
-    await hydrated();
-    await page.fill("#users-q", "person");
-    requests.length = 0;
-    const apply = page.getByRole("button", { name: "Apply" });
-    await apply.hover();
-    await expect.poll(() => requests.filter((r) => r.includes("_data="))).toHaveLength(1);
+    const apply = await restOnApply("person");
     // "Refresh now" posts (a collection may change the list): what was fetched before it is forgotten.
     const posted = page.waitForRequest((r) => r.method() === "POST" && r.url().includes("/api/collectors/user-counts"));
     await page.getByRole("button", { name: /Refresh now/ }).click();
