@@ -8,8 +8,10 @@
  * click meanwhile is not kept waiting), a frame later.
  *
  * A page the server rendered (the first load, or no JavaScript) has every row in its HTML and hydrates it as is;
- * find-in-page, printing and "select all" see the whole list a frame after a navigation.
+ * find-in-page, printing and "select all" see the whole list a frame after a navigation. Going back or forward draws
+ * every row at once, so the scroll position can be restored.
  */
+import { useNavigationType } from "@remix-run/react";
 import { startTransition, useEffect, useMemo, useState } from "react";
 
 /** Where a list sits: its least row height, and the least height of the page above its first row, in pixels. */
@@ -32,12 +34,15 @@ export function firstRowsFor({ rowPx, abovePx }: ListGeometry): number {
 export const appHydrated = () => typeof document !== "undefined" && document.documentElement.dataset.hydrated === "true";
 
 export function useFirstRowsFirst<T>(rows: T[], geometry: ListGeometry): T[] {
-  const first = firstRowsFor(geometry);
-  const [drawn, setDrawn] = useState(() => ({ rows, count: appHydrated() ? first : rows.length }));
+  // Back and forward restore the page's scroll position in the commit that shows it: every row must be there to
+  // scroll to (the first screenful alone would leave the admin near the top of a page they had scrolled down).
+  const restoring = useNavigationType() === "POP";
+  const firstCount = () => (appHydrated() && !restoring ? firstRowsFor(geometry) : rows.length);
+  const [drawn, setDrawn] = useState(() => ({ rows, count: firstCount() }));
   let count = drawn.count;
   if (drawn.rows !== rows) {
     // New rows (the next page, a search, a refresh): their first rows first, again.
-    count = appHydrated() ? first : rows.length;
+    count = firstCount();
     setDrawn({ rows, count });
   }
   useEffect(() => {

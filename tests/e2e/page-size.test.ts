@@ -141,6 +141,19 @@ describe.skipIf(!haveChromium)("rows per page in a browser", () => {
     expect(html.match(/<a href="\/users\/%40[^"]*" data-discover="true" data-client-nav=""/g)?.length).toBe(100);
     await page.goto(steward.url + "/users");
     expect(await rows(page).locator("td:first-child a").allTextContents()).toEqual(names);
+    // Back to a list scrolled far down: every row is drawn at once, so the position is restored, not cut short.
+    await page.waitForSelector("html[data-hydrated=true]");
+    await rows(page).nth(90).scrollIntoViewIfNeeded();
+    const scrolled = await page.evaluate(() => window.scrollY);
+    expect(scrolled).toBeGreaterThan(2000);
+    await rows(page).nth(90).locator("a").first().click();
+    await page.waitForURL(/\/users\/%40/);
+    await page.locator("main h1").waitFor();
+    await page.goBack();
+    await page.waitForURL(steward.url + "/users");
+    await expect.poll(() => rows(page).count()).toBe(100);
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(scrolled - 50);
+    expect(await page.evaluate(() => window.scrollY)).toBeLessThan(scrolled + 50);
     await context.close();
   }, 60_000);
 });
