@@ -6,7 +6,7 @@
  */
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asc } from "drizzle-orm";
+import { asc, sql } from "drizzle-orm";
 import { createTestDb, usingPostgres, type TestDatabase } from "../helpers/db";
 import { openDatabase } from "../../db/client";
 import { homeserverUsers, userCountDaily, userCountSnapshots, userRegistrationsDaily } from "../../db/schema";
@@ -104,6 +104,14 @@ describe("user-counts collector on a current Synapse", () => {
     expect(regs.find((r) => r.day === day)?.count).toBe(simUsers.filter((u) => new Date(u.creation_ts).toISOString().slice(0, 10) === day).length);
   });
 
+  /** Each stored user's row: the transaction that last wrote it (xmin) and its content, without the run stamp. */
+  const rowVersions = async () => {
+    const res = await database.db.execute(sql`select xmin::text as v, h.* from homeserver_users h`);
+    return new Map(
+      (res as unknown as { rows: Array<{ v: string; user_id: string; run_id: unknown }> }).rows.map(({ v, run_id: _r, ...row }) => [row.user_id, { v, content: JSON.stringify(row) }]),
+    );
+  };
+
   it("accumulates history across runs and follows new, changed and vanished users", async () => {
     // 15 minutes later: a new account, a deactivation, and an account that vanished from the server.
     sim.clock.advance(15 * 60_000);
@@ -112,7 +120,19 @@ describe("user-counts collector on a current Synapse", () => {
     victim.deactivated = true;
     const vanished = [...sim.state.users.values()].find((u) => !u.admin && u !== victim && u.user_type === null)!;
     sim.state.users.delete(vanished.name);
+    const before = await rowVersions();
     expect((await collect(sim, database)).status).toBe("ok");
+    // Only what changed was written (a row's xmin is the transaction that last wrote it): the new account, the
+    // deactivated one, and the admin whose last-seen time the collection's own requests moved; the vanished one is gone.
+    const after = await rowVersions();
+    const written = [...after].filter(([id, r]) => before.get(id)?.v !== r.v).map(([id]) => id);
+    const changed = [...after].filter(([id, r]) => before.get(id)?.content !== r.content).map(([id]) => id);
+    expect(written.sort()).toEqual(changed.sort());
+    expect(written).toContain(victim.name);
+    expect(written.some((id) => id.startsWith("@newcomer:"))).toBe(true);
+    expect(written.length).toBeLessThanOrEqual(3);
+    expect(after.size).toBeGreaterThan(10);
+    expect(after.has(vanished.name)).toBe(false);
     // A day later, one more run.
     sim.clock.advance(DAY);
     expect((await collect(sim, database)).status).toBe("ok");

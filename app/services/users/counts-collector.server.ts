@@ -10,7 +10,7 @@ import { backfillDailyFromCreation, parseVersion, storeSnapshot, UserTally, unav
 import { masLockedUsernames } from "../../homeserver/mas/locked-users";
 import { isMasAdminError } from "../../homeserver/mas/admin-http";
 import { detectAuthMode } from "../auth/mode.server";
-import { removeUsersNotSeenIn, upsertUsers } from "./stored.server";
+import { removeUsersNotIn, upsertUsers } from "./stored.server";
 import { tidyAfterUsersRewrite } from "../../../db/search-index";
 import { isEmbedded } from "../../../db/client";
 
@@ -106,7 +106,7 @@ export async function collectUserCounts(ctx: CollectorRunContext) {
     await ctx.progress(tally.size, page.total);
   }
   // The pass saw every page, so anyone it did not see is gone from the server.
-  const removed = await removeUsersNotSeenIn(ctx.db, ctx.runId);
+  const removed = await removeUsersNotIn(ctx.db, tally.userIds());
   const untidy = await tidyAfterUsersRewrite(ctx.db, isEmbedded(ctx.db));
   if (untidy) ctx.log.warn("user-counts: the search index could not be tidied after the rewrite; searches may be slower", { error: untidy });
   const counts = tally.result();

@@ -99,6 +99,11 @@ export class UserTally {
   ) {}
 
   /** Adds a user; returns false for a duplicate (offset paging can repeat a user when the list shifts). */
+  /** Every user id the pass has seen. */
+  userIds(): ReadonlySet<string> {
+    return this.seen;
+  }
+
   add(u: UserSummary): boolean {
     if (this.seen.has(u.userId)) return false;
     this.seen.add(u.userId);

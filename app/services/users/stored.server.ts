@@ -25,7 +25,11 @@ export function searchTextOf(userId: string, displayname: string | null): string
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Upserts one page of users, stamping them with the run that saw them. */
+/**
+ * Upserts one page of users. A stored row that has not changed is not written again (issue 18's "Refresh now" at
+ * 100,000 users: rewriting every row, with its search-index entries, was most of a collection's time; a later run
+ * changes a few last-seen times). `run_id` is the run that last wrote the row.
+ */
 export async function upsertUsers(db: Db, users: readonly UserSummary[], runId: number): Promise<void> {
   if (!users.length) return;
   const col = <T>(f: (u: UserSummary) => T) => sql.param(users.map(f));
@@ -46,16 +50,29 @@ export async function upsertUsers(db: Db, users: readonly UserSummary[], runId: 
       locked = excluded.locked, shadow_banned = excluded.shadow_banned, erased = excluded.erased,
       approved = excluded.approved, creation_ts = excluded.creation_ts, last_seen_ts = excluded.last_seen_ts,
       search_text = excluded.search_text, run_id = excluded.run_id
+    where (homeserver_users.displayname, homeserver_users.avatar_url, homeserver_users.admin, homeserver_users.is_guest,
+      homeserver_users.user_type, homeserver_users.deactivated, homeserver_users.locked, homeserver_users.shadow_banned,
+      homeserver_users.erased, homeserver_users.approved, homeserver_users.creation_ts, homeserver_users.last_seen_ts,
+      homeserver_users.search_text)
+      is distinct from (excluded.displayname, excluded.avatar_url, excluded.admin, excluded.is_guest, excluded.user_type,
+      excluded.deactivated, excluded.locked, excluded.shadow_banned, excluded.erased, excluded.approved,
+      excluded.creation_ts, excluded.last_seen_ts, excluded.search_text)
   `);
 }
 
 /**
- * Removes the users a complete pass did not see (the server no longer lists them). Only call it after a pass
- * that read every page: an interrupted pass would otherwise delete the users it did not reach.
+ * Removes the stored users a complete pass did not see (the server no longer lists them). Only call it after a pass
+ * that read every page: an interrupted pass would otherwise delete the users it did not reach. The pass's user ids
+ * are the list of who stays: unchanged rows are not written (upsertUsers), so no stamp on them tells.
  */
-export async function removeUsersNotSeenIn(db: Db, runId: number): Promise<number> {
-  const gone = await db.delete(homeserverUsers).where(sql`${homeserverUsers.runId} <> ${runId}`).returning({ id: homeserverUsers.userId });
-  return gone.length;
+export async function removeUsersNotIn(db: Db, seen: Iterable<string>): Promise<number> {
+  const ids = sql.param([...seen].map((id) => pgSafeText(id)));
+  const gone = await db.execute(sql`
+    delete from homeserver_users h
+    where not exists (select 1 from unnest(${ids}::text[]) as s(id) where s.id = h.user_id)
+    returning h.user_id
+  `);
+  return (gone as unknown as { rows: unknown[] }).rows.length;
 }
 
 // ------------------------------------------------------------------ the users page
