@@ -124,8 +124,10 @@ try {
       continue;
     }
     await cdp.send("Profiler.start");
+    // The URL before the click: with the data asked for on intent, the navigation may be over before click() returns.
+    const before = page.url();
     await a.click();
-    await page.waitForFunction((u) => location.href !== u, page.url());
+    await page.waitForFunction((u) => location.href !== u, before);
     await page.waitForTimeout(400);
     const { profile } = (await cdp.send("Profiler.stop")) as {
       profile: {
