@@ -161,7 +161,7 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     await page.waitForTimeout(100);
     await link.click();
     await page.waitForURL(/\/users$/);
-    await expect.poll(() => page.getByTestId("users-table").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("users-table").count(), { timeout: 10_000 }).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { pictures: number }).pictures)).toBe(0);
   });
 });

@@ -127,8 +127,8 @@ describe.skipIf(!haveChromium)("rows per page in a browser", () => {
       requestAnimationFrame(tick);
     });
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
-    await expect.poll(() => rows(page).count()).toBe(100);
-    await expect.poll(() => page.evaluate(() => (window as unknown as { rowsSeen: number[] }).rowsSeen.length)).toBe(6);
+    await expect.poll(() => rows(page).count(), { timeout: 10_000 }).toBe(100);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { rowsSeen: number[] }).rowsSeen.length), { timeout: 10_000 }).toBe(6);
     const seen = await page.evaluate(() => (window as unknown as { rowsSeen: number[] }).rowsSeen);
     // The first pass: the rows a 1,000-pixel window shows below the list's least offset (250 px), at 33 px a row.
     expect(seen[0]).toBe(Math.ceil((1000 - 250) / 33));
@@ -151,8 +151,8 @@ describe.skipIf(!haveChromium)("rows per page in a browser", () => {
     await page.locator("main h1").waitFor();
     await page.goBack();
     await page.waitForURL(steward.url + "/users");
-    await expect.poll(() => rows(page).count()).toBe(100);
-    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(scrolled - 50);
+    await expect.poll(() => rows(page).count(), { timeout: 10_000 }).toBe(100);
+    await expect.poll(() => page.evaluate(() => window.scrollY), { timeout: 10_000 }).toBeGreaterThan(scrolled - 50);
     expect(await page.evaluate(() => window.scrollY)).toBeLessThan(scrolled + 50);
     await context.close();
   }, 60_000);
