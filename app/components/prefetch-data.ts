@@ -121,12 +121,18 @@ export async function prefetchedLoader({ request, serverLoader }: ClientLoaderFu
   return data !== undefined ? data : serverLoader();
 }
 
-/** The GET form's URL a submit button would navigate to, or null when the button does not submit such a form. */
-function getFormTarget(target: EventTarget | null): string | null {
+/** The submit button of a GET form the pointer is on, or null. */
+function getFormButton(target: EventTarget | null): HTMLButtonElement | HTMLInputElement | null {
   const button = target instanceof Element ? target.closest('button, input[type="submit"]') : null;
   if (!(button instanceof HTMLButtonElement || button instanceof HTMLInputElement) || button.type !== "submit") return null;
   const form = button.form;
-  if (!form || form.method.toLowerCase() !== "get" || form.target === "_blank") return null;
+  return form && form.method.toLowerCase() === "get" && form.target !== "_blank" ? button : null;
+}
+
+/** The URL a GET form's submit button would navigate to now (in this app), or null. */
+function formTarget(button: HTMLButtonElement | HTMLInputElement): string | null {
+  const form = button.form;
+  if (!form) return null;
   const url = new URL(form.action, location.href);
   if (url.origin !== location.origin) return null;
   const params = new URLSearchParams();
@@ -150,16 +156,16 @@ export function usePrefetchDataOnRest(): void {
     };
     const onOver = (e: PointerEvent) => {
       const a = appLink(e.target);
-      const href = a?.href ?? getFormTarget(e.target);
-      const el = a ?? (href ? (e.target as Element).closest("button, input") : null);
+      const el = a ?? getFormButton(e.target);
       if (el === over) return;
       cancel();
-      if (!href || !el) return;
+      if (!el) return;
       over = el;
       timer = setTimeout(() => {
         timer = undefined;
-        // The form may have changed while the pointer rested (a search typed): read it again.
-        prefetchData(a ? href : (getFormTarget(el) ?? href));
+        // A form is read when the rest is over: what was typed meanwhile counts.
+        const href = el instanceof HTMLAnchorElement ? el.href : formTarget(el);
+        if (href) prefetchData(href);
       }, REST_MS);
     };
     const onOut = (e: PointerEvent) => {
