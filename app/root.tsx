@@ -5,7 +5,7 @@ import { useEffect, useState } from "react";
 import styles from "./styles/app.css";
 import { useNonce } from "./components/nonce";
 
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: styles }, { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" }];
+export const links: LinksFunction = () => [{ rel: "stylesheet", href: styles }, { rel: "icon", href: "/favicon.png", type: "image/png", sizes: "32x32" }];
 
 export const meta: MetaFunction = () => [{ title: "Steward" }, { name: "robots", content: "noindex" }];
 

@@ -114,7 +114,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   const publicFiles = express.static(path.join(ROOT, "public"), { maxAge: "1h", index: false });
   app.use((req, res, next) => (path.extname(req.path) ? publicFiles(req, res, next) : next()));
   // Browsers ask for /favicon.ico whatever the page says; answer with the real icon rather than a Remix 404.
-  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/favicon.svg"));
+  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/favicon.png"));
 
   let inFlight = 0;
   app.use((req, res, next) => {

@@ -33,12 +33,8 @@ interface Prefetched {
   key: string;
   at: number;
   answer: Promise<Answer | null>;
-  /** The answer has arrived (a navigation taking it will not wait for the server). */
-  arrived: boolean;
 }
 let kept: Prefetched | null = null;
-/** The page whose kept answer the current navigation took, and whether it had arrived then. */
-let taken: { key: string; arrived: boolean } | null = null;
 
 type RouterState = {
   navigation: { state: string; location?: { pathname: string; search: string }; formMethod?: string };
@@ -74,9 +70,7 @@ export function prefetchData(href: string): void {
   const answer = fetch(url.href, { credentials: "same-origin" })
     .then(async (res) => ({ status: res.status, redirected: res.redirected, headers: res.headers, body: await res.text() }))
     .catch(() => null);
-  const entry: Prefetched = { key, at: Date.now(), answer, arrived: false };
-  void answer.then(() => (entry.arrived = true));
-  kept = entry;
+  kept = { key, at: Date.now(), answer };
 }
 
 /** Forgets the kept answer: called when anything is posted, since the answer may predate what the post changed. */
@@ -88,14 +82,12 @@ export function forgetPrefetched(): void {
 async function takePrefetched(request: Request): Promise<unknown> {
   const entry = kept;
   kept = null; // one use, and any navigation makes an older intent moot
-  taken = null;
   if (!entry || Date.now() - entry.at > MAX_AGE_MS) return undefined;
   const url = new URL(request.url);
   const nav = router()?.state.navigation;
   // Only a GET navigation to the prefetched URL: not a revalidation (after a post, or "Refresh now").
   if (!nav || nav.state !== "loading" || !nav.location || isPost(nav.formMethod)) return undefined;
   if (pageKey(nav.location.pathname, nav.location.search) !== entry.key || pageKey(url.pathname, url.search) !== entry.key) return undefined;
-  taken = { key: entry.key, arrived: entry.arrived };
   const res = await entry.answer;
   if (!res || res.status !== 200 || res.redirected || !/\bapplication\/json\b/.test(res.headers.get("Content-Type") ?? "")) return undefined;
   for (const h of ["X-Remix-Redirect", "X-Remix-Error", "X-Remix-Catch", "X-Remix-Reload-Document"]) if (res.headers.has(h)) return undefined;
@@ -104,15 +96,6 @@ async function takePrefetched(request: Request): Promise<unknown> {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Whether a navigation to this location has its data already (an answer kept or taken that had arrived): it will
- * not wait for the server, so there is no wait to do other work in (ChartFrame's ReleaseOnLeave).
- */
-export function answeredAhead(location: { pathname: string; search: string }): boolean {
-  const key = pageKey(location.pathname, location.search);
-  return Boolean((kept && kept.key === key && kept.arrived) || (taken && taken.key === key && taken.arrived));
 }
 
 /** A route's clientLoader: the prefetched answer when it fits this navigation, else the server's loader as usual. */

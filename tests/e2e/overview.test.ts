@@ -1,8 +1,8 @@
 /**
  * The overview in real Chromium: ten days of user-count history (collected against the simulator with its clock
  * driven day by day) render as KPI cards and recharts charts after hydration; the range selector works; the
- * stale banner explains old data; leaving for another page, the charts give way to a picture of themselves while the
- * next page's data is on its way (a range tab keeps them live). Screenshot: test-artifacts/overview.png.
+ * stale banner explains old data; leaving for another page, the charts leave with the page and their own React roots
+ * are torn down after the next page is drawn. Screenshot: test-artifacts/overview.png.
  */
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,6 +94,10 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     expect(d?.split(/[LC]/).length ?? 0).toBeGreaterThan(5);
     await expect.poll(() => page.getByTestId("chart-active").locator(".recharts-line-curve").count()).toBe(3);
     await expect.poll(() => page.getByTestId("chart-registrations").locator(".recharts-bar-rectangle").count()).toBeGreaterThan(0);
+    // Each chart lives in a React root of its own (ChartRoot): its events still work — a tooltip under the pointer.
+    const box = (await accounts.locator(".recharts-wrapper > svg.recharts-surface").boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    await expect.poll(() => accounts.locator(".recharts-tooltip-wrapper").innerText(), { timeout: 10_000 }).toMatch(/Accounts : \d+/);
     await page.screenshot({ path: artifactPath("overview.png"), fullPage: true });
   });
 
@@ -107,61 +111,29 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     await expect.poll(() => page.getByRole("heading", { name: "Registrations per week" }).count()).toBe(1);
   });
 
-  it("while the next page's data is on its way, each chart is a picture of itself; a range tab keeps the live charts", async () => {
+  it("leaving the overview, the charts go with the page at once and are torn down after the next page is drawn", async () => {
     await page.goto(steward.url + "/");
     await page.waitForSelector("html[data-hydrated=true]");
     const ids = ["chart-accounts", "chart-active", "chart-registrations"];
     for (const id of ids) await expect.poll(() => page.getByTestId(id).locator(".recharts-wrapper > svg.recharts-surface").count(), { timeout: 10_000 }).toBe(1);
-    // A range tab stays on the page: the charts stay live while its data loads.
-    let release: () => void = () => {};
-    await page.route(/_data=routes%2F_app\._index/, async (route) => {
-      await new Promise<void>((r) => (release = r));
-      await route.continue();
-    });
-    await page.getByRole("navigation", { name: "Range" }).getByRole("link", { name: "30 days" }).click();
-    await page.waitForTimeout(300);
-    expect(await page.locator("[data-chart-picture]").count()).toBe(0);
-    release();
-    await page.waitForURL(/range=30d/);
-    await page.unroute(/_data=routes%2F_app\._index/);
-    await expect.poll(() => page.getByTestId("chart-accounts").locator(".recharts-line-curve").count()).toBe(2);
-    const now = await Promise.all(ids.map((id) => page.getByTestId(id).locator(".recharts-wrapper > svg.recharts-surface").evaluate((svg) => svg.outerHTML)));
-    // Leaving for the users list, held at the server: the same pictures stand in for the charts.
-    await page.route(/_data=routes%2F_app\.users\._index/, async (route) => {
-      await new Promise<void>((r) => (release = r));
-      await route.continue();
-    });
+    const boxes = await Promise.all(ids.map((id) => page.getByTestId(id).locator("[data-chart-root]").elementHandle()));
+    // The moment the users list is on the page: are the charts off the page, and still whole (not yet torn down)?
+    await page.evaluate((charts) => {
+      const w = window as unknown as { chartsWhenListShown: boolean[] | null };
+      w.chartsWhenListShown = null;
+      const seen = new MutationObserver(() => {
+        if (!document.querySelector('[data-testid="users-table"]')) return;
+        w.chartsWhenListShown = charts.map((box) => !!box && !box.isConnected && box.querySelector("svg.recharts-surface") !== null);
+        seen.disconnect();
+      });
+      seen.observe(document.body, { childList: true, subtree: true });
+    }, boxes);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
-    await expect.poll(() => page.locator("[data-chart-picture]").count()).toBe(3);
-    for (const [i, id] of ids.entries()) {
-      const picture = page.getByTestId(id).locator("[data-chart-picture] .recharts-wrapper > svg.recharts-surface");
-      expect(await picture.evaluate((svg) => svg.outerHTML)).toBe(now[i]);
-    }
-    release();
-    await page.waitForURL(/\/users$/);
-    await expect.poll(() => page.getByTestId("users-table").count()).toBe(1);
-    await page.unroute(/_data=routes%2F_app\.users\._index/);
-  });
-
-  it("when the next page's data is already here (the pointer rested on its link), the charts are not swapped for pictures", async () => {
-    await page.goto(steward.url + "/");
-    await page.waitForSelector("html[data-hydrated=true]");
-    for (const id of ["chart-accounts", "chart-active", "chart-registrations"]) {
-      await expect.poll(() => page.getByTestId(id).locator(".recharts-wrapper > svg.recharts-surface").count(), { timeout: 10_000 }).toBe(1);
-    }
-    await page.evaluate(() => {
-      const w = window as unknown as { pictures: number };
-      w.pictures = 0;
-      new MutationObserver(() => (w.pictures += document.querySelectorAll("[data-chart-picture]").length)).observe(document.body, { childList: true, subtree: true });
-    });
-    const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" });
-    const answered = page.waitForResponse((r) => r.url().includes("_data=routes%2F_app.users._index"));
-    await link.hover();
-    await answered;
-    await page.waitForTimeout(100);
-    await link.click();
     await page.waitForURL(/\/users$/);
     await expect.poll(() => page.getByTestId("users-table").count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.evaluate(() => (window as unknown as { pictures: number }).pictures)).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { chartsWhenListShown: boolean[] | null }).chartsWhenListShown)).toEqual([true, true, true]);
+    // Then each chart's own root is unmounted (its observers and store let go): its box is emptied.
+    await expect.poll(() => page.evaluate((charts) => charts.map((box) => box?.childNodes.length), boxes), { timeout: 10_000 }).toEqual([0, 0, 0]);
+    expect(await page.locator("[data-chart-root]").count()).toBe(0);
   });
 });

@@ -3,9 +3,8 @@
  * hydration, and then only after the page's first paint (useAfterFirstPaint); until then (and without JavaScript)
  * the frame keeps its size and shows a short text summary, so the page does not jump.
  */
-import { useLocation, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState, type ReactNode } from "react";
-import { answeredAhead } from "../prefetch-data";
+import { createRoot, type Root } from "react-dom/client";
 
 export const CHART_HEIGHT = 260;
 
@@ -36,33 +35,31 @@ export function useAfterFirstPaint(): boolean {
 }
 
 /**
- * A drawn chart, let go of while a navigation to another page waits for its data.
+ * A drawn chart in a React root of its own, torn down only after the page that replaced it has been painted.
  *
  * Unmounting a recharts chart dispatches to its store once per axis, series and tooltip (immer copies each state):
- * ~10 ms for the overview's three charts on the 2-core host, paid in the same commit that draws the next page
- * (issue 18: leaving the overview for the users list). Once the router is loading another path, the chart's
- * current picture (its SVG, read from the page as it stands) takes its place, so the chart unmounts while the
- * browser waits for the server; the picture looks the same and goes with the page. A navigation that stays on the
- * page (a range tab: same path) or is abandoned keeps or brings back the live chart.
+ * ~10 ms for the overview's three charts on the 2-core host. In the page's own root that teardown ran inside the
+ * commit that draws the next page (issue 18: leaving the overview for the users list). In a root of its own, the
+ * page's commit only takes the chart's box off the page, with the chart inside it; the chart's root is unmounted once
+ * the next page is on screen. Nothing is lost: the box is gone from the page either way, and the root is unmounted
+ * (its observers and store let go) a frame later. Charts need no context from the page (no router, no query client):
+ * their props are plain data.
  */
-export function ReleaseOnLeave({ children }: { children: ReactNode }) {
-  const navigation = useNavigation();
-  const { pathname } = useLocation();
-  // Not when the next page's data is already here (asked for while the pointer rested, decision 028): the page
-  // changes at once, and drawing the picture would only delay it.
-  const leaving = navigation.state === "loading" && navigation.location.pathname !== pathname && !answeredAhead(navigation.location);
+export function ChartRoot({ children }: { children: ReactNode }) {
   const box = useRef<HTMLDivElement>(null);
-  const picture = useRef<string | null>(null);
-  if (!leaving) picture.current = null;
-  // Read during the render that replaces the chart, i.e. before React removes it from the page.
-  else if (picture.current === null) picture.current = box.current?.innerHTML ?? "";
-  return leaving ? (
-    <div key="picture" ref={box} data-chart-picture="" style={{ width: "100%", height: "100%" }} dangerouslySetInnerHTML={{ __html: picture.current ?? "" }} />
-  ) : (
-    <div key="live" ref={box} style={{ width: "100%", height: "100%" }}>
-      {children}
-    </div>
-  );
+  const root = useRef<Root | null>(null);
+  useEffect(() => {
+    const own = createRoot(box.current!);
+    root.current = own;
+    return () => {
+      root.current = null;
+      // requestAnimationFrame runs just before the next paint; a task queued from it runs after that paint.
+      requestAnimationFrame(() => setTimeout(() => own.unmount(), 0));
+    };
+  }, []);
+  // Declared after the effect above, so on mount it runs after the root exists; then on every render (new data).
+  useEffect(() => root.current?.render(children));
+  return <div ref={box} data-chart-root="" style={{ width: "100%", height: "100%" }} />;
 }
 
 export function ChartFrame({ title, summary, empty, children, testId }: { title: string; summary: string; empty?: string | null; children: () => ReactNode; testId: string }) {
@@ -74,7 +71,7 @@ export function ChartFrame({ title, summary, empty, children, testId }: { title:
         {empty ? (
           <p className="muted">{empty}</p>
         ) : hydrated ? (
-          <ReleaseOnLeave>{children()}</ReleaseOnLeave>
+          <ChartRoot>{children()}</ChartRoot>
         ) : (
           <p className="muted small">{summary}</p>
         )}

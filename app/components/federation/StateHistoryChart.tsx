@@ -5,7 +5,7 @@
 import { memo } from "react";
 import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { STATE_ORDER, STATE_TEXT } from "./states";
-import { ReleaseOnLeave, useAfterFirstPaint } from "../charts/ChartFrame";
+import { ChartRoot, useAfterFirstPaint } from "../charts/ChartFrame";
 
 export interface HistoryPoint {
   at: number;
@@ -29,7 +29,7 @@ export const StateHistoryChart = memo(function StateHistoryChart({ points }: { p
   return (
     <div style={{ width: "100%", height: HEIGHT }} data-testid="state-chart" aria-label="Destinations per state over time">
       {mounted ? (
-        <ReleaseOnLeave>
+        <ChartRoot>
           <ResponsiveContainer width="100%" height={HEIGHT} initialDimension={{ width: 800, height: HEIGHT }}>
             <AreaChart data={points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
@@ -42,7 +42,7 @@ export const StateHistoryChart = memo(function StateHistoryChart({ points }: { p
             ))}
             </AreaChart>
           </ResponsiveContainer>
-        </ReleaseOnLeave>
+        </ChartRoot>
       ) : null}
     </div>
   );
