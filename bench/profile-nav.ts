@@ -9,7 +9,9 @@
  * With PROFILE_NAV_CONTENT=<CSS selector>, no profiler: it prints each run's time from the click to the first frame
  * showing that selector on the new page, as the screens benchmark measures it (for trying a change quickly).
  * PROFILE_NAV_SETTLE_MS (500) is how long the `from` page is left after hydrating before the pointer moves; 0 comes
- * closest to the screens benchmark, which leaves the overview right after sign-in has drawn its charts.
+ * closest to the screens benchmark, which leaves the overview right after sign-in has drawn its charts. With
+ * PROFILE_NAV_UNTIL=<CSS selector>, the profile stops once that selector is on the new page (the work before its
+ * first frame) instead of 400 ms after the click.
  * Investigation only: the profiler slows the page.
  */
 import os from "node:os";
@@ -65,6 +67,7 @@ const users = Number(usersArg ?? 1000);
 const runs = Number(runsArg ?? 3);
 /** How long the `from` page is left to settle after hydrating before the pointer moves to the link. */
 const SETTLE_MS = Number(process.env.PROFILE_NAV_SETTLE_MS ?? 500);
+const UNTIL = process.env.PROFILE_NAV_UNTIL;
 
 const sim = await startSimulator({ users: 5, seed: 1 });
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-profile-"));
@@ -132,7 +135,9 @@ try {
     const before = page.url();
     await a.click();
     await page.waitForFunction((u) => location.href !== u, before);
-    await page.waitForTimeout(400);
+    // With PROFILE_NAV_UNTIL, only the work before that selector is on the page (what delays the first frame).
+    if (UNTIL) await page.waitForSelector(UNTIL);
+    else await page.waitForTimeout(400);
     const { profile } = (await cdp.send("Profiler.stop")) as {
       profile: {
         nodes: ProfileNode[];

@@ -23,11 +23,11 @@ export interface ListGeometry {
 /**
  * The rows drawn first: as many as the window shows of the list when the page is at its top, counted at the list's
  * least row height (one line of text) below the least height of what the page puts above it (header, cards, chart,
- * filters: more on a narrower window, never less), and at least 10. The first screenful is whole on any window.
+ * filters: more on a narrower window, never less), and at least one. The first screenful is whole on any window.
  */
 export function firstRowsFor({ rowPx, abovePx }: ListGeometry): number {
   const height = typeof window === "undefined" ? 1080 : window.innerHeight;
-  return Math.max(10, Math.ceil((height - abovePx) / rowPx));
+  return Math.max(1, Math.ceil((height - abovePx) / rowPx));
 }
 
 /** True once the app has hydrated (root sets the attribute in its first effect), i.e. during client-side navigations. */

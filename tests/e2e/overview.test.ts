@@ -101,6 +101,24 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     await page.screenshot({ path: artifactPath("overview.png"), fullPage: true });
   });
 
+  it("draws each chart once, at its box's width (not at a default width first, then again)", async () => {
+    await page.addInitScript(() => {
+      const w = window as unknown as { chartWidths: string[] };
+      w.chartWidths = [];
+      new MutationObserver(() => {
+        const svg = document.querySelector('[data-testid="chart-accounts"] .recharts-wrapper > svg.recharts-surface');
+        const width = svg?.getAttribute("width");
+        if (width && w.chartWidths.at(-1) !== width) w.chartWidths.push(width);
+      }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ["width"] });
+    });
+    await page.goto(steward.url + "/");
+    const accounts = page.getByTestId("chart-accounts");
+    await expect.poll(() => accounts.locator(".recharts-line-curve").count(), { timeout: 10_000 }).toBe(2);
+    await page.waitForTimeout(300);
+    const box = (await accounts.locator("[data-chart-root]").boundingBox())!;
+    expect(await page.evaluate(() => (window as unknown as { chartWidths: string[] }).chartWidths)).toEqual([String(Math.round(box.width))]);
+  });
+
   it("switches range and keeps drawing", async () => {
     await page.getByRole("navigation", { name: "Range" }).getByRole("link", { name: "7 days" }).click();
     await page.waitForURL(/range=7d/);

@@ -44,11 +44,17 @@ export function useAfterFirstPaint(): boolean {
  * the next page is on screen. Nothing is lost: the box is gone from the page either way, and the root is unmounted
  * (its observers and store let go) a frame later. Charts need no context from the page (no router, no query client):
  * their props are plain data.
+ *
+ * `chart` is given the box's width, measured once the box is on the page, for its ResponsiveContainer's
+ * `initialDimension`: drawn at any other width, recharts measures the box after the first draw and draws the whole
+ * chart again (two full renders per chart at sign-in → overview, issue 18).
  */
-export function ChartRoot({ children }: { children: ReactNode }) {
+export function ChartRoot({ chart }: { chart: (width: number) => ReactNode }) {
   const box = useRef<HTMLDivElement>(null);
   const root = useRef<Root | null>(null);
+  const width = useRef(0);
   useEffect(() => {
+    width.current = Math.round(box.current!.getBoundingClientRect().width);
     const own = createRoot(box.current!);
     root.current = own;
     return () => {
@@ -58,11 +64,11 @@ export function ChartRoot({ children }: { children: ReactNode }) {
     };
   }, []);
   // Declared after the effect above, so on mount it runs after the root exists; then on every render (new data).
-  useEffect(() => root.current?.render(children));
+  useEffect(() => root.current?.render(chart(width.current)));
   return <div ref={box} data-chart-root="" style={{ width: "100%", height: "100%" }} />;
 }
 
-export function ChartFrame({ title, summary, empty, children, testId }: { title: string; summary: string; empty?: string | null; children: () => ReactNode; testId: string }) {
+export function ChartFrame({ title, summary, empty, children, testId }: { title: string; summary: string; empty?: string | null; children: (width: number) => ReactNode; testId: string }) {
   const hydrated = useAfterFirstPaint();
   return (
     <section className="panel" aria-label={title} data-testid={testId}>
@@ -71,7 +77,7 @@ export function ChartFrame({ title, summary, empty, children, testId }: { title:
         {empty ? (
           <p className="muted">{empty}</p>
         ) : hydrated ? (
-          <ChartRoot>{children()}</ChartRoot>
+          <ChartRoot chart={children} />
         ) : (
           <p className="muted small">{summary}</p>
         )}

@@ -29,20 +29,22 @@ export const StateHistoryChart = memo(function StateHistoryChart({ points }: { p
   return (
     <div style={{ width: "100%", height: HEIGHT }} data-testid="state-chart" aria-label="Destinations per state over time">
       {mounted ? (
-        <ChartRoot>
-          <ResponsiveContainer width="100%" height={HEIGHT} initialDimension={{ width: 800, height: HEIGHT }}>
-            <AreaChart data={points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
-            <YAxis allowDecimals={false} />
-            <Tooltip labelFormatter={(v) => tick(Number(v))} />
-            <Legend />
-            {STATE_ORDER.map((s) => (
-              <Area key={s} type="stepAfter" dataKey={s} name={STATE_TEXT[s].label} stackId="states" stroke={STATE_TEXT[s].color} fill={STATE_TEXT[s].color} fillOpacity={0.35} isAnimationActive={false} />
-            ))}
-            </AreaChart>
-          </ResponsiveContainer>
-        </ChartRoot>
+        <ChartRoot
+          chart={(width) => (
+            <ResponsiveContainer width="100%" height={HEIGHT} initialDimension={{ width, height: HEIGHT }}>
+              <AreaChart data={points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
+                <YAxis allowDecimals={false} />
+                <Tooltip labelFormatter={(v) => tick(Number(v))} />
+                <Legend />
+                {STATE_ORDER.map((s) => (
+                  <Area key={s} type="stepAfter" dataKey={s} name={STATE_TEXT[s].label} stackId="states" stroke={STATE_TEXT[s].color} fill={STATE_TEXT[s].color} fillOpacity={0.35} isAnimationActive={false} />
+                ))}
+              </AreaChart>
+            </ResponsiveContainer>
+          )}
+        />
       ) : null}
     </div>
   );

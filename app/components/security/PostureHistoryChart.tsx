@@ -40,8 +40,8 @@ export const PostureHistoryChart = memo(function PostureHistoryChart({ points }:
   const summary = last ? `${last.fullySecured}% of ${last.users} users fully secured at the latest scan (${points.length} scans).` : "";
   return (
     <ChartFrame title="Share of users passing each check, per scan" summary={summary} empty={points.length ? null : "No complete scan yet: the chart starts with the first one."} testId="posture-chart">
-      {() => (
-        <ResponsiveContainer width="100%" height={HEIGHT} initialDimension={{ width: 800, height: HEIGHT }}>
+      {(width) => (
+        <ResponsiveContainer width="100%" height={HEIGHT} initialDimension={{ width, height: HEIGHT }}>
           <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />

@@ -94,8 +94,12 @@ export function SignOutUnverifiedLink({ userId, deviceId, named = false }: { use
   );
 }
 
-/** Rows are one line (30 px); the cards, the history chart and the filters above them take 700 px or more (1,072 at 1280 px wide). */
-const GEOMETRY = { rowPx: 30, abovePx: 700 };
+/**
+ * Rows are one line (30 px); the cards, the history chart and the filters above them take 950 px or more: the first
+ * row starts at 1,072 px on any window 1,280 px wide or wider, lower on narrower ones, ~50 px higher without the
+ * account-data note.
+ */
+const GEOMETRY = { rowPx: 30, abovePx: 950 };
 
 /** `staleDays` (the scan's) adds "Sign out…" beside each unverified session and "Sign out stale sessions…" per user. */
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),

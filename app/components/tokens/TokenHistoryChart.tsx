@@ -1,6 +1,6 @@
 /** Registrations per day with one token (from the daily counter snapshots), drawn after hydration. */
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { ChartFrame } from "~/components/charts/ChartFrame";
+import { CHART_HEIGHT, ChartFrame } from "~/components/charts/ChartFrame";
 
 export interface TokenDay {
   day: string;
@@ -23,8 +23,8 @@ export function TokenHistoryChart({ history }: { history: TokenDay[] }) {
       summary={`${total} registrations over ${data.length} days with snapshots`}
       empty={history.length < 2 ? "The collector has not taken two daily snapshots of this token yet." : null}
     >
-      {() => (
-        <ResponsiveContainer width="100%" height="100%">
+      {(width) => (
+        <ResponsiveContainer width="100%" height="100%" initialDimension={{ width, height: CHART_HEIGHT }}>
           <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} />
             <XAxis dataKey="day" fontSize={12} />

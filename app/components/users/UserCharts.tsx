@@ -7,7 +7,6 @@ import { RANGE_DAYS } from "~/services/users/ranges";
 
 const COLORS = { total: "#1f5f99", deactivated: "#9aa5b1", d1: "#c2410c", d7: "#15803d", d30: "#1f5f99", regs: "#6d28d9" };
 const fmt = new Intl.NumberFormat("en-GB");
-const initial = { width: 800, height: CHART_HEIGHT };
 
 function TimeAxis({ days }: { days: number | null }) {
   return <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={timeTick(days)} minTickGap={40} />;
@@ -32,8 +31,8 @@ export const UserCharts = memo(function UserCharts({ series, unavailableActive }
         summary={last ? `${fmt.format(last.total)} accounts${last.deactivated === null ? "" : `, ${fmt.format(last.deactivated)} deactivated`}` : "no data"}
         empty={noCounts}
       >
-        {() => (
-          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initial}>
+        {(width) => (
+          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width, height: CHART_HEIGHT }}>
             <LineChart data={series.counts} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <TimeAxis days={days} />
@@ -60,8 +59,8 @@ export const UserCharts = memo(function UserCharts({ series, unavailableActive }
         summary={last && last.active30d !== null ? `${fmt.format(last.active30d)} active in 30 days, ${fmt.format(last.active7d ?? 0)} in 7, ${fmt.format(last.active1d ?? 0)} in 1` : "no data"}
         empty={noCounts ?? (unavailableActive || null)}
       >
-        {() => (
-          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initial}>
+        {(width) => (
+          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width, height: CHART_HEIGHT }}>
             <LineChart data={series.counts} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <TimeAxis days={days} />
@@ -82,8 +81,8 @@ export const UserCharts = memo(function UserCharts({ series, unavailableActive }
         // Before the first count there is nothing to say "none" about: the chart says so like the two above.
         empty={regTotal > 0 ? null : noCounts ?? "No accounts were created in this range."}
       >
-        {() => (
-          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initial}>
+        {(width) => (
+          <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width, height: CHART_HEIGHT }}>
             <BarChart data={series.registrations} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="t" tickFormatter={timeTick(days === null || days > 366 ? null : days > 30 ? 365 : 30)} minTickGap={30} />
