@@ -151,7 +151,10 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
+  // Connections once opened are kept (min = max), not closed after 10 s idle (pg's default): a page after a quiet
+  // spell — typically the overview right after signing in — opened up to ten new backends at once, each planning its
+  // first queries cold, ~100 ms instead of ~20 on the 2-core host (issue 18, decision 032).
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, min: poolSize, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on("error", () => {});
   // Advisory locks hold their connection for a whole collector run. From the query pool, a few concurrent runs
