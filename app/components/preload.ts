@@ -59,7 +59,7 @@ export function preloadPage(path: string): void {
  * The sign-in page's preload of the page it leads to. That page has no link on the sign-in page, so Remix's lazy
  * route discovery learns its route only from a `RouteHint`; until the manifest knows it, try again. The modules are
  * also run (imported), not only fetched: after signing in, the navigation finds them ready (issue 18: sign-in → a
- * page waited ~85 ms for them, then for its data).
+ * page waited ~85 ms for them, then for its data); and a module's `handle.warmUp`, if it has one, runs when the browser is idle.
  */
 export function usePreloadAfterSignIn(path: string): void {
   useEffect(() => {
@@ -72,11 +72,22 @@ export function usePreloadAfterSignIn(path: string): void {
         return;
       }
       preloadPage(path);
-      for (const route of routes) void import(/* webpackIgnore: true */ route.module).catch(() => undefined);
+      for (const route of routes) void import(/* webpackIgnore: true */ route.module).then(warmUpWhenIdle, () => undefined);
     };
     attempt();
     return () => clearTimeout(timer);
   }, [path]);
+}
+
+/**
+ * A route module may have a `handle.warmUp`: work that makes its page's first drawing faster (the overview's charts,
+ * components/users/warm-up-charts.tsx), run once the browser is idle, while the admin is still typing.
+ */
+function warmUpWhenIdle(mod: { handle?: { warmUp?: unknown } }): void {
+  if (typeof mod.handle?.warmUp !== "function") return;
+  const warmUp = mod.handle.warmUp as () => void;
+  if ("requestIdleCallback" in window) requestIdleCallback(() => warmUp(), { timeout: 2_000 });
+  else setTimeout(warmUp, 200);
 }
 
 /**

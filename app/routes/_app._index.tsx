@@ -9,6 +9,7 @@ import { StaleBanner } from "~/components/collectors/StaleBanner";
 import { FirstCollection } from "~/components/collectors/FirstCollection";
 import { Time } from "~/components/Time";
 import { UserCharts } from "~/components/users/UserCharts";
+import { warmUpCharts } from "~/components/users/warm-up-charts";
 import { LatestCounts } from "~/components/users/LatestCounts";
 import { requireAdmin } from "~/services/auth/guard.server";
 import { loadOverview } from "~/services/overview/kpis.server";
@@ -31,6 +32,12 @@ export async function loader(args: LoaderFunctionArgs) {
 
 /** Takes the answer asked for while the pointer rested on a link here (decision 028). */
 export const clientLoader = prefetchedLoader;
+
+/**
+ * `warmUp` is run by the sign-in page while the admin types, when the overview is where signing in leads
+ * (preload.ts). In `handle`: Remix's browser build keeps only the route exports it knows.
+ */
+export const handle = { warmUp: warmUpCharts };
 
 export default function Overview() {
   const data = useLoaderData<typeof loader>();

@@ -95,6 +95,36 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     }
   }, 60_000);
 
+  it("signing in to the overview: while the admin types, its charts are drawn once off-screen and thrown away", async () => {
+    const other = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+    try {
+      await other.addInitScript(() => {
+        const w = window as unknown as { warmUp: { drawn: number; offScreen: boolean; hidden: boolean } };
+        w.warmUp = { drawn: 0, offScreen: true, hidden: true };
+        new MutationObserver(() => {
+          const box = document.querySelector("[data-chart-warm-up]");
+          if (!box) return;
+          w.warmUp.drawn = Math.max(w.warmUp.drawn, box.querySelectorAll(".recharts-wrapper > svg.recharts-surface").length);
+          w.warmUp.offScreen &&= box.getBoundingClientRect().right <= 0;
+          w.warmUp.hidden &&= box.getAttribute("aria-hidden") === "true" && getComputedStyle(box).visibility === "hidden";
+        }).observe(document, { childList: true, subtree: true });
+      });
+      const p = await other.newPage();
+      await p.goto(steward.url + "/login");
+      const warmUp = () => p.evaluate(() => (window as unknown as { warmUp: { drawn: number; offScreen: boolean; hidden: boolean } }).warmUp);
+      await expect.poll(async () => (await warmUp()).drawn, { timeout: 10_000 }).toBe(3);
+      await expect.poll(() => p.locator("[data-chart-warm-up]").count(), { timeout: 10_000 }).toBe(0);
+      expect(await warmUp()).toEqual({ drawn: 3, offScreen: true, hidden: true });
+      await p.getByLabel("Username").fill("admin");
+      await p.getByLabel("Password").fill("admin");
+      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.waitForURL(steward.url + "/");
+      await expect.poll(() => p.locator("[data-testid=chart-accounts] .recharts-wrapper > svg.recharts-surface").count(), { timeout: 10_000 }).toBe(1);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
   it("a navigation link preloads its page's modules and, once the pointer rests, its data; the click asks nothing more", async () => {
     const users = await moduleOf("routes/_app.users._index");
     expect(await preloads()).not.toContain(users);
