@@ -16,7 +16,7 @@
  */
 import type { ClientLoaderFunctionArgs } from "@remix-run/react";
 import { useEffect } from "react";
-import { appLink, manifestMatches } from "./preload";
+import { appLink, manifestMatches, runModules } from "./preload";
 
 export const REST_MS = 100;
 /** How long an answer may wait for its click: the time between a resting pointer and a click is well under this. */
@@ -62,7 +62,8 @@ export function prefetchData(href: string): void {
   const url = new URL(href, location.href);
   const key = pageKey(url.pathname, url.search);
   if (kept && kept.key === key && Date.now() - kept.at < MAX_AGE_MS) return;
-  const leaf = manifestMatches(url.pathname).at(-1);
+  const routes = manifestMatches(url.pathname);
+  const leaf = routes.at(-1);
   if (!leaf?.hasLoader || !leaf.hasClientLoader) return;
   url.hash = "";
   url.searchParams.delete("index");
@@ -71,6 +72,8 @@ export function prefetchData(href: string): void {
     .then(async (res) => ({ status: res.status, redirected: res.redirected, headers: res.headers, body: await res.text() }))
     .catch(() => null);
   kept = { key, at: Date.now(), answer };
+  // The page's modules too, while its data is on the way: the click then neither runs them nor waits a task for them.
+  for (const module of runModules(routes)) void module.catch(() => undefined);
 }
 
 /** Forgets the kept answer: called when anything is posted, since the answer may predate what the post changed. */
