@@ -71,7 +71,7 @@ export { HomeserverHttp, sanitizeUrl } from "./http";
 export type { HomeserverHttpOptions, HttpMethod, Parser, Query, RequestEvent, RequestOptions } from "./http";
 export { HomeserverError, describeHomeserverError, isHomeserverError } from "./errors";
 export type { HomeserverErrorKind } from "./errors";
-export { collectAll, items, pages } from "./paging";
+export { collectAll, items, pages, readAhead } from "./paging";
 export type { ItemsOf, PageFetcher, PageLike, PagingOptions } from "./paging";
 export type { LoginFlow, LoginResult, WhoAmI } from "./auth";
 export type { AuthMetadata } from "./auth-metadata";

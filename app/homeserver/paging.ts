@@ -75,3 +75,30 @@ export async function collectAll<P extends PageLike, T>(
   for await (const page of pages(fetchPage, itemsOf, opts)) out.push(...itemsOf(page));
   return out;
 }
+
+/**
+ * The pages of `source`, asking for the next one as soon as one is handed out: whatever the consumer does with a page
+ * (storing it, say) overlaps the homeserver's answer for the next, instead of the two taking turns. At most one
+ * request is ahead. A failed request surfaces when its page is due, after the pages before it were handled; a consumer
+ * that stops early waits for the request in flight and discards it.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+  const it = source[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    let next = it.next();
+    for (;;) {
+      const r = await next;
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      next = it.next();
+      // Handled where it is awaited (next turn) or dropped with the consumer; not an unhandled rejection meanwhile.
+      next.catch(() => undefined);
+      yield r.value;
+    }
+  } finally {
+    if (!finished) await it.return?.(undefined).catch(() => undefined);
+  }
+}

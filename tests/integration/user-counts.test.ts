@@ -168,6 +168,49 @@ describe("user-counts collector on a current Synapse", () => {
   });
 });
 
+describe("user-counts collector over several pages", () => {
+  let sim: Simulator;
+  let database: TestDatabase;
+  const storedIds = async () => new Set((await database.db.select({ id: homeserverUsers.userId }).from(homeserverUsers)).map((r) => r.id));
+  beforeAll(async () => {
+    sim = await startSimulator({ users: 5, seed: 12, now: () => T0 });
+    sim.clock.set(T0);
+    // Two full pages of the collector's 5,000 and a part-page.
+    for (let i = 0; i < 10_100; i++) addUser(sim.state, { localpart: `member${i}`, creation_ts: T0 - (10_100 - i) * 60_000 }, T0);
+    database = await createTestDb();
+  });
+  afterAll(async () => {
+    await database?.close();
+    await sim?.close();
+  });
+
+  it("a pass that fails part-way keeps the stored list whole, says why, and the next pass catches up", async () => {
+    expect((await collect(sim, database)).status).toBe("ok");
+    const first = await storedIds();
+    expect(first.size).toBe(sim.state.users.size);
+    const pages = sim.requestLog.filter((e) => /\/users$/.test(e.path) && /(^|&)limit=5000(&|$)/.test(e.query));
+    expect(pages.map((e) => new URLSearchParams(e.query).get("from"))).toEqual(["0", "5000", "10000"]);
+
+    // An account vanishes from the server; then the second page fails (Synapse answers 500).
+    const vanished = [...sim.state.users.values()].find((u) => u.name.startsWith("@member10050:"))!;
+    sim.state.users.delete(vanished.name);
+    sim.injectFault({ kind: "status500", path: "/_synapse/admin/", query: /(^|&)from=5000(&|$)/ });
+    const snapshotsBefore = (await database.db.select().from(userCountSnapshots)).length;
+    const failed = await collect(sim, database);
+    expect(failed.status).toBe("failed");
+    expect(failed.status === "failed" && failed.error).toMatch(/500/);
+    // Pages after the failure are not read, nothing the pass did not see is removed, and no snapshot is taken.
+    expect(await storedIds()).toEqual(first);
+    expect((await database.db.select().from(userCountSnapshots)).length).toBe(snapshotsBefore);
+
+    sim.clearFaults();
+    expect((await collect(sim, database)).status).toBe("ok");
+    const after = await storedIds();
+    expect(after.has(vanished.name)).toBe(false);
+    expect(after.size).toBe(sim.state.users.size);
+  });
+});
+
 describe("user-counts collector on older or delegated servers", () => {
   let database: TestDatabase;
   beforeAll(async () => {

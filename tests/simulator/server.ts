@@ -73,7 +73,7 @@ export function createSimServer(sim: SimContext): SimServer {
       entry.ms = performance.now() - started;
     });
 
-    const fault = takeFault(faults, method, path);
+    const fault = takeFault(faults, method, path, entry.query);
     if (fault) entry.fault = fault;
     if (fault === "drop") {
       req.socket.destroy();
@@ -140,11 +140,12 @@ export function createSimServer(sim: SimContext): SimServer {
   };
 }
 
-function takeFault(faults: ActiveFault[], method: string, path: string): FaultKind | undefined {
+function takeFault(faults: ActiveFault[], method: string, path: string, query: string): FaultKind | undefined {
   const i = faults.findIndex(
     (f) =>
       (!f.method || f.method.toUpperCase() === method) &&
-      (typeof f.path === "string" ? path.startsWith(f.path) : f.path.test(path)),
+      (typeof f.path === "string" ? path.startsWith(f.path) : f.path.test(path)) &&
+      (!f.query || f.query.test(query)),
   );
   if (i < 0) return undefined;
   const f = faults[i];

@@ -54,6 +54,8 @@ export interface Fault {
   path: string | RegExp;
   /** Any method when left out. */
   method?: string;
+  /** Tested against the raw query string (without "?"); any query when left out. Picks one page of a paged list. */
+  query?: RegExp;
   /** How many requests it hits before it goes away (default: until clearFaults()). */
   times?: number;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { bool, boolOr, describeParseFailure, nextToken, numberOrZero, secondsTimestampAsMs } from "~/homeserver/parse";
-import { collectAll, pages, type PageLike } from "~/homeserver/paging";
+import { collectAll, pages, readAhead, type PageLike } from "~/homeserver/paging";
 
 describe("tolerant parsers", () => {
   it("booleans as true/false or 0/1; anything else is rejected", () => {
@@ -99,5 +99,83 @@ describe("paging", () => {
     for await (const p of pages(endpoint(100, log), (x) => x.items, { limit: 10, maxPages: 3 })) seen.push(p.items.length);
     expect(seen).toEqual([10, 10, 10]);
     expect(log).toHaveLength(3);
+  });
+});
+
+describe("reading ahead", () => {
+  /** A source whose pages answer only when released, recording when each was asked for. */
+  function gated(n: number, failAt = -1) {
+    const asked: number[] = [];
+    const release: Array<() => void> = [];
+    async function* source() {
+      for (let i = 0; i < n; i++) {
+        asked.push(i);
+        await new Promise<void>((r) => release.push(r));
+        if (i === failAt) throw new Error(`page ${i} failed`);
+        yield i;
+      }
+    }
+    return { asked, release, source };
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it("asks for the next page while the consumer is still handling the current one", async () => {
+    const g = gated(3);
+    const it = readAhead(g.source());
+    const first = it.next();
+    await tick();
+    g.release[0]();
+    expect((await first).value).toBe(0);
+    await tick();
+    // The consumer has page 0 in hand and has not asked again: page 1 is already requested.
+    expect(g.asked).toEqual([0, 1]);
+    g.release[1]();
+    expect((await it.next()).value).toBe(1);
+    await tick();
+    expect(g.asked).toEqual([0, 1, 2]);
+    g.release[2]();
+    expect((await it.next()).value).toBe(2);
+    expect((await it.next()).done).toBe(true);
+  });
+
+  it("hands out every page in order, and a failure only after the pages before it", async () => {
+    const got: number[] = [];
+    async function* pagesOf() {
+      yield 1;
+      yield 2;
+      throw new Error("the homeserver answered 502");
+    }
+    await expect(
+      (async () => {
+        for await (const p of readAhead(pagesOf())) {
+          await tick();
+          got.push(p);
+        }
+      })(),
+    ).rejects.toThrow("502");
+    expect(got).toEqual([1, 2]);
+  });
+
+  it("a consumer that stops early ends the source (its request in flight is discarded, not left unhandled)", async () => {
+    const g = gated(5, 1);
+    let finished = false;
+    async function* tracked() {
+      try {
+        yield* g.source();
+      } finally {
+        finished = true;
+      }
+    }
+    const it = readAhead(tracked());
+    const first = it.next();
+    await tick();
+    g.release[0]();
+    expect((await first).value).toBe(0);
+    await tick();
+    const stopping = it.return(undefined);
+    g.release[1](); // the page in flight fails; nobody waits for it any more
+    await stopping;
+    expect(finished).toBe(true);
+    expect(g.asked).toEqual([0, 1]);
   });
 });

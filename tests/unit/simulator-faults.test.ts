@@ -61,6 +61,13 @@ describe("faults", () => {
     sim.clearFaults();
     expect((await simFetch(sim, USERS)).status).toBe(200);
   });
+
+  it("a query pattern picks one page of a list", async () => {
+    sim.injectFault({ kind: "status500", path: USERS, query: /(^|&)from=2(&|$)/ });
+    expect((await simFetch(sim, `${USERS}?from=0&limit=2`)).status).toBe(200);
+    expect((await simFetch(sim, `${USERS}?from=2&limit=2`)).status).toBe(500);
+    expect((await simFetch(sim, `${USERS}?limit=2&from=20`)).status).toBe(200);
+  });
 });
 
 describe("latency and request log", () => {
