@@ -46,6 +46,8 @@ export interface StewardContext {
   countMemo?: CountMemo;
   /** The homeserver the stored data belongs to, and the previous one if HOMESERVER_URL changed (set at start). */
   homeserverBinding?: HomeserverBinding;
+  /** The built stylesheets' text by URL, which pages carry inline (decision 035); pages link them when absent. */
+  stylesheets?: ReadonlyMap<string, string>;
   /** Set when the process is shutting down (readiness goes false). */
   shuttingDown: boolean;
 }

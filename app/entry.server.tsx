@@ -10,6 +10,7 @@ import { RemixServer, isRouteErrorResponse } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceProvider } from "./components/nonce";
+import { StylesheetProvider } from "./components/stylesheet";
 
 const ABORT_DELAY = 10_000;
 
@@ -82,7 +83,9 @@ export default function handleRequest(
     let shellRendered = false;
     const app = (
       <NonceProvider value={nonce}>
-        <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+        <StylesheetProvider value={loadContext?.steward?.stylesheets}>
+          <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+        </StylesheetProvider>
       </NonceProvider>
     );
     const { pipe, abort } = renderToPipeableStream(app, {

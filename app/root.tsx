@@ -4,8 +4,10 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import styles from "./styles/app.css";
 import { useNonce } from "./components/nonce";
+import { Stylesheet } from "./components/stylesheet";
 
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: styles }, { rel: "icon", href: "/favicon.png", type: "image/png", sizes: "32x32" }];
+// The stylesheet is written into the page (decision 035), not linked.
+export const links: LinksFunction = () => [{ rel: "icon", href: "/favicon.png", type: "image/png", sizes: "32x32" }];
 
 export const meta: MetaFunction = () => [{ title: "Steward" }, { name: "robots", content: "noindex" }];
 
@@ -17,6 +19,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <Meta />
+        <Stylesheet href={styles} />
         <Links />
       </head>
       <body>

@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/trace-summary.ts <trace.json> [--timeline]
  *
- * From the click (the first click event dispatched on the page's main thread) to the trace's end, it sums the main
+ * From the click (the first click event dispatched on the page's main thread, or a page load's navigation start) to the trace's end, it sums the main
  * thread's top-level work by kind (script, style and layout, paint, parsing, garbage collection, idle), lists the
  * network requests with their start and end relative to the click, and with --timeline prints every top-level task
  * of 1 ms or more in order. Investigation only: tracing slows the page, so its figures are not the benchmark's.
@@ -31,8 +31,11 @@ const events = Array.isArray(raw) ? raw : raw.traceEvents;
 
 const threadNames = new Map<string, string>();
 for (const e of events) if (e.ph === "M" && e.name === "thread_name") threadNames.set(`${e.pid}:${e.tid}`, e.args?.name ?? "");
-const click = events.find((e) => e.name === "EventDispatch" && (e.args?.data as { type?: string } | undefined)?.type === "click");
-if (!click) throw new Error("no click in the trace");
+// A page load by URL (the cold screen) has no click: it starts at the document's navigation start, on its renderer.
+const click =
+  events.find((e) => e.name === "EventDispatch" && (e.args?.data as { type?: string } | undefined)?.type === "click") ??
+  events.find((e) => e.name === "navigationStart" && (e.args?.data as { isLoadingMainFrame?: boolean; documentLoaderURL?: string } | undefined)?.documentLoaderURL?.startsWith("http"));
+if (!click) throw new Error("no click and no page load in the trace");
 const main = `${click.pid}:${click.tid}`;
 const t0 = click.ts;
 const ms = (us: number) => (us / 1000).toFixed(1);

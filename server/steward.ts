@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import express from "express";
 import compression from "compression";
+import { readStylesheets } from "./stylesheets";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import { openDatabase, timingStorage, type Database, type DataChangeFeed, type TimingStore } from "../db/client";
@@ -83,6 +84,7 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
     log.warn("the users list's search scans every stored user: the pg_trgm extension or its index could not be created", { reason: migrated.searchIndex.reason });
   const metrics = new MetricsRegistry();
   const context = createStewardContext(config, database, log, metrics);
+  context.stylesheets = readStylesheets(path.join(ROOT, "public"));
   try {
     // Steward manages one homeserver: a changed HOMESERVER_URL ends every session of the previous one (decision 019).
     const binding = await bindHomeserver(database.db, config.homeserverUrl);

@@ -196,6 +196,27 @@ describe.skipIf(!haveChromium)("requests per navigation", () => {
     expect(requests.filter((r) => r.includes("_data="))).toEqual(["/users?page=2&_data=routes%2F_app.users._index"]);
   }, 60_000);
 
+  it("a page load carries its stylesheet (nothing to fetch before the first frame); the styles last through hydration and navigation", async () => {
+    requests.length = 0;
+    await page.goto(steward.url + "/users");
+    const fontOfBody = () => page.evaluate(() => getComputedStyle(document.body).fontFamily);
+    // The browser's default is a serif font: this is the stylesheet's.
+    expect(await fontOfBody()).toContain("system-ui");
+    await hydrated();
+    expect(requests.filter((r) => /\.css(\?|$)/.test(r))).toEqual([]);
+    expect(await page.locator('link[rel="stylesheet"]').count()).toBe(0);
+    // The page carries the built file itself, byte for byte (still served at its address).
+    const [inline, href] = await page.locator("style[data-href]").evaluate((s) => [s.textContent ?? "", s.getAttribute("data-href") ?? ""]);
+    expect(href).toMatch(/^\/build\/_assets\/app-\w+\.css$/);
+    expect(inline.length).toBeGreaterThan(1000);
+    expect(await page.evaluate((h) => fetch(h).then((r) => r.text()), href)).toBe(inline);
+    await page.locator("nav.app-nav").getByRole("link", { name: "Tokens" }).click();
+    await page.waitForURL(steward.url + "/tokens");
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    expect(await fontOfBody()).toContain("system-ui");
+    expect(await page.locator("style[data-href]").evaluate((s) => s.textContent)).toBe(inline);
+  }, 60_000);
+
   it("any in-app link preloads its page's modules on hover or keyboard focus; keyboard focus asks for no data", async () => {
     await page.goto(steward.url + "/users");
     await hydrated();
