@@ -66,8 +66,12 @@ export interface DataChangeFeed {
    * network): changes may then be missed, so nothing may be served on the strength of "no change since".
    */
   readonly live: boolean;
-  /** Called after every committed change, and whenever `live` changes. Returns an unsubscribe function. */
-  subscribe(listener: () => void): () => void;
+  /**
+   * Called after every committed change with the changed table's name (migration 0017; one call per table and
+   * transaction), and with no name whenever `live` changes (anything may have changed). Returns an unsubscribe
+   * function.
+   */
+  subscribe(listener: (table?: string) => void): () => void;
   /**
    * Resolves once every change committed before the call has reached the listeners: read-after-write for a change
    * made by another connection or process (on PostgreSQL, a round trip on the listening connection, which carries
@@ -80,18 +84,20 @@ export const DATA_CHANGED_CHANNEL = "steward_data_changed";
 
 /** A feed whose listeners are told of changes and of `live` flipping. */
 function createFeed(sync: () => Promise<void>) {
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(table?: string) => void>();
   const feed = {
     live: false,
     sync,
-    subscribe(listener: () => void) {
+    subscribe(listener: (table?: string) => void) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
-    emit() {
+    /** `payload` is the notification's: a table name, or empty from a server still on migration 0009's functions. */
+    emit(payload?: string) {
+      const table = payload || undefined;
       for (const l of listeners) {
         try {
-          l();
+          l(table);
         } catch {
           /* one listener's failure must not starve the others */
         }
@@ -247,7 +253,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
       watching ??= (async () => {
         // A notification is delivered before the committing query returns: nothing can be in flight.
         const feed = createFeed(async () => {});
-        await pglite.listen(DATA_CHANGED_CHANNEL, () => feed.emit());
+        await pglite.listen(DATA_CHANGED_CHANNEL, (payload) => feed.emit(payload));
         feed.live = true;
         return feed;
       })();
@@ -284,12 +290,17 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
  * (PgBouncer's default mode) LISTEN succeeds but notifications never arrive: a cache trusting that feed would
  * serve old pages for ever, so such a feed is refused.
  */
+/** The payload of the notification proveDelivery sends: no table has this name. */
+const DELIVERY_CHECK = "delivery-check";
+
 export async function proveDelivery(feed: DataChangeFeed, send: (payload: string) => Promise<unknown>): Promise<void> {
   if (!feed.live) throw new Error("The database's change notifications could not be listened to.");
   let seen = false;
-  const unsubscribe = feed.subscribe(() => (seen = true));
+  const unsubscribe = feed.subscribe((payload) => {
+    if (payload === DELIVERY_CHECK) seen = true;
+  });
   try {
-    await send("delivery-check");
+    await send(DELIVERY_CHECK);
     await feed.sync();
     const deadline = Date.now() + 3_000;
     while (!seen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -334,7 +345,7 @@ function watchPostgres(url: string): { feed: DataChangeFeed; ready: Promise<void
     c.on("error", onLost);
     c.on("end", onLost);
     c.on("notification", (n) => {
-      if (n.channel === DATA_CHANGED_CHANNEL) feed.emit();
+      if (n.channel === DATA_CHANGED_CHANNEL) feed.emit(n.payload);
     });
     try {
       await c.connect();

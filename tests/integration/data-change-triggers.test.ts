@@ -63,4 +63,27 @@ describe("data change triggers", () => {
       stop();
     }
   });
+  it("name the changed table, once per table and transaction (migration 0017, decision 036)", async () => {
+    const feed = await database.watchDataChanges();
+    const seen: Array<string | undefined> = [];
+    const stop = feed.subscribe((table) => seen.push(table));
+    try {
+      await database.db.transaction(async (tx) => {
+        await tx.execute(sql`insert into audit_events (at, actor, action, outcome) values (now(), '@a:x', 'test.three', 'ok')`);
+        await tx.execute(sql`insert into audit_events (at, actor, action, outcome) values (now(), '@a:x', 'test.four', 'ok')`);
+        await tx.execute(sql`delete from homeserver_users where user_id = '@nobody-here:x'`); // changes nothing: no notice
+        await tx.execute(
+          sql`insert into homeserver_users (user_id, admin, is_guest, deactivated, locked, shadow_banned, erased, approved, search_text, run_id)
+              values ('@named:x', false, false, false, false, false, false, true, '@named:x', 0)`,
+        );
+      });
+      await expect.poll(async () => (await feed.sync(), [...seen].sort())).toEqual(["audit_events", "homeserver_users"]);
+      await database.db.execute(sql`delete from homeserver_users where user_id = '@named:x'`);
+      await database.db.execute(sql`delete from audit_events where action like 'test.%'`);
+      await expect.poll(async () => (await feed.sync(), seen.length)).toBe(4);
+      expect(seen.slice(2)).toEqual(["homeserver_users", "audit_events"]);
+    } finally {
+      stop();
+    }
+  });
 });

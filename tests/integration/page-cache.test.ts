@@ -6,7 +6,7 @@
  */
 import os from "node:os";
 import pg from "pg";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../simulator/index";
 import { startTestSteward, type TestSteward } from "../helpers/steward";
@@ -126,6 +126,11 @@ describe("serving a stored page", () => {
     const hits = memo.stats.hits;
     expect(await total()).toBe(before);
     expect(memo.stats.hits).toBe(hits + 1);
+    // A change to another table (a sign-in's audit entry, say) leaves the count standing (decision 036).
+    await steward.database.db.execute(sql`insert into audit_events (at, actor, action, outcome) values (now(), '@memo:t.test', 'test.memo', 'ok')`);
+    expect(await total()).toBe(before);
+    expect(memo.stats.hits).toBe(hits + 2);
+    await steward.database.db.execute(sql`delete from audit_events where action = 'test.memo'`);
     await steward.database.db.insert(homeserverUsers).values(storedUserRow({ userId: "@memo-one:t.test" }));
     expect(await total()).toBe(before + 1);
     if (usingPostgres) {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { CountMemo } from "../../app/services/lists/count-memo.server";
 
 function fakeFeed() {
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(table?: string) => void>();
   const feed = {
     live: true,
     /** Run inside the next sync() (a change whose notification was still on its way). */
@@ -17,12 +17,13 @@ function fakeFeed() {
       feed.duringSync = undefined;
       f?.();
     },
-    subscribe(l: () => void) {
+    subscribe(l: (table?: string) => void) {
       listeners.add(l);
       return () => void listeners.delete(l);
     },
-    change() {
-      for (const l of listeners) l();
+    /** A committed change to `table`; without one, "anything may have changed" (the feed dropped or came back). */
+    change(table?: string) {
+      for (const l of listeners) l(table);
     },
   };
   return feed;
@@ -34,47 +35,82 @@ function counter(start = 10) {
   return { calls, set: (v: number) => (n = v), count: async () => (calls.n++, n) };
 }
 
+const T = ["users"];
+
 describe("CountMemo", () => {
   it("counts once, then answers from the kept count until the data changes", async () => {
     const feed = fakeFeed();
     const memo = new CountMemo(feed, { maxAgeMs: 60_000 });
     const c = counter(10);
-    expect(await memo.get("k", c.count)).toBe(10);
-    expect(await memo.get("k", c.count)).toBe(10);
+    expect(await memo.get("k", T, c.count)).toBe(10);
+    expect(await memo.get("k", T, c.count)).toBe(10);
     expect(c.calls.n).toBe(1);
     c.set(11);
     feed.change();
-    expect(await memo.get("k", c.count)).toBe(11);
+    expect(await memo.get("k", T, c.count)).toBe(11);
     expect(c.calls.n).toBe(2);
     expect(memo.stats).toEqual({ hits: 1, misses: 2 });
   });
 
+  it("a change to another table leaves a count standing; one to its own table, or a change naming none, drops it", async () => {
+    const feed = fakeFeed();
+    const memo = new CountMemo(feed, { maxAgeMs: 60_000 });
+    const c = counter(10);
+    await memo.get("k", ["users"], c.count);
+    feed.change("audit_events"); // e.g. a sign-in's audit entry
+    expect(await memo.get("k", ["users"], c.count)).toBe(10);
+    expect(c.calls.n).toBe(1);
+    c.set(11);
+    feed.change("users");
+    expect(await memo.get("k", ["users"], c.count)).toBe(11);
+    expect(c.calls.n).toBe(2);
+    c.set(12);
+    feed.change();
+    expect(await memo.get("k", ["users"], c.count)).toBe(12);
+    // A count over two tables goes with a change to either.
+    await memo.get("j", ["users", "posture"], c.count);
+    c.set(13);
+    feed.change("posture");
+    expect(await memo.get("j", ["users", "posture"], c.count)).toBe(13);
+    expect(await memo.get("k", ["users"], c.count)).toBe(12);
+  });
+
+  it("keeps a count made while another table changed, not one made while its own changed", async () => {
+    const feed = fakeFeed();
+    const memo = new CountMemo(feed, { maxAgeMs: 60_000 });
+    const during = (table: string, v: number) => async () => (feed.change(table), v);
+    await memo.get("k", ["users"], during("audit_events", 1));
+    expect(await memo.get("k", ["users"], async () => 99)).toBe(1);
+    await memo.get("j", ["users"], during("users", 2));
+    expect(await memo.get("j", ["users"], async () => 3)).toBe(3);
+  });
+
   it("keeps each query's count apart", async () => {
     const memo = new CountMemo(fakeFeed(), { maxAgeMs: 60_000 });
-    expect(await memo.get("a", async () => 1)).toBe(1);
-    expect(await memo.get("b", async () => 2)).toBe(2);
-    expect(await memo.get("a", async () => 99)).toBe(1);
+    expect(await memo.get("a", T, async () => 1)).toBe(1);
+    expect(await memo.get("b", T, async () => 2)).toBe(2);
+    expect(await memo.get("a", T, async () => 99)).toBe(1);
   });
 
   it("waits for the feed's sync before answering: a change committed before the request is seen", async () => {
     const feed = fakeFeed();
     const memo = new CountMemo(feed, { maxAgeMs: 60_000 });
     const c = counter(5);
-    await memo.get("k", c.count);
+    await memo.get("k", T, c.count);
     c.set(6);
     feed.duringSync = () => feed.change();
-    expect(await memo.get("k", c.count)).toBe(6);
+    expect(await memo.get("k", T, c.count)).toBe(6);
   });
 
   it("keeps nothing while the feed is down, and serves nothing kept from before", async () => {
     const feed = fakeFeed();
     const memo = new CountMemo(feed, { maxAgeMs: 60_000 });
     const c = counter(3);
-    await memo.get("k", c.count);
+    await memo.get("k", T, c.count);
     feed.live = false;
     c.set(4);
-    expect(await memo.get("k", c.count)).toBe(4);
-    expect(await memo.get("k", c.count)).toBe(4);
+    expect(await memo.get("k", T, c.count)).toBe(4);
+    expect(await memo.get("k", T, c.count)).toBe(4);
     expect(c.calls.n).toBe(3);
     expect(memo.size).toBe(1); // the count from before the drop is still held, but not served
     feed.live = true;
@@ -92,29 +128,29 @@ describe("CountMemo", () => {
       feed.change(); // committed while the count ran
       return v;
     };
-    expect(await memo.get("k", racing)).toBe(1);
-    expect(await memo.get("k", async () => n)).toBe(2);
+    expect(await memo.get("k", T, racing)).toBe(1);
+    expect(await memo.get("k", T, async () => n)).toBe(2);
   });
 
   it("counts again once a kept count is older than maxAgeMs", async () => {
     let t = 0;
     const memo = new CountMemo(fakeFeed(), { maxAgeMs: 1000, now: () => t });
     const c = counter(7);
-    await memo.get("k", c.count);
+    await memo.get("k", T, c.count);
     t = 999;
-    await memo.get("k", c.count);
+    await memo.get("k", T, c.count);
     expect(c.calls.n).toBe(1);
     t = 1000;
-    await memo.get("k", c.count);
+    await memo.get("k", T, c.count);
     expect(c.calls.n).toBe(2);
   });
 
   it("holds at most maxEntries counts, dropping the oldest", async () => {
     const memo = new CountMemo(fakeFeed(), { maxAgeMs: 60_000, maxEntries: 2 });
-    for (const k of ["a", "b", "c"]) await memo.get(k, async () => 1);
+    for (const k of ["a", "b", "c"]) await memo.get(k, T, async () => 1);
     expect(memo.size).toBe(2);
     let counted = false;
-    await memo.get("a", async () => ((counted = true), 1));
+    await memo.get("a", T, async () => ((counted = true), 1));
     expect(counted).toBe(true);
   });
 });

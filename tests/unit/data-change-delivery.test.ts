@@ -7,10 +7,10 @@
 import { describe, expect, it } from "vitest";
 import { proveDelivery, type DataChangeFeed } from "../../db/client";
 
-type FakeFeed = DataChangeFeed & { deliver(): void };
+type FakeFeed = DataChangeFeed & { deliver(payload: string): void };
 
 function fakeFeed(delivers: boolean, live = true): FakeFeed {
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(table?: string) => void>();
   return {
     live,
     subscribe(l) {
@@ -19,8 +19,8 @@ function fakeFeed(delivers: boolean, live = true): FakeFeed {
     },
     async sync() {},
     // What `send` reaches: delivered to the listeners, or lost.
-    deliver() {
-      if (delivers) setTimeout(() => listeners.forEach((l) => l()), 5);
+    deliver(payload) {
+      if (delivers) setTimeout(() => listeners.forEach((l) => l(payload)), 5);
     },
   };
 }
@@ -28,12 +28,17 @@ function fakeFeed(delivers: boolean, live = true): FakeFeed {
 describe("proveDelivery", () => {
   it("accepts a feed that delivers what the process sends", async () => {
     const feed = fakeFeed(true);
-    await expect(proveDelivery(feed, async () => feed.deliver())).resolves.toBeUndefined();
+    await expect(proveDelivery(feed, async (payload) => feed.deliver(payload))).resolves.toBeUndefined();
+  });
+
+  it("does not take another change's notification for its own", async () => {
+    const feed = fakeFeed(true);
+    await expect(proveDelivery(feed, async () => feed.deliver("audit_events"))).rejects.toThrow(/did not arrive/);
   });
 
   it("refuses a feed where the notification never arrives", async () => {
     const feed = fakeFeed(false);
-    await expect(proveDelivery(feed, async () => feed.deliver())).rejects.toThrow(/did not arrive.*transaction-pooling proxy/);
+    await expect(proveDelivery(feed, async (payload) => feed.deliver(payload))).rejects.toThrow(/did not arrive.*transaction-pooling proxy/);
   });
 
   it("refuses a feed that is not listening at all", async () => {

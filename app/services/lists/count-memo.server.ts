@@ -9,14 +9,18 @@
  * - A count is keyed by its query's SQL and parameters. A filter by time ("active in the last 30 days") has its
  *   cut-off among the parameters, so it is never served again: only counts that cannot drift with the clock are.
  * - Served only while the feed is live, after the feed's `sync()`: a change committed anywhere before the request
- *   has emptied the memo by then (read-after-write across processes, as for stored pages).
+ *   has dropped the count by then (read-after-write across processes, as for stored pages).
+ * - A count names the tables it reads; only a change to one of them drops it (notifications name their table,
+ *   decision 036). A sign-in's audit entry used to empty the memo, so the first list after every sign-in counted
+ *   every stored user again.
  * - A count made while a change arrived is not kept; `maxAgeMs` bounds a count's life in any case.
  */
 import type { DataChangeFeed } from "../../../db/client";
 
 interface Entry {
   value: number;
-  generation: number;
+  /** The tables the count reads: a change to any other table leaves it standing (decision 036). */
+  tables: readonly string[];
   at: number;
 }
 
@@ -26,7 +30,10 @@ export interface CountMemoStats {
 }
 
 export class CountMemo {
-  private generation = 0;
+  /** Bumped by a change naming no table (the feed dropped or came back, or an older server's unnamed notice). */
+  private everything = 0;
+  /** Bumped by each change to a table. */
+  private readonly changes = new Map<string, number>();
   private readonly entries = new Map<string, Entry>();
   readonly stats: CountMemoStats = { hits: 0, misses: 0 };
 
@@ -34,15 +41,27 @@ export class CountMemo {
     private readonly feed: Pick<DataChangeFeed, "live" | "sync" | "subscribe">,
     private readonly opts: { maxAgeMs: number; maxEntries?: number; now?: () => number } = { maxAgeMs: 5 * 60_000 },
   ) {
-    // Every change, and every drop or return of the feed, empties the memo.
-    feed.subscribe(() => {
-      this.generation++;
-      this.entries.clear();
+    feed.subscribe((table) => {
+      if (table === undefined) {
+        this.everything++;
+        this.entries.clear();
+        return;
+      }
+      this.changes.set(table, (this.changes.get(table) ?? 0) + 1);
+      for (const [key, e] of this.entries) if (e.tables.includes(table)) this.entries.delete(key);
     });
   }
 
-  /** The count for `key`: the kept one when nothing changed since it was made, else `count()`'s (then kept). */
-  async get(key: string, count: () => Promise<number>): Promise<number> {
+  /** A number that moves whenever anything `tables` depend on may have changed. */
+  private version(tables: readonly string[]): string {
+    return `${this.everything}:${tables.map((t) => this.changes.get(t) ?? 0).join(",")}`;
+  }
+
+  /**
+   * The count for `key`, which reads only `tables`: the kept one when none of them changed since it was made, else
+   * `count()`'s (then kept).
+   */
+  async get(key: string, tables: readonly string[], count: () => Promise<number>): Promise<number> {
     const now = this.opts.now ?? Date.now;
     if (this.feed.live) {
       const kept = this.entries.get(key);
@@ -52,19 +71,21 @@ export class CountMemo {
         } catch {
           // The feed went down: nothing may be served on the strength of "no change since".
         }
-        if (this.feed.live && kept.generation === this.generation && now() - kept.at < this.opts.maxAgeMs) {
+        // Still there after the sync: no change to its tables arrived meanwhile.
+        if (this.feed.live && this.entries.get(key) === kept && now() - kept.at < this.opts.maxAgeMs) {
           this.stats.hits++;
           return kept.value;
         }
       }
     }
     this.stats.misses++;
-    const generation = this.generation;
+    const before = this.version(tables);
     const live = this.feed.live;
     const value = await count();
-    if (live && this.feed.live && generation === this.generation) {
+    // A count that raced a change to its tables (or the feed dropping) may be either side of it: not kept.
+    if (live && this.feed.live && before === this.version(tables)) {
       if (this.entries.size >= (this.opts.maxEntries ?? 500)) this.entries.delete(this.entries.keys().next().value as string);
-      this.entries.set(key, { value, generation, at: now() });
+      this.entries.set(key, { value, tables, at: now() });
     }
     return value;
   }

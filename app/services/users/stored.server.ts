@@ -154,7 +154,7 @@ export async function listStoredUsers(db: Db, q: UserListQuery, now: Date, kind:
   const countQuery = db.select({ total: count_() }).from(u).where(where);
   const runCount = () => countQuery.then(([r]) => Number(r.total));
   // Kept until the stored users change (lists/count-memo.server.ts): counting 100,000 rows is most of the page's time.
-  const count = counts ? () => counts.get(`users\n${JSON.stringify(countQuery.toSQL())}`, runCount) : runCount;
+  const count = counts ? () => counts.get(`users\n${JSON.stringify(countQuery.toSQL())}`, ["homeserver_users"], runCount) : runCount;
   const page = () => db.select().from(u).where(where).orderBy(...order).limit(q.pageSize).offset(offset);
   // A separate count, not a window count in the page's query: that would cost less for a few thousand matches,
   // but spills to disk for broad terms.
