@@ -17,6 +17,8 @@ if (!fs.existsSync(chrome)) {
 }
 console.log(`Database for this run: ${process.env.TEST_DATABASE_URL ? "PostgreSQL (TEST_DATABASE_URL)" : "embedded PGlite"}`);
 if (run([path.join(root, "node_modules/@remix-run/dev/dist/cli.js"), "build"]) !== 0) process.exit(1);
+// The scripts' compressed copies, as `npm run build` makes them (decision 037; tests/integration/static-assets.test.ts).
+if (run([path.join(root, "scripts/precompress-assets.mjs")]) !== 0) process.exit(1);
 const results = path.join(root, "test-artifacts", "vitest-results.json");
 fs.rmSync(results, { force: true });
 const status = run([

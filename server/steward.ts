@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import express from "express";
 import compression from "compression";
 import { readStylesheets } from "./stylesheets";
+import { precompressedAssets } from "./precompressed";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import { openDatabase, timingStorage, type Database, type DataChangeFeed, type TimingStore } from "../db/client";
@@ -110,6 +111,8 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   const proxyTrusted = (req: express.Request) => config.trustProxy !== false && trustsPeer(req.socket.remoteAddress ?? "", 0);
   const routeLabel = routeLabeler(build);
   app.use(compression());
+  // The build's scripts and stylesheets compressed once at build time (decision 037), else as they are.
+  app.use("/build", precompressedAssets(path.join(ROOT, "public", "build"), { immutable: true, maxAge: "1y" }));
   app.use("/build", express.static(path.join(ROOT, "public", "build"), { immutable: true, maxAge: "1y" }));
   // Files in public/ all have an extension; asking the disk about every page path (a stat per request) was a
   // visible share of serving a stored page.
