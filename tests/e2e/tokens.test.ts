@@ -89,6 +89,12 @@ describe.skipIf(!haveChromium)("registration tokens and invitations in a browser
     expect(await admin.getByTestId("token-completed").textContent()).toBe("1");
     expect(await admin.getByTestId("token-state").first().textContent()).toBe("used up");
     await admin.getByTestId("token-history").locator("svg.recharts-surface").first().waitFor();
+    // The days under the bars read as dates ("28 Nov"), not as the snapshots' ISO keys.
+    const xTicks = admin.getByTestId("token-history").locator(".recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value");
+    await expect.poll(() => xTicks.count()).toBeGreaterThan(0);
+    const ticks = await xTicks.allTextContents();
+    const short = (d: string) => new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" }).format(Date.parse(`${d}T00:00:00Z`));
+    for (const t of ticks) expect([short(yesterday), short(today)]).toContain(t);
     await admin.screenshot({ path: artifactPath("tokens-detail-used-up.png"), fullPage: true });
     await admin.goto(`${steward.url}/tokens?q=Alice`);
     const row = admin.locator(`tr[data-token="${token}"]`);

@@ -8,6 +8,16 @@ export interface TokenDay {
   pending: number;
 }
 
+/** A snapshot's UTC day ("2026-11-28") as an admin reads it: "28 Nov", or "28 Nov 2026" in the tooltip. */
+const dayFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+const fullDayFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+const asDay = (f: Intl.DateTimeFormat) => (day: unknown) => {
+  const ms = Date.parse(`${String(day)}T00:00:00Z`);
+  return Number.isFinite(ms) ? f.format(ms) : String(day);
+};
+export const dayTick = asDay(dayFormat);
+export const dayLabel = asDay(fullDayFormat);
+
 /** New completed registrations per day: the difference between consecutive daily readings. */
 export function dailyRegistrations(history: TokenDay[]): { day: string; registrations: number }[] {
   return history.map((h, i) => ({ day: h.day, registrations: Math.max(0, h.completed - (i > 0 ? history[i - 1].completed : h.completed)) }));
@@ -27,9 +37,9 @@ export function TokenHistoryChart({ history }: { history: TokenDay[] }) {
         <ResponsiveContainer width="100%" height="100%" initialDimension={{ width, height: CHART_HEIGHT }}>
           <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            <XAxis dataKey="day" fontSize={12} />
+            <XAxis dataKey="day" fontSize={12} tickFormatter={dayTick} minTickGap={24} />
             <YAxis allowDecimals={false} fontSize={12} width={36} />
-            <Tooltip />
+            <Tooltip labelFormatter={dayLabel} />
             <Bar dataKey="registrations" name="Registrations" fill="#0f5c4d" isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
