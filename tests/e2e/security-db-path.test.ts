@@ -37,7 +37,7 @@ describe.skipIf(!haveChromium)("security scan from Synapse's database", () => {
     await page.goto(steward.url + "/security");
     const before = sim.requestLog.length;
     await page.getByTestId("refresh-posture").getByRole("button", { name: "Scan now" }).click();
-    await expect.poll(() => page.getByTestId("refresh-posture").getByRole("status").textContent(), { timeout: 30_000 }).toMatch(/^Done: \d+ users scanned\.$/);
+    await expect.poll(() => page.getByTestId("refresh-posture").getByRole("status").textContent(), { timeout: 30_000 }).toMatch(/^Done: \d+ accounts checked \(deactivated ones and bots too\)\.$/);
     const main = page.locator("main");
     await expect.poll(() => main.textContent()).toContain("Made from Synapse's database");
     expect(await main.textContent()).toContain("Key backup: exact, read from Synapse's database.");
