@@ -108,7 +108,7 @@ async function travel(seconds: number) {
   await steward.database.db.update(collectorRuns).set({ startedAt: sql`${collectorRuns.startedAt} - ${back}`, finishedAt: sql`${collectorRuns.finishedAt} - ${back}` });
 }
 
-const stripTags = (html: string) => html.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ");
+const stripTags = (html: string) => html.replace(/<(script|style)[\s\S]*?<\/\1>/g, "").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ");
 
 /** The plain reason the homeserver client gives for each fault (describeHomeserverError). */
 const REASON: Record<string, RegExp> = {

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 /** The page as rendered, without the serialized loader/action data (which would match any text). */
-const visible = (html: string) => html.replace(/<script[\s\S]*?<\/script>/g, "");
+const visible = (html: string) => html.replace(/<(script|style)[\s\S]*?<\/\1>/g, "");
 
 /** Opens the invite page like a browser and returns the client (with its cookie) and the form's hidden fields. */
 async function openInvite(token: string, base = steward.url) {

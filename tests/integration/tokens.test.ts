@@ -29,7 +29,7 @@ afterAll(async () => {
 
 const ADMIN = "@admin:sim.test";
 /** The page as rendered, without the serialized loader/action data (which would match any text). */
-const text = async (res: Response) => (await res.text()).replace(/<script[\s\S]*?<\/script>/g, "");
+const text = async (res: Response) => (await res.text()).replace(/<(script|style)[\s\S]*?<\/\1>/g, "");
 const db = () => steward.database.db;
 const audits = async (action: string) => (await db().select().from(auditEvents)).filter((a) => a.action === action);
 const issue = (fields: Record<string, string>) =>
