@@ -191,7 +191,7 @@ describe.skipIf(!haveChromium)("the MAS flow in a browser (Synapse delegating to
     await admin.goto(`${w.steward.url}/security`);
     const scan = admin.getByTestId("refresh-posture");
     await scan.getByRole("button", { name: "Scan now" }).click();
-    await scan.getByRole("status").filter({ hasText: /^Done: \d+ users? scanned\.$/ }).waitFor({ timeout: 120_000 });
+    await scan.getByRole("status").filter({ hasText: /^Done: \d+ accounts? checked \(deactivated ones and bots too\)\.$/ }).waitFor({ timeout: 120_000 });
     await admin.getByTestId("posture-cards").waitFor();
     await admin.getByTestId("posture-table").waitFor();
     await admin.screenshot({ path: artifactPath("mas-flow-security.png"), fullPage: true });
