@@ -87,6 +87,11 @@ describe.skipIf(!haveChromium)("security report in a browser", () => {
   });
 
   it("filters to users without cross-signing and drills down into sessions", async () => {
+    // The categories the report leaves out are offered in words, side by side.
+    const include = page.getByTestId("also-include").locator("label");
+    expect((await include.allTextContents()).map((t) => t.trim())).toEqual(["Deactivated accounts", "Bots", "Support accounts", "Application service users"]);
+    const tops = await include.evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+    expect(new Set(tops).size).toBe(1);
     await page.locator("#sec-check").selectOption("cross_signing");
     await page.locator("#sec-status").selectOption("missing");
     await page.getByRole("button", { name: "Apply" }).click();

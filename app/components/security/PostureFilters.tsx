@@ -1,6 +1,6 @@
 /** The report's filter form (a GET form: every filter is in the URL, so it can be shared and exported). */
 import { Form } from "@remix-run/react";
-import { CHECK_NAMES, CHECK_TEXT, EXTRA } from "./checks";
+import { CHECK_NAMES, CHECK_TEXT, EXTRA, EXTRA_TEXT } from "./checks";
 
 export interface FilterForm {
   check: string;
@@ -65,11 +65,11 @@ export function PostureFilters({ form, errors }: { form: FilterForm; errors: { m
           <input type="checkbox" name="stale" value="1" defaultChecked={form.stale} /> Has stale sessions
         </label>
       </div>
-      <fieldset className="field" style={{ border: 0, padding: 0 }}>
+      <fieldset className="field inline-checks" data-testid="also-include">
         <legend className="small muted">Also include</legend>
         {EXTRA.map((c) => (
-          <label key={c} className="small" style={{ marginRight: ".5rem" }}>
-            <input type="checkbox" name="include" value={c} defaultChecked={form.include.includes(c)} /> {c}
+          <label key={c} className="small">
+            <input type="checkbox" name="include" value={c} defaultChecked={form.include.includes(c)} /> {EXTRA_TEXT[c]}
           </label>
         ))}
       </fieldset>

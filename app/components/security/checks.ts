@@ -5,6 +5,14 @@ export type Status = "ok" | "missing" | "unknown";
 export const STATUSES = ["missing", "unknown", "ok"] as const;
 export const EXTRA = ["deactivated", "bot", "support", "appservice"] as const;
 
+/** The categories left out of the report unless included, in words (the filter's "Also include" boxes). */
+export const EXTRA_TEXT: Record<(typeof EXTRA)[number], string> = {
+  deactivated: "Deactivated accounts",
+  bot: "Bots",
+  support: "Support accounts",
+  appservice: "Application service users",
+};
+
 export const CHECK_TEXT: Record<CheckKey, { label: string; ok: string; missing: string; help: string }> = {
   fully_secured: {
     label: "Fully secured",
