@@ -98,6 +98,9 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     const box = (await accounts.locator(".recharts-wrapper > svg.recharts-surface").boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
     await expect.poll(() => accounts.locator(".recharts-tooltip-wrapper").innerText(), { timeout: 10_000 }).toMatch(/Accounts : \d+/);
+    // Its moment is written as Steward writes times elsewhere, not as an ISO string.
+    const label = await accounts.locator(".recharts-tooltip-wrapper .recharts-tooltip-label").innerText();
+    expect(label).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC$/);
     await page.screenshot({ path: artifactPath("overview.png"), fullPage: true });
   });
 

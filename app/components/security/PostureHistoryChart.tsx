@@ -4,7 +4,7 @@
  */
 import { memo } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { ChartFrame, timeTick } from "../charts/ChartFrame";
+import { ChartFrame, timeTick, tooltipMoment } from "../charts/ChartFrame";
 
 export interface PosturePoint {
   at: string;
@@ -46,7 +46,7 @@ export const PostureHistoryChart = memo(function PostureHistoryChart({ points }:
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
             <YAxis domain={[0, 100]} unit="%" />
-            <Tooltip labelFormatter={(v) => new Date(Number(v)).toISOString().slice(0, 16).replace("T", " ") + " UTC"} formatter={(v) => `${v}%`} />
+            <Tooltip labelFormatter={tooltipMoment} formatter={(v) => `${v}%`} />
             <Legend />
             {LINES.map(([key, name, color]) => (
               <Line key={key} type="monotone" dataKey={key} name={name} stroke={color} dot={points.length < 30} isAnimationActive={false} />

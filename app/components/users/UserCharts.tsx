@@ -2,7 +2,7 @@
 import { memo } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { UserSeries } from "~/services/users/series";
-import { CHART_HEIGHT, ChartFrame, timeTick } from "../charts/ChartFrame";
+import { CHART_HEIGHT, ChartFrame, timeTick, tooltipBucket, tooltipMoment } from "../charts/ChartFrame";
 import { RANGE_DAYS } from "~/services/users/ranges";
 
 const COLORS = { total: "#1f5f99", deactivated: "#9aa5b1", d1: "#c2410c", d7: "#15803d", d30: "#1f5f99", regs: "#6d28d9" };
@@ -16,7 +16,6 @@ function TimeAxis({ days }: { days: number | null }) {
 // and this part's props, straight from the loader data, have not changed then.
 export const UserCharts = memo(function UserCharts({ series, unavailableActive }: { series: UserSeries; unavailableActive?: string | null }) {
   const days = RANGE_DAYS[series.range];
-  const label = (ms: unknown) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const last = series.counts.at(-1);
   const noCounts = series.counts.length === 0 ? "No snapshots in this range yet." : null;
   const regTotal = series.registrations.reduce((s, r) => s + r.count, 0);
@@ -37,7 +36,7 @@ export const UserCharts = memo(function UserCharts({ series, unavailableActive }
               <CartesianGrid strokeDasharray="3 3" />
               <TimeAxis days={days} />
               <YAxis allowDecimals={false} width={60} />
-              <Tooltip labelFormatter={label} />
+              <Tooltip labelFormatter={tooltipMoment} />
               <Legend />
               <Line type="monotone" dataKey="total" name="Accounts" stroke={COLORS.total} dot={series.counts.length < 3} isAnimationActive={false} />
               <Line type="monotone" dataKey="deactivated" name="Deactivated" stroke={COLORS.deactivated} dot={false} isAnimationActive={false} />
@@ -65,7 +64,7 @@ export const UserCharts = memo(function UserCharts({ series, unavailableActive }
               <CartesianGrid strokeDasharray="3 3" />
               <TimeAxis days={days} />
               <YAxis allowDecimals={false} width={60} />
-              <Tooltip labelFormatter={label} />
+              <Tooltip labelFormatter={tooltipMoment} />
               <Legend />
               <Line type="monotone" dataKey="active30d" name="30 days" stroke={COLORS.d30} dot={series.counts.length < 3} isAnimationActive={false} />
               <Line type="monotone" dataKey="active7d" name="7 days" stroke={COLORS.d7} dot={false} isAnimationActive={false} />
@@ -87,7 +86,7 @@ export const UserCharts = memo(function UserCharts({ series, unavailableActive }
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="t" tickFormatter={timeTick(days === null || days > 366 ? null : days > 30 ? 365 : 30)} minTickGap={30} />
               <YAxis allowDecimals={false} width={50} />
-              <Tooltip labelFormatter={(ms) => new Date(Number(ms)).toISOString().slice(0, 10)} />
+              <Tooltip labelFormatter={tooltipBucket(series.registrationBucket)} />
               <Bar dataKey="count" name="New accounts" fill={COLORS.regs} isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>
