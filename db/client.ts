@@ -285,14 +285,14 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   };
 }
 
+/** The payload of the notification proveDelivery sends: no table has this name. */
+const DELIVERY_CHECK = "delivery-check";
+
 /**
  * A notification sent from the query pool must reach the listening connection. Behind a transaction-pooling proxy
  * (PgBouncer's default mode) LISTEN succeeds but notifications never arrive: a cache trusting that feed would
  * serve old pages for ever, so such a feed is refused.
  */
-/** The payload of the notification proveDelivery sends: no table has this name. */
-const DELIVERY_CHECK = "delivery-check";
-
 export async function proveDelivery(feed: DataChangeFeed, send: (payload: string) => Promise<unknown>): Promise<void> {
   if (!feed.live) throw new Error("The database's change notifications could not be listened to.");
   let seen = false;

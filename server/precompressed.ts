@@ -28,7 +28,7 @@ function scan(dir: string): Map<string, Encoding[]> {
       else if (!/\.(br|gz)$/.test(e.name)) {
         // Brotli first: the smaller of the two, and every current browser sends it over https.
         const encodings = (["br", "gzip"] as const).filter((enc) => names.has(e.name + SUFFIX[enc]));
-        if (encodings.length) out.set("/" + path.relative(dir, p).split(path.sep).join("/"), [...encodings]);
+        if (encodings.length) out.set("/" + path.relative(dir, p).split(path.sep).join("/"), encodings);
       }
     }
   };

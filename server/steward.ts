@@ -112,8 +112,10 @@ export async function startSteward(opts: StartOptions): Promise<RunningSteward> 
   const routeLabel = routeLabeler(build);
   app.use(compression());
   // The build's scripts and stylesheets compressed once at build time (decision 037), else as they are.
-  app.use("/build", precompressedAssets(path.join(ROOT, "public", "build"), { immutable: true, maxAge: "1y" }));
-  app.use("/build", express.static(path.join(ROOT, "public", "build"), { immutable: true, maxAge: "1y" }));
+  const buildDir = path.join(ROOT, "public", "build");
+  const buildCaching = { immutable: true, maxAge: "1y" };
+  app.use("/build", precompressedAssets(buildDir, buildCaching));
+  app.use("/build", express.static(buildDir, buildCaching));
   // Files in public/ all have an extension; asking the disk about every page path (a stat per request) was a
   // visible share of serving a stored page.
   const publicFiles = express.static(path.join(ROOT, "public"), { maxAge: "1h", index: false });

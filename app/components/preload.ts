@@ -79,20 +79,23 @@ export function usePreloadAfterSignIn(path: string): void {
   }, [path]);
 }
 
+/** What this file reads of a route module once it has run: its `handle`. */
+type RouteModule = { handle?: { warmUp?: unknown } };
+
 /**
  * Runs routes' modules ahead of their navigation (the fetch alone, a modulepreload, leaves compiling and running them
  * to the click): importing a module that has run already is a lookup, so the navigation's own import finds it ready.
  * Route modules only define things when they run.
  */
-export function runModules(routes: ManifestRoute[]): Promise<{ handle?: { warmUp?: unknown } }>[] {
-  return routes.map((route) => import(/* webpackIgnore: true */ route.module) as Promise<{ handle?: { warmUp?: unknown } }>);
+export function runModules(routes: ManifestRoute[]): Promise<RouteModule>[] {
+  return routes.map((route) => import(/* webpackIgnore: true */ route.module) as Promise<RouteModule>);
 }
 
 /**
  * A route module may have a `handle.warmUp`: work that makes its page's first drawing faster (the overview's charts,
  * components/users/warm-up-charts.tsx), run once the browser is idle, while the admin is still typing.
  */
-function warmUpWhenIdle(mod: { handle?: { warmUp?: unknown } }): void {
+function warmUpWhenIdle(mod: RouteModule): void {
   if (typeof mod.handle?.warmUp !== "function") return;
   const warmUp = mod.handle.warmUp as () => void;
   if ("requestIdleCallback" in window) requestIdleCallback(() => warmUp(), { timeout: 2_000 });

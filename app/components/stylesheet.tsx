@@ -19,7 +19,7 @@ const fromPage = new Map<string, string | null>();
 /** The CSS the server wrote for `href`, or null when it linked the file (read once per document). */
 function writtenByServer(href: string): string | null {
   if (!fromPage.has(href)) {
-    const el = Array.from(document.querySelectorAll("style[data-href]")).find((s) => s.getAttribute("data-href") === href);
+    const el = document.querySelector(`style[data-href="${CSS.escape(href)}"]`);
     fromPage.set(href, el ? (el.textContent ?? "") : null);
   }
   return fromPage.get(href)!;

@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { createRoot, type Root } from "react-dom/client";
+import { dateTimeUtc, dateUtc } from "~/services/format/time";
 
 export const CHART_HEIGHT = 260;
 
@@ -86,16 +87,14 @@ export function ChartFrame({ title, summary, empty, children, testId }: { title:
   );
 }
 
-const tooltipTime = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
-const tooltipDay = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 const tooltipMonth = new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
 
 /** A point's moment in a chart's tooltip, as the rest of Steward writes times: "5 Dec 2026, 06:00 UTC". */
-export const tooltipMoment = (ms: unknown) => `${tooltipTime.format(Number(ms))} UTC`;
+export const tooltipMoment = (ms: unknown) => dateTimeUtc(Number(ms));
 
 /** A bucket in a chart's tooltip, from its start: "5 Dec 2026", "Week of 30 Nov 2026", "November 2026". */
 export const tooltipBucket = (bucket: "day" | "week" | "month") => (ms: unknown) =>
-  bucket === "month" ? tooltipMonth.format(Number(ms)) : `${bucket === "week" ? "Week of " : ""}${tooltipDay.format(Number(ms))}`;
+  bucket === "month" ? tooltipMonth.format(Number(ms)) : `${bucket === "week" ? "Week of " : ""}${dateUtc(Number(ms))}`;
 
 /** Axis labels in UTC, coarse enough for the range shown. */
 export function timeTick(rangeDays: number | null): (ms: number) => string {

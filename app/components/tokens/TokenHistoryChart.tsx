@@ -1,6 +1,7 @@
 /** Registrations per day with one token (from the daily counter snapshots), drawn after hydration. */
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { CHART_HEIGHT, ChartFrame } from "~/components/charts/ChartFrame";
+import { CHART_HEIGHT, ChartFrame, timeTick } from "~/components/charts/ChartFrame";
+import { dateUtc } from "~/services/format/time";
 
 export interface TokenDay {
   day: string;
@@ -8,15 +9,13 @@ export interface TokenDay {
   pending: number;
 }
 
-/** A snapshot's UTC day ("2026-11-28") as an admin reads it: "28 Nov", or "28 Nov 2026" in the tooltip. */
-const dayFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
-const fullDayFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-const asDay = (f: Intl.DateTimeFormat) => (day: unknown) => {
+/** A snapshot's UTC day ("2026-11-28") as an admin reads it: "28 Nov" on the axis, "28 Nov 2026" in the tooltip. */
+const asDay = (format: (ms: number) => string) => (day: unknown) => {
   const ms = Date.parse(`${String(day)}T00:00:00Z`);
-  return Number.isFinite(ms) ? f.format(ms) : String(day);
+  return Number.isFinite(ms) ? format(ms) : String(day);
 };
-export const dayTick = asDay(dayFormat);
-export const dayLabel = asDay(fullDayFormat);
+export const dayTick = asDay(timeTick(30));
+export const dayLabel = asDay(dateUtc);
 
 /** New completed registrations per day: the difference between consecutive daily readings. */
 export function dailyRegistrations(history: TokenDay[]): { day: string; registrations: number }[] {
