@@ -19,11 +19,13 @@ import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Overview · Steward" }];
 
-const Query = z.object({ range: z.enum(RANGES).catch("30d") });
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const querySchema = () => z.object({ range: z.enum(RANGES).catch("30d") });
 
 export async function loader(args: LoaderFunctionArgs) {
   const { steward } = await requireAdmin(args);
-  const { range } = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const { range } = querySchema().parse(Object.fromEntries(new URL(args.request.url).searchParams));
   const data = await loadOverview({ db: steward.db, config: steward.config, now: new Date() }, range);
   // Steward's database only: the rendered page may be served again until the data changes (decision 010).
   allowPageCache(args.context);

@@ -12,15 +12,18 @@ import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Audit · Steward" }];
 
-const Query = z.object({
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
-  action: z.string().trim().max(100).optional().catch(undefined),
-  actor: z.string().trim().max(300).optional().catch(undefined),
-});
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const querySchema = () =>
+  z.object({
+    page: z.coerce.number().int().min(1).max(100_000).catch(1),
+    action: z.string().trim().max(100).optional().catch(undefined),
+    actor: z.string().trim().max(300).optional().catch(undefined),
+  });
 
 export async function loader(args: LoaderFunctionArgs) {
   const { steward } = await requireAdmin(args);
-  const q = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const q = querySchema().parse(Object.fromEntries(new URL(args.request.url).searchParams));
   const [result, present] = await Promise.all([
     listAudit(steward.db, { page: q.page, pageSize: 50, action: q.action || undefined, actor: q.actor || undefined }),
     auditActions(steward.db),

@@ -18,10 +18,13 @@ import { prefetchedLoader } from "~/components/prefetch-data";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.destination ?? "Destination"} · Federation · Steward` }];
 
 const ROOMS_PAGE = 50;
-const Query = z.object({
-  roomsFrom: z.coerce.number().int().min(0).max(10_000_000).catch(0),
-  confirm: z.literal("reset").optional().catch(undefined),
-});
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const querySchema = () =>
+  z.object({
+    roomsFrom: z.coerce.number().int().min(0).max(10_000_000).catch(0),
+    confirm: z.literal("reset").optional().catch(undefined),
+  });
 
 /** A destination is a server name; anything else is a 404 before any query (issue 14, item 18). */
 const destinationParam = (params: Record<string, string | undefined>) => checkedParam(params.destination, isServerName, "destination (not a server name)");
@@ -29,7 +32,7 @@ const destinationParam = (params: Record<string, string | undefined>) => checked
 export async function loader(args: LoaderFunctionArgs) {
   const destination = destinationParam(args.params);
   const admin = await requireAdmin(args);
-  const q = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const q = querySchema().parse(Object.fromEntries(new URL(args.request.url).searchParams));
   const now = Date.now();
   const [view, timeline] = await Promise.all([getDestination(admin.steward.db, destination, now), destinationTimeline(admin.steward.db, destination)]);
   // Rooms are read live from the homeserver (they are not part of the snapshots); a failure is shown, not fatal.

@@ -28,18 +28,21 @@ const HISTORY_MS = 7 * 86_400_000;
 const SORTS = ["state", "destination", "failing_since", "interval", "next_retry", "last_attempt"] as const satisfies readonly DestinationSort[];
 const STATES = ["healthy", "backing_off", "retry_due", "dead"] as const satisfies typeof STATE_ORDER;
 
-const Query = z.object({
-  state: z.enum(STATES).optional().catch(undefined),
-  q: z.string().trim().max(255).optional().catch(undefined),
-  sort: z.enum(SORTS).catch("state"),
-  dir: z.enum(["asc", "desc"]).catch("asc"),
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
-});
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const querySchema = () =>
+  z.object({
+    state: z.enum(STATES).optional().catch(undefined),
+    q: z.string().trim().max(255).optional().catch(undefined),
+    sort: z.enum(SORTS).catch("state"),
+    dir: z.enum(["asc", "desc"]).catch("asc"),
+    page: z.coerce.number().int().min(1).max(100_000).catch(1),
+  });
 
 export async function loader(args: LoaderFunctionArgs) {
   const { steward, session } = await requireAdmin(args);
   const params = new URL(args.request.url).searchParams;
-  const q = Query.parse(Object.fromEntries(params));
+  const q = querySchema().parse(Object.fromEntries(params));
   const now = Date.now();
   const db = steward.db;
   const pageSize = await pageSizeFor(db, session.userId, params.get("size"));

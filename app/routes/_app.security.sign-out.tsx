@@ -23,10 +23,12 @@ import { filterInWords } from "~/services/users/bulk/words.server";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.title ?? "Sign out sessions"} · Steward` }];
 
 const PREVIEW_PAGE = 200;
-const Kind = z.enum(["unverified", "stale"]);
-const Days = z.coerce.number().int().min(1).max(3650);
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const schemas = () => ({ Kind: z.enum(["unverified", "stale"]), Days: z.coerce.number().int().min(1).max(3650) });
 
 async function plan(admin: AdminRequest, params: URLSearchParams) {
+  const { Kind, Days } = schemas();
   const kind = Kind.safeParse(params.get("kind") ?? "");
   if (!kind.success) throw json({ error: "Say which sessions to sign out: unverified ones, or those unseen for some days." }, { status: 400 });
   const { query } = parsePostureQuery(params);

@@ -24,11 +24,14 @@ import { prefetchedLoader } from "~/components/prefetch-data";
 export const meta: MetaFunction = () => [{ title: "Tokens · Steward" }];
 
 const PAGE_SIZE = 50;
-const Query = z.object({
-  state: z.enum(["valid", "expired", "used_up", "revoked", "hazard", "outside"]).optional().catch(undefined),
-  q: z.string().max(200).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
-});
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const querySchema = () =>
+  z.object({
+    state: z.enum(["valid", "expired", "used_up", "revoked", "hazard", "outside"]).optional().catch(undefined),
+    q: z.string().max(200).optional().catch(undefined),
+    page: z.coerce.number().int().min(1).max(100_000).catch(1),
+  });
 
 /** MAS's token client when the homeserver delegates to MAS (decision 023), else null (classic Synapse). */
 const masApi = (admin: AdminRequest) =>
@@ -42,7 +45,7 @@ const masApi = (admin: AdminRequest) =>
 
 export async function loader(args: LoaderFunctionArgs) {
   const admin = await requireAdmin(args);
-  const query = Query.parse(Object.fromEntries(new URL(args.request.url).searchParams));
+  const query = querySchema().parse(Object.fromEntries(new URL(args.request.url).searchParams));
   const url = new URL(args.request.url);
   const kind = (["issued", "revoked", "restored"] as const).find((k) => url.searchParams.has(k));
   const done = kind ? `${{ issued: "Issued", revoked: "Revoked", restored: "Restored" }[kind]} ${(url.searchParams.get(kind) ?? "").slice(0, 200)}.` : null;

@@ -23,13 +23,17 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data && "label" in data ? data.label : "Action"} · ${data && "userId" in data ? data.userId : "User"} · Steward` },
 ];
 
-const UserId = z.string().max(255).regex(/^@[^:\s]+:[^\s]+$/);
-const Action = z.enum(USER_ACTIONS);
-/** Synapse device ids (and, under MAS, `<kind>:<ULID>` session keys) are short printable strings; anything else is not one of this user's sessions. */
-const DeviceId = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/);
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const schemas = () => ({
+  UserId: z.string().max(255).regex(/^@[^:\s]+:[^\s]+$/),
+  Action: z.enum(USER_ACTIONS),
+  /** Synapse device ids (and, under MAS, `<kind>:<ULID>` session keys) are short printable strings; anything else is not one of this user's sessions. */
+  DeviceId: z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/),
+  /** Sessions unseen for more than this many days are stale (the posture scan's default; the link passes the scan's). */
+  Days: z.coerce.number().int().min(1).max(3650),
+});
 const MAX_NOTICE = 4000;
-/** Sessions unseen for more than this many days are stale (the posture scan's default; the link passes the scan's). */
-const Days = z.coerce.number().int().min(1).max(3650);
 const DEFAULT_STALE_DAYS = 30;
 const DAY_MS = 86_400_000;
 
@@ -37,6 +41,7 @@ const serverOf = (userId: string) => userId.slice(userId.indexOf(":") + 1);
 const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
 
 async function context(admin: AdminRequest, args: LoaderFunctionArgs, params: URLSearchParams) {
+  const { UserId, Action, DeviceId, Days } = schemas();
   const user = UserId.safeParse(args.params.userId ?? "");
   if (!user.success) throw json({ error: "That is not a Matrix user id (expected @name:server)." }, { status: 400 });
   const action = Action.safeParse(params.get("action") ?? "");

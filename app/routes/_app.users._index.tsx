@@ -24,17 +24,22 @@ export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
 const MAX_DAYS = 3650;
 
 const MAX_SEARCH = 200;
-const Query = z.object({
-  filter: z.enum(USER_FILTERS).catch("all"),
-  sort: z.enum(USER_SORTS).catch("name"),
-  dir: z.enum(["asc", "desc"]).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const schemas = () => ({
+  Query: z.object({
+    filter: z.enum(USER_FILTERS).catch("all"),
+    sort: z.enum(USER_SORTS).catch("name"),
+    dir: z.enum(["asc", "desc"]).optional().catch(undefined),
+    page: z.coerce.number().int().min(1).max(100_000).catch(1),
+  }),
+  Days: z.coerce.number({ invalid_type_error: "x" }).int().min(1).max(MAX_DAYS),
 });
-const Days = z.coerce.number({ invalid_type_error: "x" }).int().min(1).max(MAX_DAYS);
 
 export async function loader(args: LoaderFunctionArgs) {
   const { steward, session } = await requireAdmin(args);
   const params = new URL(args.request.url).searchParams;
+  const { Query, Days } = schemas();
   const q = Query.parse(Object.fromEntries(params));
   // A search longer than the limit is refused with a message (it used to be dropped silently: every user shown).
   const rawQ = (params.get("q") ?? "").trim();

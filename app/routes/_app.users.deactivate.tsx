@@ -22,14 +22,19 @@ import { newFormId } from "~/services/users/actions/run.server";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.title ?? "Deactivate accounts"} · Steward` }];
 
 const PREVIEW_PAGE = 200;
-const Query = z.object({
-  filter: z.enum(USER_FILTERS).catch("all"),
-  days: z.coerce.number().int().min(1).max(3650).catch(30),
-  q: z.string().trim().max(200).catch(""),
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const schemas = () => ({
+  Query: z.object({
+    filter: z.enum(USER_FILTERS).catch("all"),
+    days: z.coerce.number().int().min(1).max(3650).catch(30),
+    q: z.string().trim().max(200).catch(""),
+  }),
+  Created: z.coerce.number().int().min(1).max(36500),
 });
-const Created = z.coerce.number().int().min(1).max(36500);
 
 function read(params: URLSearchParams) {
+  const { Query, Created } = schemas();
   const q = Query.parse({ filter: params.get("filter") ?? undefined, days: params.get("days") || undefined, q: params.get("q") ?? "" });
   const rawCreated = (params.get("created") ?? "").trim();
   const created = rawCreated ? Created.safeParse(rawCreated) : null;

@@ -48,13 +48,16 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 /** Steward manages one homeserver (HOMESERVER_URL): the form has no address to change, and a posted one is ignored. */
-const LoginForm = z.object({
-  mode: z.enum(["password", "token"]).default("password"),
-  username: z.string().trim().max(300).optional().default(""),
-  password: z.string().max(1000).optional().default(""),
-  accessToken: z.string().trim().max(2000).optional().default(""),
-  next: z.string().max(500).optional().default("/"),
-});
+// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
+// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+const loginFormSchema = () =>
+  z.object({
+    mode: z.enum(["password", "token"]).default("password"),
+    username: z.string().trim().max(300).optional().default(""),
+    password: z.string().max(1000).optional().default(""),
+    accessToken: z.string().trim().max(2000).optional().default(""),
+    next: z.string().max(500).optional().default("/"),
+  });
 
 type Errors = Partial<Record<"username" | "password" | "accessToken" | "form", string>>;
 
@@ -98,7 +101,7 @@ export async function action(args: ActionFunctionArgs) {
   if (!checkLoginForm(request, steward.config.sessionSecret, form.csrf)) {
     return json({ errors: { form: "This sign-in form has expired or did not come from Steward. Reload the page and try again." } as Errors, values: values0 }, { status: 403 });
   }
-  const parsed = LoginForm.safeParse(form);
+  const parsed = loginFormSchema().safeParse(form);
   const values = { username: String(form.username ?? ""), mode: String(form.mode ?? "password") };
   if (!parsed.success) {
     const errors: Errors = {};
