@@ -18,7 +18,7 @@ import os from "node:os";
 import fs from "node:fs";
 import path from "node:path";
 import { openDatabase } from "../db/client";
-import { startSimulator } from "../tests/simulator/index";
+import { startSimulatorProcess } from "./simulator-process";
 import { launchBrowser } from "../tests/helpers/browser";
 import { createScratchPostgres } from "./seed";
 import { startServer, stopServer } from "./server-process";
@@ -69,7 +69,7 @@ const runs = Number(runsArg ?? 3);
 const SETTLE_MS = Number(process.env.PROFILE_NAV_SETTLE_MS ?? 500);
 const UNTIL = process.env.PROFILE_NAV_UNTIL;
 
-const sim = await startSimulator({ users: 5, seed: 1 });
+const sim = await startSimulatorProcess();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-profile-"));
 const base = process.env.BENCH_DATABASE_URL;
 const scratch = base

@@ -22,6 +22,8 @@ export interface Watch {
   /** Elements that must all exist; the first one's text must contain `text`. */
   selectors: string[];
   text: string;
+  /** A page without scripts (the baseline's): nothing to hydrate, so it is interactive when its content shows. */
+  static?: boolean;
 }
 
 export interface Timing {
@@ -51,7 +53,7 @@ function probe(key: string): void {
     const tick = () => {
       const raw = sessionStorage.getItem(key);
       if (!raw) return void (looping = false);
-      const spec = JSON.parse(raw) as { url: string; selectors: string[]; text: string; start?: number; content?: number; interactive?: number };
+      const spec = JSON.parse(raw) as { url: string; selectors: string[]; text: string; static?: boolean; start?: number; content?: number; interactive?: number };
       const t = now();
       const here = new RegExp(spec.url).test(location.pathname + location.search);
       if (spec.start !== undefined && here) {
@@ -60,7 +62,7 @@ function probe(key: string): void {
           if (els.every(Boolean) && (els[0]!.textContent ?? "").includes(spec.text)) spec.content = t;
         }
         if (spec.content !== undefined && spec.interactive === undefined) {
-          if (document.documentElement.dataset.hydrated === "true" && w.__remixRouter?.state.navigation.state === "idle") spec.interactive = t;
+          if (spec.static || (document.documentElement.dataset.hydrated === "true" && w.__remixRouter?.state.navigation.state === "idle")) spec.interactive = t;
         }
         sessionStorage.setItem(key, JSON.stringify(spec));
         w.__benchResult = { start: spec.start, content: spec.content, interactive: spec.interactive };

@@ -132,9 +132,14 @@ export async function collectAccounts(database: Database, count: number): Promis
 /** Adds `count` destinations (`hsNNNNN.<domain>`, ~80 % healthy) to the simulator and collects them once. */
 export async function collectDestinations(database: Database, sim: Simulator, count: number): Promise<number> {
   seedManyDestinations(sim.state, { count, seed: 1, now: sim.clock.now() });
-  const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken });
-  await collectFederation({ db: database.db, hs, now: () => new Date() });
+  await collectFederationFrom(database, sim);
   return sim.state.federation.destinations.size;
+}
+
+/** One federation collection into Steward's database from a homeserver (a simulator here or in its own process). */
+export async function collectFederationFrom(database: Database, homeserver: { url: string; adminToken: string }): Promise<void> {
+  const hs = createHomeserverClient({ baseUrl: homeserver.url, accessToken: homeserver.adminToken });
+  await collectFederation({ db: database.db, hs, now: () => new Date() });
 }
 
 // ------------------------------------------------------------------ user-count history

@@ -20,10 +20,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+/** `script`: another server to run the same way (the screens benchmark's baseline page, bench/baseline-app). */
+export async function startServer(env: Record<string, string>, script = "build/server.js"): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const port = await freePort();
   const prof = process.env.LOAD_BENCH_CPU_PROF;
-  const args = [...(prof ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] : []), "build/server.js"];
+  const args = [...(prof ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] : []), script];
   const child = spawn(process.execPath, args, {
     cwd: root,
     // stdout (one JSON log line per request, as in production) goes to /dev/null: reading it here would cost the

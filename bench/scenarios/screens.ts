@@ -5,7 +5,8 @@
  *   BENCH_DATABASE_URL is set (first: the targets are PostgreSQL's) and PGlite, seeded through the simulator with
  *   SCREENS_BENCH_USERS (1000,100000) accounts collected by the user-counts collector, a year of count snapshots,
  *   1,000 federation destinations, the simulator's registration tokens and a posture scan of as many users. The same
- *   simulator (every account in it) is the live homeserver the server talks to (a user's page, tokens).
+ *   simulator (every account in it), in a process of its own (bench/simulator-process.ts), is the live homeserver the
+ *   server talks to (a user's page, tokens, Refresh now).
  * - Debian's Chromium through playwright-core; a fresh browser context (profile: no cache, no storage) per iteration,
  *   1 warm-up + SCREENS_BENCH_RUNS (5) measured; medians reported.
  * - Each screen is reached as a person would: a click on a link or button (after the pointer rested on it for
@@ -17,6 +18,8 @@
  *   to interactive (hydrated, client router idle), with the requests and bytes the navigation caused
  *   (bench/screens-probe.ts). The cold users list is a page load by URL in a fresh profile with a session cookie,
  *   measured from navigation start.
+ * - Last, the floor under that cold load (bench/screens-baseline.ts): a one-route Remix app with Steward's packages and
+ *   build settings, and its page without scripts, measured the same way in the same browser.
  */
 import os from "node:os";
 import fs from "node:fs";
@@ -31,14 +34,14 @@ import { createHomeserverClient } from "../../app/homeserver/index";
 import { runCollector } from "../../app/services/collectors/framework.server";
 import { userCountsCollector } from "../../app/services/users/counts-collector.server";
 import { listStoredUsers } from "../../app/services/users/stored.server";
-import { startSimulator, type Simulator } from "../../tests/simulator/index";
-import { addUser } from "../../tests/simulator/state";
 import { launchBrowser } from "../../tests/helpers/browser";
 import { TestClient } from "../../tests/helpers/http";
 import { percentile, type BenchResult } from "../types";
-import { addAccounts, collectDestinations, createScratchPostgres, seedCountHistory, seedPostureScan } from "../seed";
+import { collectFederationFrom, createScratchPostgres, seedCountHistory, seedPostureScan } from "../seed";
+import { startSimulatorProcess, type SimulatorProcess } from "../simulator-process";
 import { startServer, stopServer } from "../server-process";
 import { NetworkMeter, arm, benchContext, result, type Timing, type Watch } from "../screens-probe";
+import { measureBaseline } from "../screens-baseline";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SIZES = (process.env.SCREENS_BENCH_USERS ?? "1000,100000").split(",").map(Number);
@@ -76,7 +79,7 @@ interface Expected {
   destination: string;
   securityFirst: string;
   /** Adds an account to the homeserver (not yet to Steward's stored list); returns its user id. */
-  addAccount(): string;
+  addAccount(): Promise<string>;
 }
 
 const nav = (href: string) => `nav.app-nav a[href="${href}"]`;
@@ -180,7 +183,7 @@ async function refreshOnce(browser: Browser, baseUrl: string, ex: Expected): Pro
     const list = `^/users\\?q=${REFRESH_SEARCH}$`;
     await signIn(page, meter, baseUrl, `/users?q=${REFRESH_SEARCH}`, { url: list, selectors: ["main h1"], text: "" }, "sign-in before Refresh now");
     await hydrated(page);
-    const added = ex.addAccount();
+    const added = await ex.addAccount();
     const row = { selectors: ['[data-testid="users-table"] tbody tr:first-child'], text: added };
     const t = await clickAndMeasure(page, meter, '[data-testid="refresh-user-counts"] button[type="submit"]', { url: list, ...row }, REFRESH);
     await meter.detach();
@@ -191,16 +194,17 @@ async function refreshOnce(browser: Browser, baseUrl: string, ex: Expected): Pro
 }
 
 /** Seeds the database (see the header) with the simulator as the homeserver; returns a line describing it. */
-export async function seed(database: Database, sim: Simulator, users: number): Promise<string> {
+export async function seed(database: Database, sim: SimulatorProcess, users: number): Promise<string> {
   await database.migrate();
-  addAccounts(sim, users - sim.state.users.size);
+  await sim.ask({ op: "fillTo", users });
   const config = loadConfig({ HOMESERVER_URL: sim.url, SESSION_SECRET: "bench-secret-bench-secret-bench-secret-0123", COLLECTORS_ENABLED: "false", LOG_LEVEL: "error" });
   const hs = createHomeserverClient({ baseUrl: sim.url, accessToken: sim.adminToken, timeoutMs: 120_000 });
   const outcome = await runCollector({ database, config, log: createLogger("error") }, userCountsCollector, hs, "cli");
   if (outcome.status !== "ok") throw new Error(`user-counts collection failed: ${JSON.stringify(outcome)}`);
   const now = new Date();
   await seedCountHistory(database, now, 365);
-  const destinations = await collectDestinations(database, sim, DESTINATIONS);
+  const destinations = await sim.ask<number>({ op: "seedDestinations", count: DESTINATIONS });
+  await collectFederationFrom(database, sim);
   await seedPostureScan(database, users, now);
   return `${outcome.result.items.toLocaleString("en")} stored users, ${destinations.toLocaleString("en")} destinations, a year of snapshots, ${users.toLocaleString("en")} posture rows`;
 }
@@ -227,7 +231,7 @@ async function expectedFromHtml(client: TestClient): Promise<Pick<Expected, "des
 }
 
 async function benchOne(browser: Browser, label: "PGlite" | "PostgreSQL", baseUrl: string | undefined, users: number): Promise<BenchResult[]> {
-  const sim = await startSimulator({ users: 5, seed: 1 });
+  const sim = await startSimulatorProcess();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-screens-"));
   const scratch = baseUrl ? await createScratchPostgres(baseUrl, `steward_bench_screens_${process.pid}`) : undefined;
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -249,11 +253,7 @@ async function benchOne(browser: Browser, label: "PGlite" | "PostgreSQL", baseUr
     const signedIn = await client.signIn("admin", "admin", sim.url);
     if (signedIn.status !== 302) throw new Error(`sign-in failed (${signedIn.status})`);
     let refreshes = 0;
-    const addAccount = () => {
-      const localpart = `${REFRESH_SEARCH}${String(999 - ++refreshes).padStart(3, "0")}`;
-      addUser(sim.state, { localpart }, sim.clock.now());
-      return `@${localpart}:${sim.serverName}`;
-    };
+    const addAccount = () => sim.ask<string>({ op: "addUser", localpart: `${REFRESH_SEARCH}${String(999 - ++refreshes).padStart(3, "0")}` });
     const expected: Expected = { ...ex, ...(await expectedFromHtml(client)), addAccount };
 
     const loadBefore = uptime();
@@ -263,12 +263,12 @@ async function benchOne(browser: Browser, label: "PGlite" | "PostgreSQL", baseUr
       if (i > 0) runs.push(r); // the first is the warm-up
     }
     const refreshTimings: Timing[] = [];
-    // How long the homeserver (the simulator, in this process) took to answer the collection's pages of the list.
+    // How long the homeserver (the simulator, in its own process) took to answer the collection's pages of the list.
     const listMs: number[] = [];
     for (let i = 0; i < REFRESH_RUNS; i++) {
-      const from = sim.requestLog.length;
+      const from = await sim.ask<number>({ op: "requestCount" });
       refreshTimings.push(await refreshOnce(browser, server.url, expected));
-      listMs.push(sim.requestLog.slice(from).filter((e) => /\/users$/.test(e.path)).reduce((n, e) => n + e.ms, 0));
+      listMs.push(await sim.ask<number>({ op: "requestMs", from, path: "/users$" }));
     }
     const loadAfter = uptime();
     const results: BenchResult[] = [];
@@ -326,6 +326,7 @@ export default async function run(): Promise<BenchResult[]> {
         console.log(`  ${label}, ${users} users done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
       }
     }
+    results.push(...(await measureBaseline(browser, RUNS)));
   } finally {
     await close();
   }

@@ -1,6 +1,6 @@
 // The simulator's admin user APIs against truths computed straight from `sim.state`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator, type SimUser } from "../simulator/index";
+import { addUser, startSimulator, type Simulator, type SimUser } from "../simulator/index";
 import { enc, simFetch, type SimResponse } from "../simulator/client";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -38,6 +38,24 @@ describe("list users paging", () => {
   it("walks next_token until it is absent, covering every matching user once", async () => {
     const names = await listAll(3, { locked: true });
     expect(names).toEqual(sortedNames(users()));
+  });
+
+  it("a user registered between two listings is in its place by name, both directions", async () => {
+    const own = await startSimulator({ users: 30, seed: 3, now: () => NOW });
+    try {
+      const list = async (dir: "f" | "b") => {
+        const r = await simFetch(own, "/_synapse/admin/v2/users", { query: { from: 0, limit: 1000, order_by: "name", dir, locked: true, deactivated: true } });
+        return r.json.users.map((u: { name: string }) => u.name) as string[];
+      };
+      const before = await list("f"); // the order is cached from here on
+      for (const localpart of ["0first", "m.middle", "zzz.last", "alice.again"]) addUser(own.state, { localpart }, NOW);
+      const all = [...own.state.users.values()].map((u) => u.name).sort(byteCmp);
+      expect(all.length).toBe(before.length + 4);
+      expect(await list("f")).toEqual(all);
+      expect(await list("b")).toEqual([...all].reverse());
+    } finally {
+      await own.close();
+    }
   });
 
   it("next_token only while from+limit < total; limit=0 answers next_token '0'", async () => {
