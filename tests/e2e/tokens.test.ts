@@ -42,6 +42,9 @@ describe.skipIf(!haveChromium)("registration tokens and invitations in a browser
     await admin.goto(steward.url + "/tokens/new");
     await admin.getByLabel("For whom").fill("Alice");
     expect(await admin.getByLabel("Uses").inputValue()).toBe("1");
+    // A count is a few digits: its box is narrow, not the form's full width like the text fields.
+    const usesWidth = (await admin.getByLabel("Uses").boundingBox())!.width;
+    expect(usesWidth).toBeLessThan((await admin.getByLabel("For whom").boundingBox())!.width / 2);
     expect(await admin.getByLabel("Expires", { exact: true }).inputValue()).toBe("7d");
     expect(await admin.getByLabel("Note").count()).toBe(1);
     expect(await admin.getByLabel("Token", { exact: true }).count()).toBe(1);

@@ -1,6 +1,6 @@
 /** Chart labels read as Steward writes dates elsewhere: never an ISO string or a snapshot's day key. */
 import { describe, expect, it } from "vitest";
-import { tooltipBucket, tooltipMoment } from "../../app/components/charts/ChartFrame";
+import { timeTick, tooltipBucket, tooltipMoment } from "../../app/components/charts/ChartFrame";
 import { dayLabel, dayTick } from "../../app/components/tokens/TokenHistoryChart";
 
 const T = Date.UTC(2026, 11, 5, 6, 0); // 5 Dec 2026, 06:00 UTC (a Saturday)
@@ -15,6 +15,13 @@ describe("chart labels", () => {
     expect(tooltipBucket("day")(T)).toBe("5 Dec 2026");
     expect(tooltipBucket("week")(Date.UTC(2026, 10, 30))).toBe("Week of 30 Nov 2026");
     expect(tooltipBucket("month")(Date.UTC(2026, 10, 1))).toBe("November 2026");
+  });
+
+  it("axis ticks: the time within a week (not a bare hour), the day within a year, the month beyond", () => {
+    expect(timeTick(7)(T)).toBe("5 Dec, 06:00");
+    expect(timeTick(0)(Date.UTC(2026, 11, 5, 23, 30))).toBe("5 Dec, 23:30");
+    expect(timeTick(30)(T)).toBe("5 Dec");
+    expect(timeTick(null)(T)).toBe("Dec 2026");
   });
 
   it("a token snapshot's day key as a date, and anything else left as it is", () => {

@@ -96,11 +96,11 @@ export const tooltipMoment = (ms: unknown) => dateTimeUtc(Number(ms));
 export const tooltipBucket = (bucket: "day" | "week" | "month") => (ms: unknown) =>
   bucket === "month" ? tooltipMonth.format(Number(ms)) : `${bucket === "week" ? "Week of " : ""}${dateUtc(Number(ms))}`;
 
-/** Axis labels in UTC, coarse enough for the range shown. */
+/** Axis labels in UTC, coarse enough for the range shown. Within a week with the time ("5 Dec, 08:00"): an hour alone ("5 Dec, 08") read as a day. */
 export function timeTick(rangeDays: number | null): (ms: number) => string {
   const opts: Intl.DateTimeFormatOptions =
     rangeDays !== null && rangeDays <= 7
-      ? { day: "numeric", month: "short", hour: "2-digit", timeZone: "UTC" }
+      ? { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" }
       : rangeDays !== null && rangeDays <= 366
         ? { day: "numeric", month: "short", timeZone: "UTC" }
         : { month: "short", year: "numeric", timeZone: "UTC" };
