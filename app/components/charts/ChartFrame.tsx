@@ -96,6 +96,15 @@ export const tooltipMoment = (ms: unknown) => dateTimeUtc(Number(ms));
 export const tooltipBucket = (bucket: "day" | "week" | "month") => (ms: unknown) =>
   bucket === "month" ? tooltipMonth.format(Number(ms)) : `${bucket === "week" ? "Week of " : ""}${dateUtc(Number(ms))}`;
 
+/**
+ * The axis labels for points spanning these times: with the time when they fall within a week (scans a few hours
+ * apart on one day were all labelled "4 Dec"), the day beyond that, the month beyond a year.
+ */
+export function timeTickFor(times: number[]): (ms: number) => string {
+  const span = times.length ? (Math.max(...times) - Math.min(...times)) / 86_400_000 : null;
+  return timeTick(span);
+}
+
 /** Axis labels in UTC, coarse enough for the range shown. Within a week with the time ("5 Dec, 08:00"): an hour alone ("5 Dec, 08") read as a day. */
 export function timeTick(rangeDays: number | null): (ms: number) => string {
   const opts: Intl.DateTimeFormatOptions =

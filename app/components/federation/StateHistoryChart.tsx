@@ -5,7 +5,7 @@
 import { memo } from "react";
 import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { STATE_ORDER, STATE_TEXT } from "./states";
-import { ChartRoot, useAfterFirstPaint } from "../charts/ChartFrame";
+import { ChartRoot, timeTickFor, tooltipMoment, useAfterFirstPaint } from "../charts/ChartFrame";
 
 export interface HistoryPoint {
   at: number;
@@ -17,12 +17,12 @@ export interface HistoryPoint {
 
 const HEIGHT = 260;
 
-const tick = (ms: number) => new Date(ms).toLocaleString("en-GB", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
 // and this part's props, straight from the loader data, have not changed then.
 export const StateHistoryChart = memo(function StateHistoryChart({ points }: { points: HistoryPoint[] }) {
   const mounted = useAfterFirstPaint();
+  // In UTC, as every chart and time on the server's pages: the browser's own zone would say other hours unmarked.
+  const tick = timeTickFor(points.map((p) => p.at));
   if (points.length === 0) {
     return <p className="muted">No snapshots yet: the chart starts with the first collection.</p>;
   }
@@ -36,7 +36,7 @@ export const StateHistoryChart = memo(function StateHistoryChart({ points }: { p
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
                 <YAxis allowDecimals={false} />
-                <Tooltip labelFormatter={(v) => tick(Number(v))} />
+                <Tooltip labelFormatter={tooltipMoment} />
                 <Legend />
                 {STATE_ORDER.map((s) => (
                   <Area key={s} type="stepAfter" dataKey={s} name={STATE_TEXT[s].label} stackId="states" stroke={STATE_TEXT[s].color} fill={STATE_TEXT[s].color} fillOpacity={0.35} isAnimationActive={false} />

@@ -4,7 +4,7 @@
  */
 import { memo } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { ChartFrame, timeTick, tooltipMoment } from "../charts/ChartFrame";
+import { ChartFrame, timeTickFor, tooltipMoment } from "../charts/ChartFrame";
 
 export interface PosturePoint {
   at: string;
@@ -22,20 +22,12 @@ const LINES: Array<[keyof PosturePoint, string, string]> = [
   ["recovery", "Recovery", "#9333ea"],
   ["keyBackup", "Key backup (ok)", "#d97706"],
 ];
-/**
- * The axis labels for scans spanning these times: with the hour when they fall within a week (scans a few hours apart
- * on one day were all labelled "4 Dec"), the day beyond that, the month beyond a year.
- */
-export function scanTick(times: number[]): (ms: number) => string {
-  const span = times.length ? (Math.max(...times) - Math.min(...times)) / 86_400_000 : null;
-  return timeTick(span);
-}
 
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
 // and this part's props, straight from the loader data, have not changed then.
 export const PostureHistoryChart = memo(function PostureHistoryChart({ points }: { points: PosturePoint[] }) {
   const data = points.map((p) => ({ ...p, t: Date.parse(p.at) }));
-  const tick = scanTick(data.map((p) => p.t));
+  const tick = timeTickFor(data.map((p) => p.t));
   const last = points.at(-1);
   const summary = last ? `${last.fullySecured}% of ${last.users} users fully secured at the latest scan (${points.length} scans).` : "";
   return (
