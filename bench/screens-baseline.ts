@@ -61,7 +61,7 @@ function row(name: string, xs: Timing[], interactive: boolean): BenchResult {
     name,
     value: med((x) => x.contentMs),
     unit: "ms",
-    note: `${interactive ? `interactive ${med((x) => x.interactiveMs).toFixed(0)} ms; ` : ""}${med((x) => x.requests)} requests, ${(med((x) => x.bytes) / 1024).toFixed(1)} KB; to content ${xs.map((x) => x.contentMs.toFixed(0)).join("/")} ms`,
+    note: `${interactive ? `interactive ${med((x) => x.interactiveMs).toFixed(0)} ms; ` : ""}${med((x) => x.requests)} request${med((x) => x.requests) === 1 ? "" : "s"}, ${(med((x) => x.bytes) / 1024).toFixed(1)} KB; to content ${xs.map((x) => x.contentMs.toFixed(0)).join("/")} ms`,
   };
 }
 
