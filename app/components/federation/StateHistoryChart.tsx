@@ -38,8 +38,11 @@ export const StateHistoryChart = memo(function StateHistoryChart({ points }: { p
                 <YAxis allowDecimals={false} />
                 <Tooltip labelFormatter={tooltipMoment} />
                 <Legend />
+                {/* stepBefore: a snapshot's counts fill the interval up to it, so the latest one (the cards' counts) shows
+                    at the right edge; drawn from it onwards (stepAfter) it had no width, and a destination that had just
+                    recovered was still dead in the chart beside a card saying otherwise. */}
                 {STATE_ORDER.map((s) => (
-                  <Area key={s} type="stepAfter" dataKey={s} name={STATE_TEXT[s].label} stackId="states" stroke={STATE_TEXT[s].color} fill={STATE_TEXT[s].color} fillOpacity={0.35} isAnimationActive={false} />
+                  <Area key={s} type="stepBefore" dataKey={s} name={STATE_TEXT[s].label} stackId="states" stroke={STATE_TEXT[s].color} fill={STATE_TEXT[s].color} fillOpacity={0.35} isAnimationActive={false} />
                 ))}
               </AreaChart>
             </ResponsiveContainer>
