@@ -93,6 +93,9 @@ describe.skipIf(!haveChromium)("overview in a browser", () => {
     const d = await accounts.locator(".recharts-line-curve").first().getAttribute("d");
     expect(d?.split(/[LC]/).length ?? 0).toBeGreaterThan(5);
     await expect.poll(() => page.getByTestId("chart-active").locator(".recharts-line-curve").count()).toBe(3);
+    // The legend reads shortest window first, not sorted by label ("1 day, 30 days, 7 days").
+    expect(await page.getByTestId("chart-active").locator(".recharts-legend-item-text").allInnerTexts()).toEqual(["1 day", "7 days", "30 days"]);
+    expect(await accounts.locator(".recharts-legend-item-text").allInnerTexts()).toEqual(["Accounts", "Deactivated"]);
     await expect.poll(() => page.getByTestId("chart-registrations").locator(".recharts-bar-rectangle").count()).toBeGreaterThan(0);
     // Each chart lives in a React root of its own (ChartRoot): its events still work — a tooltip under the pointer.
     const box = (await accounts.locator(".recharts-wrapper > svg.recharts-surface").boundingBox())!;

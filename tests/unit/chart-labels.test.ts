@@ -1,6 +1,6 @@
 /** Chart labels read as Steward writes dates elsewhere: never an ISO string or a snapshot's day key. */
 import { describe, expect, it } from "vitest";
-import { timeTick, tooltipBucket, tooltipMoment } from "../../app/components/charts/ChartFrame";
+import { legendOrder, timeTick, tooltipBucket, tooltipMoment } from "../../app/components/charts/ChartFrame";
 import { dayLabel, dayTick } from "../../app/components/tokens/TokenHistoryChart";
 
 const T = Date.UTC(2026, 11, 5, 6, 0); // 5 Dec 2026, 06:00 UTC (a Saturday)
@@ -22,6 +22,12 @@ describe("chart labels", () => {
     expect(timeTick(0)(Date.UTC(2026, 11, 5, 23, 30))).toBe("5 Dec, 23:30");
     expect(timeTick(30)(T)).toBe("5 Dec");
     expect(timeTick(null)(T)).toBe("Dec 2026");
+  });
+
+  it("legend items in the order given, unknown ones last", () => {
+    const items = ["active30d", "other", "active1d", "active7d"].map((dataKey) => ({ dataKey }));
+    const order = legendOrder(["active1d", "active7d", "active30d"]);
+    expect([...items].sort((a, b) => order(a) - order(b)).map((i) => i.dataKey)).toEqual(["active1d", "active7d", "active30d", "other"]);
   });
 
   it("a token snapshot's day key as a date, and anything else left as it is", () => {

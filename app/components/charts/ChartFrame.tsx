@@ -87,6 +87,17 @@ export function ChartFrame({ title, summary, empty, children, testId }: { title:
   );
 }
 
+/**
+ * A legend in the order given (recharts sorts its items by label by default: "1 day, 30 days, 7 days", "Backing off,
+ * Dead, Healthy, Retry due"). For `<Legend itemSorter={legendOrder([...dataKeys])} />`; keys not listed go last.
+ */
+export function legendOrder(dataKeys: readonly string[]): (item: { dataKey?: unknown }) => number {
+  return (item) => {
+    const i = dataKeys.indexOf(String(item.dataKey));
+    return i < 0 ? dataKeys.length : i;
+  };
+}
+
 const tooltipMonth = new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
 
 /** A point's moment in a chart's tooltip, as the rest of Steward writes times: "5 Dec 2026, 06:00 UTC". */

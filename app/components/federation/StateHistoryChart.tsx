@@ -5,7 +5,7 @@
 import { memo } from "react";
 import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { STATE_ORDER, STATE_TEXT } from "./states";
-import { ChartRoot, timeTickFor, tooltipMoment, useAfterFirstPaint } from "../charts/ChartFrame";
+import { ChartRoot, legendOrder, timeTickFor, tooltipMoment, useAfterFirstPaint } from "../charts/ChartFrame";
 
 export interface HistoryPoint {
   at: number;
@@ -16,6 +16,7 @@ export interface HistoryPoint {
 }
 
 const HEIGHT = 260;
+const LEGEND_ORDER = legendOrder(STATE_ORDER);
 
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
 // and this part's props, straight from the loader data, have not changed then.
@@ -37,7 +38,7 @@ export const StateHistoryChart = memo(function StateHistoryChart({ points }: { p
                 <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
                 <YAxis allowDecimals={false} />
                 <Tooltip labelFormatter={tooltipMoment} />
-                <Legend />
+                <Legend itemSorter={LEGEND_ORDER} />
                 {/* stepBefore: a snapshot's counts fill the interval up to it, so the latest one (the cards' counts) shows
                     at the right edge; drawn from it onwards (stepAfter) it had no width, and a destination that had just
                     recovered was still dead in the chart beside a card saying otherwise. */}

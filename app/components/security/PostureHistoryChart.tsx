@@ -4,7 +4,7 @@
  */
 import { memo } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { ChartFrame, timeTickFor, tooltipMoment } from "../charts/ChartFrame";
+import { ChartFrame, legendOrder, timeTickFor, tooltipMoment } from "../charts/ChartFrame";
 
 export interface PosturePoint {
   at: string;
@@ -22,6 +22,7 @@ const LINES: Array<[keyof PosturePoint, string, string]> = [
   ["recovery", "Recovery", "#9333ea"],
   ["keyBackup", "Key backup (ok)", "#d97706"],
 ];
+const LEGEND_ORDER = legendOrder(LINES.map(([key]) => key));
 
 // Memoised: a page re-renders whenever the router's state changes (a navigation starting, its data arriving),
 // and this part's props, straight from the loader data, have not changed then.
@@ -39,7 +40,7 @@ export const PostureHistoryChart = memo(function PostureHistoryChart({ points }:
             <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} minTickGap={40} />
             <YAxis domain={[0, 100]} unit="%" />
             <Tooltip labelFormatter={tooltipMoment} formatter={(v) => `${v}%`} />
-            <Legend />
+            <Legend itemSorter={LEGEND_ORDER} />
             {LINES.map(([key, name, color]) => (
               <Line key={key} type="monotone" dataKey={key} name={name} stroke={color} dot={points.length < 30} isAnimationActive={false} />
             ))}

@@ -2,11 +2,14 @@
 import { memo } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { UserSeries } from "~/services/users/series";
-import { CHART_HEIGHT, ChartFrame, timeTick, tooltipBucket, tooltipMoment } from "../charts/ChartFrame";
+import { CHART_HEIGHT, ChartFrame, legendOrder, timeTick, tooltipBucket, tooltipMoment } from "../charts/ChartFrame";
 import { RANGE_DAYS } from "~/services/users/ranges";
 
 const COLORS = { total: "#1f5f99", deactivated: "#9aa5b1", d1: "#c2410c", d7: "#15803d", d30: "#1f5f99", regs: "#6d28d9" };
 const fmt = new Intl.NumberFormat("en-GB");
+// Legends in reading order (recharts would sort them by label: "1 day, 30 days, 7 days").
+const ACCOUNTS_LEGEND = legendOrder(["total", "deactivated"]);
+const ACTIVE_LEGEND = legendOrder(["active1d", "active7d", "active30d"]);
 
 function TimeAxis({ days }: { days: number | null }) {
   return <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={timeTick(days)} minTickGap={40} />;
@@ -37,7 +40,7 @@ export const UserCharts = memo(function UserCharts({ series, unavailableActive }
               <TimeAxis days={days} />
               <YAxis allowDecimals={false} width={60} />
               <Tooltip labelFormatter={tooltipMoment} />
-              <Legend />
+              <Legend itemSorter={ACCOUNTS_LEGEND} />
               <Line type="monotone" dataKey="total" name="Accounts" stroke={COLORS.total} dot={series.counts.length < 3} isAnimationActive={false} />
               <Line type="monotone" dataKey="deactivated" name="Deactivated" stroke={COLORS.deactivated} dot={false} isAnimationActive={false} />
             </LineChart>
@@ -65,7 +68,7 @@ export const UserCharts = memo(function UserCharts({ series, unavailableActive }
               <TimeAxis days={days} />
               <YAxis allowDecimals={false} width={60} />
               <Tooltip labelFormatter={tooltipMoment} />
-              <Legend />
+              <Legend itemSorter={ACTIVE_LEGEND} />
               <Line type="monotone" dataKey="active30d" name="30 days" stroke={COLORS.d30} dot={series.counts.length < 3} isAnimationActive={false} />
               <Line type="monotone" dataKey="active7d" name="7 days" stroke={COLORS.d7} dot={false} isAnimationActive={false} />
               <Line type="monotone" dataKey="active1d" name="1 day" stroke={COLORS.d1} dot={false} isAnimationActive={false} />
