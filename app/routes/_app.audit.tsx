@@ -12,8 +12,7 @@ import { prefetchedLoader } from "~/components/prefetch-data";
 
 export const meta: MetaFunction = () => [{ title: "Audit · Steward" }];
 
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const querySchema = () =>
   z.object({
     page: z.coerce.number().int().min(1).max(100_000).catch(1),

@@ -18,8 +18,7 @@ import { prefetchedLoader } from "~/components/prefetch-data";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.destination ?? "Destination"} · Federation · Steward` }];
 
 const ROOMS_PAGE = 50;
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const querySchema = () =>
   z.object({
     roomsFrom: z.coerce.number().int().min(0).max(10_000_000).catch(0),

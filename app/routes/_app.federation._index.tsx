@@ -28,8 +28,7 @@ const HISTORY_MS = 7 * 86_400_000;
 const SORTS = ["state", "destination", "failing_since", "interval", "next_retry", "last_attempt"] as const satisfies readonly DestinationSort[];
 const STATES = ["healthy", "backing_off", "retry_due", "dead"] as const satisfies typeof STATE_ORDER;
 
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const querySchema = () =>
   z.object({
     state: z.enum(STATES).optional().catch(undefined),

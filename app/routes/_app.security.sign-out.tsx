@@ -23,8 +23,7 @@ import { filterInWords } from "~/services/users/bulk/words.server";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.title ?? "Sign out sessions"} · Steward` }];
 
 const PREVIEW_PAGE = 200;
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const schemas = () => ({ Kind: z.enum(["unverified", "stale"]), Days: z.coerce.number().int().min(1).max(3650) });
 
 async function plan(admin: AdminRequest, params: URLSearchParams) {

@@ -24,8 +24,7 @@ import { prefetchedLoader } from "~/components/prefetch-data";
 export const meta: MetaFunction = () => [{ title: "Tokens · Steward" }];
 
 const PAGE_SIZE = 50;
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const querySchema = () =>
   z.object({
     state: z.enum(["valid", "expired", "used_up", "revoked", "hazard", "outside"]).optional().catch(undefined),

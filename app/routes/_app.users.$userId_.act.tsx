@@ -23,8 +23,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data && "label" in data ? data.label : "Action"} · ${data && "userId" in data ? data.userId : "User"} · Steward` },
 ];
 
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const schemas = () => ({
   UserId: z.string().max(255).regex(/^@[^:\s]+:[^\s]+$/),
   Action: z.enum(USER_ACTIONS),

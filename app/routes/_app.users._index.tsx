@@ -24,8 +24,7 @@ export const meta: MetaFunction = () => [{ title: "Users · Steward" }];
 const MAX_DAYS = 3650;
 
 const MAX_SEARCH = 200;
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const schemas = () => ({
   Query: z.object({
     filter: z.enum(USER_FILTERS).catch("all"),

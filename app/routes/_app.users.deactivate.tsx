@@ -22,8 +22,7 @@ import { newFormId } from "~/services/users/actions/run.server";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.title ?? "Deactivate accounts"} · Steward` }];
 
 const PREVIEW_PAGE = 200;
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const schemas = () => ({
   Query: z.object({
     filter: z.enum(USER_FILTERS).catch("all"),

@@ -48,8 +48,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 /** Steward manages one homeserver (HOMESERVER_URL): the form has no address to change, and a posted one is ignored. */
-// Built when a request asks, not at the top level: a schema built there stays in the page's browser scripts (and
-// zod, 60 KB, with it) after Remix strips the loader and action. tests/integration/client-bundle.test.ts holds this.
+// Built per request, not at the top level, so zod stays out of the page's browser scripts (decision 038).
 const loginFormSchema = () =>
   z.object({
     mode: z.enum(["password", "token"]).default("password"),

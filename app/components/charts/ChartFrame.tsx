@@ -116,7 +116,10 @@ export function timeTickFor(times: number[]): (ms: number) => string {
   return timeTick(span);
 }
 
-/** Axis labels in UTC, coarse enough for the range shown. Within a week with the time ("5 Dec, 08:00"): an hour alone ("5 Dec, 08") read as a day. */
+/**
+ * Axis labels in UTC, coarse enough for the range shown. Within a week with the time ("5 Dec, 08:00"): an hour alone
+ * ("5 Dec, 08") read as a day.
+ */
 export function timeTick(rangeDays: number | null): (ms: number) => string {
   const opts: Intl.DateTimeFormatOptions =
     rangeDays !== null && rangeDays <= 7
