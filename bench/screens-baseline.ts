@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { percentile, type BenchResult } from "./types";
 import { startServer, stopServer } from "./server-process";
-import { NetworkMeter, benchContext, result, type Timing, type Watch } from "./screens-probe";
+import { coldLoad, type Timing, type Watch } from "./screens-probe";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const fixture = path.join(root, "bench", "baseline-app");
@@ -36,32 +36,24 @@ function buildBaseline(): string {
   return dir;
 }
 
-/** One cold load of `url` in a fresh profile: 1 warm-up, then `runs` measured. */
+/** Cold loads of `url`, each in a fresh profile: 1 warm-up, then `runs` measured. */
 async function coldLoads(browser: Browser, url: string, watch: Watch, runs: number): Promise<Timing[]> {
   const out: Timing[] = [];
   for (let i = 0; i <= runs; i++) {
-    const context = await benchContext(browser, watch);
-    try {
-      const page = await context.newPage();
-      const meter = await NetworkMeter.attach(page);
-      await page.goto(url);
-      const t = await result(page, meter, `baseline ${url}`);
-      await meter.detach();
-      if (i > 0) out.push(t);
-    } finally {
-      await context.close();
-    }
+    const t = await coldLoad(browser, url, watch);
+    if (i > 0) out.push(t);
   }
   return out;
 }
 
 function row(name: string, xs: Timing[], interactive: boolean): BenchResult {
   const med = (f: (t: Timing) => number) => percentile(xs.map(f), 50);
+  const requests = med((x) => x.requests);
   return {
     name,
     value: med((x) => x.contentMs),
     unit: "ms",
-    note: `${interactive ? `interactive ${med((x) => x.interactiveMs).toFixed(0)} ms; ` : ""}${med((x) => x.requests)} request${med((x) => x.requests) === 1 ? "" : "s"}, ${(med((x) => x.bytes) / 1024).toFixed(1)} KB; to content ${xs.map((x) => x.contentMs.toFixed(0)).join("/")} ms`,
+    note: `${interactive ? `interactive ${med((x) => x.interactiveMs).toFixed(0)} ms; ` : ""}${requests} request${requests === 1 ? "" : "s"}, ${(med((x) => x.bytes) / 1024).toFixed(1)} KB; to content ${xs.map((x) => x.contentMs.toFixed(0)).join("/")} ms`,
   };
 }
 

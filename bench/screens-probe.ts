@@ -189,6 +189,25 @@ export async function benchContext(browser: Browser, cold?: Watch): Promise<Brow
   return context;
 }
 
+/**
+ * One cold page load of `url`, measured from its navigation start: a fresh profile (with `cookies`, e.g. a session)
+ * whose first document is watched for `watch`. The context is closed afterwards.
+ */
+export async function coldLoad(browser: Browser, url: string, watch: Watch, cookies: Parameters<BrowserContext["addCookies"]>[0] = []): Promise<Timing> {
+  const context = await benchContext(browser, watch);
+  try {
+    if (cookies.length) await context.addCookies(cookies);
+    const page = await context.newPage();
+    const meter = await NetworkMeter.attach(page);
+    await page.goto(url);
+    const t = await result(page, meter, `cold load of ${url}`);
+    await meter.detach();
+    return t;
+  } finally {
+    await context.close();
+  }
+}
+
 /** Waits for the armed measurement (across document loads) and returns it; clears the watch. */
 export async function result(page: Page, meter: NetworkMeter, what: string): Promise<Timing> {
   const until = Date.now() + 30_000;

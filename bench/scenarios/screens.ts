@@ -40,7 +40,7 @@ import { percentile, type BenchResult } from "../types";
 import { collectFederationFrom, createScratchPostgres, seedCountHistory, seedPostureScan } from "../seed";
 import { startSimulatorProcess, type SimulatorProcess } from "../simulator-process";
 import { startServer, stopServer } from "../server-process";
-import { NetworkMeter, arm, benchContext, result, type Timing, type Watch } from "../screens-probe";
+import { NetworkMeter, arm, benchContext, coldLoad, result, type Timing, type Watch } from "../screens-probe";
 import { measureBaseline } from "../screens-baseline";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -158,13 +158,8 @@ async function iteration(browser: Browser, baseUrl: string, ex: Expected): Promi
     await m2.detach();
     await context.close();
 
-    context = await benchContext(browser, { url: "^/users$", ...usersRow(ex.users[0]) });
-    await context.addCookies(cookies);
-    const p3 = await context.newPage();
-    const m3 = await NetworkMeter.attach(p3);
-    await p3.goto(`${baseUrl}/users`);
-    out.set("users, cold page load", await result(p3, m3, "users, cold page load"));
-    await m3.detach();
+    context = undefined;
+    out.set("users, cold page load", await coldLoad(browser, `${baseUrl}/users`, { url: "^/users$", ...usersRow(ex.users[0]) }, cookies));
   } finally {
     await context?.close();
   }

@@ -9,6 +9,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const BUILD = path.resolve("public", "build");
+/** A manifest's script URL ("/build/_shared/chunk-X.js") as the built file. */
+const fileOf = (script: string) => path.join(BUILD, script.replace(/^\/build\//, ""));
 
 interface Manifest {
   entry: { module: string; imports?: string[] };
@@ -40,13 +42,13 @@ describe("the browser's scripts", () => {
 
   it("are known for every route", () => {
     expect(routeIds.length).toBeGreaterThan(20);
-    for (const id of routeIds) for (const s of scriptsOf(manifest, id)) expect(fs.existsSync(path.join(BUILD, "..", s.replace(/^\/build\//, "build/")))).toBe(true);
+    for (const id of routeIds) for (const s of scriptsOf(manifest, id)) expect(fs.existsSync(fileOf(s))).toBe(true);
   });
 
   it("leave zod out of every page", () => {
     const withZod = new Set<string>();
     for (const id of routeIds)
-      for (const s of scriptsOf(manifest, id)) if (ZOD.test(fs.readFileSync(path.join(BUILD, "..", s.replace(/^\/build\//, "build/")), "utf8"))) withZod.add(`${id}: ${s}`);
+      for (const s of scriptsOf(manifest, id)) if (ZOD.test(fs.readFileSync(fileOf(s), "utf8"))) withZod.add(`${id}: ${s}`);
     expect([...withZod]).toEqual([]);
   });
 });
